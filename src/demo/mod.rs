@@ -1,0 +1,3 @@
+//! The synthetic warehouse: a generated season and the built-in reference processors.
+
+pub mod season;

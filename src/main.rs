@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(phase4_check::run());
+}

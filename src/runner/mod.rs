@@ -1,0 +1,4 @@
+//! The repair runner: schedule, processes, checkpoint.
+
+pub mod checkpoint;
+pub mod process;
