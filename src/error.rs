@@ -38,6 +38,9 @@ pub enum Error {
     /// The warehouse cannot be opened or reached. Exit 3.
     #[error("{0}")]
     WarehouseUnavailable(String),
+    /// A query failed in the warehouse. Exit 3.
+    #[error("{0}")]
+    QueryFailed(String),
     /// The run was interrupted by a signal. Exit 130.
     #[error("interrupted")]
     Interrupted,
@@ -58,7 +61,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Layout(_) => ExitCode::Usage,
-            Error::WarehouseUnavailable(_) => ExitCode::Warehouse,
+            Error::WarehouseUnavailable(_) | Error::QueryFailed(_) => ExitCode::Warehouse,
             Error::Interrupted => ExitCode::Interrupted,
             Error::Other(e) => match e.downcast_ref::<Error>() {
                 Some(inner) => inner.exit_code(),

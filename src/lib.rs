@@ -3,13 +3,39 @@
 //! `main.rs` only calls [`run`]; everything else lives here so it can be tested without
 //! a process boundary.
 
+pub mod catalog;
+pub mod checks;
+pub mod cli;
+pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod plan;
+pub mod range;
+pub mod render;
 pub mod runner;
+pub mod sql;
+pub mod warehouse;
 
 pub use error::{Error, ExitCode};
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn run() -> i32 {
-    0
+    use clap::Parser;
+    let cli = cli::Cli::parse();
+    match commands::run_cli(cli) {
+        Ok(code) => code.code(),
+        Err(error) => {
+            eprintln!("phase4-check: error: {}", one_line(&error));
+            error.exit_code().code()
+        }
+    }
+}
+
+/// An error and its causes on one line.
+fn one_line(error: &Error) -> String {
+    let text = match error {
+        Error::Other(e) => format!("{e:#}"),
+        other => other.to_string(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,3 +1,6 @@
-//! The synthetic warehouse: a generated season and the built-in reference processors.
+//! The synthetic warehouse: a generated league, the built-in reference processors,
+//! and the seed that puts them together with known defects.
 
+pub mod processors;
 pub mod season;
+pub mod seed;

@@ -1,0 +1,2 @@
+-- one processor the query covers
+SELECT CAST(@code AS STRING) AS processor

@@ -1,0 +1,693 @@
+//! The catalog: processors, their tables and dependencies, how to run them, and how
+//! failure categories are classed. Loaded from `checks/catalog.toml` (or `--catalog`),
+//! validated once, then used by index.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// The catalog shipped with phase4-check (the five processors of DOMAIN.md).
+pub const DEFAULT_CATALOG: &str = include_str!("../checks/catalog.toml");
+
+/// A processor, by its position in the catalog (catalog order is report order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessorId(pub usize);
+
+/// A `dataset.table` name, validated so it can be quoted into SQL safely.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableName {
+    pub dataset: String,
+    pub table: String,
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.dataset, self.table)
+    }
+}
+
+/// How a failure category counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryClass {
+    /// Too little history: not a failure.
+    ExpectedSkip,
+    /// An upstream row is absent: a cascade or a real failure, per entity.
+    MissingDependency,
+    /// A bug or an unknown category.
+    RealFailure,
+}
+
+impl CategoryClass {
+    /// The class as the SQL checks name it.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            CategoryClass::ExpectedSkip => "expected_skip",
+            CategoryClass::MissingDependency => "missing_dependency",
+            CategoryClass::RealFailure => "real_failure",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CategoryClass::ExpectedSkip => "expected skip",
+            CategoryClass::MissingDependency => "cascade or real failure",
+            CategoryClass::RealFailure => "real failure",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Processor {
+    pub code: String,
+    pub name: String,
+    pub table: TableName,
+    pub date_column: String,
+    pub entity_column: String,
+    pub source_entity_column: String,
+    pub depends_on: Vec<ProcessorId>,
+    pub command: Vec<String>,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub batch_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub table: TableName,
+    pub date_column: String,
+    pub season_column: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessingTables {
+    pub failures: TableName,
+    pub attempts: TableName,
+}
+
+/// An expected share of expected skips for a span of season weeks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkipBand {
+    pub processor: ProcessorId,
+    pub first_week: u32,
+    pub last_week: u32,
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub source: Source,
+    pub processing: ProcessingTables,
+    processors: Vec<Processor>,
+    categories: BTreeMap<String, CategoryClass>,
+    pub skip_bands: Vec<SkipBand>,
+    /// Every processor's upstream processors, direct and transitive, in catalog order.
+    upstream: Vec<Vec<ProcessorId>>,
+    /// Dependency order, ties broken by catalog order.
+    run_order: Vec<ProcessorId>,
+    fingerprint: String,
+}
+
+// ---- the file format -------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    source: RawSource,
+    processing: RawProcessing,
+    #[serde(rename = "processor")]
+    processors: Vec<RawProcessor>,
+    categories: RawCategories,
+    #[serde(rename = "skip_band", default)]
+    skip_bands: Vec<RawSkipBand>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    table: String,
+    date_column: String,
+    season_column: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcessing {
+    failures_table: String,
+    attempts_table: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcessor {
+    code: String,
+    name: String,
+    table: String,
+    date_column: String,
+    entity_column: String,
+    source_entity_column: String,
+    depends_on: Vec<String>,
+    command: Vec<String>,
+    timeout: String,
+    max_attempts: u32,
+    #[serde(default = "one")]
+    batch_days: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategories {
+    expected_skip: Vec<String>,
+    missing_dependency: Vec<String>,
+    real_failure: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawSkipBand {
+    processor: String,
+    weeks: [u32; 2],
+    low: f64,
+    high: f64,
+}
+
+impl Catalog {
+    /// The catalog shipped with phase4-check.
+    pub fn builtin() -> Result<Catalog, Error> {
+        Catalog::parse(DEFAULT_CATALOG, "the built-in catalog")
+    }
+
+    /// Loads `path`, or the built-in catalog when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Catalog, Error> {
+        match path {
+            None => Catalog::builtin(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::config(format!("cannot read catalog {}: {e}", path.display()))
+                })?;
+                Catalog::parse(&text, &path.display().to_string())
+            }
+        }
+    }
+
+    /// Parses and validates a catalog; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
+        let bad = |msg: String| Error::config(format!("catalog {origin}: {msg}"));
+        let raw: RawCatalog = toml::from_str(text)
+            .map_err(|e| bad(one_line(&e.message().to_string(), e.span(), text)))?;
+
+        if raw.processors.is_empty() {
+            return Err(bad("no [[processor]] is defined".into()));
+        }
+        let mut index: BTreeMap<String, ProcessorId> = BTreeMap::new();
+        for (i, p) in raw.processors.iter().enumerate() {
+            if !is_code(&p.code) {
+                return Err(bad(format!(
+                    "processor code `{}` must be upper-case letters, digits or _, starting with a letter",
+                    p.code
+                )));
+            }
+            if index.insert(p.code.clone(), ProcessorId(i)).is_some() {
+                return Err(bad(format!("duplicate processor code `{}`", p.code)));
+            }
+        }
+
+        let mut processors = Vec::with_capacity(raw.processors.len());
+        for p in &raw.processors {
+            let ctx = |field: &str| format!("processor {} field `{field}`", p.code);
+            let mut depends_on = Vec::new();
+            for dep in &p.depends_on {
+                let id = index.get(dep).ok_or_else(|| {
+                    bad(format!(
+                        "processor {} depends on unknown processor `{dep}`",
+                        p.code
+                    ))
+                })?;
+                if dep == &p.code {
+                    return Err(bad(format!("processor {} depends on itself", p.code)));
+                }
+                if !depends_on.contains(id) {
+                    depends_on.push(*id);
+                }
+            }
+            if p.command.is_empty() || p.command[0].trim().is_empty() {
+                return Err(bad(format!("{} is empty", ctx("command"))));
+            }
+            let timeout = humantime::parse_duration(&p.timeout)
+                .map_err(|e| bad(format!("{} = `{}`: {e}", ctx("timeout"), p.timeout)))?;
+            if timeout.is_zero() {
+                return Err(bad(format!("{} must be more than zero", ctx("timeout"))));
+            }
+            if p.max_attempts == 0 {
+                return Err(bad(format!("{} must be at least 1", ctx("max_attempts"))));
+            }
+            if p.batch_days == 0 {
+                return Err(bad(format!("{} must be at least 1", ctx("batch_days"))));
+            }
+            processors.push(Processor {
+                code: p.code.clone(),
+                name: p.name.clone(),
+                table: table_name(&p.table).map_err(|m| bad(format!("{}: {m}", ctx("table"))))?,
+                date_column: column(&p.date_column)
+                    .map_err(|m| bad(format!("{}: {m}", ctx("date_column"))))?,
+                entity_column: column(&p.entity_column)
+                    .map_err(|m| bad(format!("{}: {m}", ctx("entity_column"))))?,
+                source_entity_column: column(&p.source_entity_column)
+                    .map_err(|m| bad(format!("{}: {m}", ctx("source_entity_column"))))?,
+                depends_on,
+                command: p.command.clone(),
+                timeout,
+                max_attempts: p.max_attempts,
+                batch_days: p.batch_days,
+            });
+        }
+
+        let run_order = topological_order(&processors).map_err(bad)?;
+        let upstream = (0..processors.len())
+            .map(|i| transitive_upstream(&processors, ProcessorId(i)))
+            .collect();
+
+        let mut categories = BTreeMap::new();
+        for (class, names) in [
+            (CategoryClass::ExpectedSkip, &raw.categories.expected_skip),
+            (
+                CategoryClass::MissingDependency,
+                &raw.categories.missing_dependency,
+            ),
+            (CategoryClass::RealFailure, &raw.categories.real_failure),
+        ] {
+            for name in names {
+                if name.trim().is_empty() {
+                    return Err(bad("an empty failure category name".into()));
+                }
+                if let Some(previous) = categories.insert(name.clone(), class)
+                    && previous != class
+                {
+                    return Err(bad(format!(
+                        "failure category `{name}` is listed in two classes"
+                    )));
+                }
+            }
+        }
+
+        let mut skip_bands = Vec::new();
+        for band in &raw.skip_bands {
+            let processor = *index.get(&band.processor).ok_or_else(|| {
+                bad(format!(
+                    "skip_band names unknown processor `{}`",
+                    band.processor
+                ))
+            })?;
+            let [first_week, last_week] = band.weeks;
+            if first_week == 0 || first_week > last_week {
+                return Err(bad(format!(
+                    "skip_band weeks [{first_week}, {last_week}] must be [first, last] with 1 <= first <= last"
+                )));
+            }
+            if !(0.0..=1.0).contains(&band.low)
+                || !(0.0..=1.0).contains(&band.high)
+                || band.low > band.high
+            {
+                return Err(bad(format!(
+                    "skip_band low {} and high {} must be shares with 0 <= low <= high <= 1",
+                    band.low, band.high
+                )));
+            }
+            skip_bands.push(SkipBand {
+                processor,
+                first_week,
+                last_week,
+                low: band.low,
+                high: band.high,
+            });
+        }
+
+        let fingerprint = {
+            let canonical = serde_json::to_string(&raw).map_err(|e| bad(e.to_string()))?;
+            hex(&Sha256::digest(canonical.as_bytes()))
+        };
+
+        Ok(Catalog {
+            source: Source {
+                table: table_name(&raw.source.table)
+                    .map_err(|m| bad(format!("source field `table`: {m}")))?,
+                date_column: column(&raw.source.date_column)
+                    .map_err(|m| bad(format!("source field `date_column`: {m}")))?,
+                season_column: column(&raw.source.season_column)
+                    .map_err(|m| bad(format!("source field `season_column`: {m}")))?,
+            },
+            processing: ProcessingTables {
+                failures: table_name(&raw.processing.failures_table)
+                    .map_err(|m| bad(format!("processing field `failures_table`: {m}")))?,
+                attempts: table_name(&raw.processing.attempts_table)
+                    .map_err(|m| bad(format!("processing field `attempts_table`: {m}")))?,
+            },
+            processors,
+            categories,
+            skip_bands,
+            upstream,
+            run_order,
+            fingerprint,
+        })
+    }
+
+    pub fn processors(&self) -> impl ExactSizeIterator<Item = (ProcessorId, &Processor)> {
+        self.processors
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (ProcessorId(i), p))
+    }
+
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = ProcessorId> + '_ {
+        (0..self.processors.len()).map(ProcessorId)
+    }
+
+    pub fn get(&self, id: ProcessorId) -> &Processor {
+        &self.processors[id.0]
+    }
+
+    pub fn code(&self, id: ProcessorId) -> &str {
+        &self.processors[id.0].code
+    }
+
+    /// Finds a processor by code, case-insensitively (`ml` is `ML`).
+    pub fn find(&self, name: &str) -> Result<ProcessorId, Error> {
+        let wanted = name.trim();
+        self.processors
+            .iter()
+            .position(|p| p.code.eq_ignore_ascii_case(wanted))
+            .map(ProcessorId)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.processors.iter().map(|p| p.code.as_str()).collect();
+                Error::usage(format!(
+                    "unknown processor `{name}`: the catalog has {}",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// Upstream processors of `id`, direct and transitive, in catalog order.
+    pub fn upstream_of(&self, id: ProcessorId) -> &[ProcessorId] {
+        &self.upstream[id.0]
+    }
+
+    /// Is `up` upstream of `down`, directly or transitively?
+    pub fn is_upstream(&self, up: ProcessorId, down: ProcessorId) -> bool {
+        self.upstream[down.0].contains(&up)
+    }
+
+    /// Dependency order (upstream first), ties in catalog order.
+    pub fn run_order(&self) -> &[ProcessorId] {
+        &self.run_order
+    }
+
+    /// `ids` and everything upstream of them, in catalog order.
+    pub fn with_upstream(&self, ids: &[ProcessorId]) -> Vec<ProcessorId> {
+        let mut set: BTreeSet<ProcessorId> = ids.iter().copied().collect();
+        for id in ids {
+            set.extend(self.upstream_of(*id).iter().copied());
+        }
+        set.into_iter().collect()
+    }
+
+    /// The class of a failure category; unknown categories are real failures.
+    pub fn class_of(&self, category: &str) -> CategoryClass {
+        self.categories
+            .get(category)
+            .copied()
+            .unwrap_or(CategoryClass::RealFailure)
+    }
+
+    /// Is the category listed in the catalog (unknown ones are reported by name)?
+    pub fn is_known_category(&self, category: &str) -> bool {
+        self.categories.contains_key(category)
+    }
+
+    pub fn categories(&self) -> impl Iterator<Item = (&str, CategoryClass)> {
+        self.categories.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    pub fn band_for(&self, id: ProcessorId, week: u32) -> Option<&SkipBand> {
+        self.skip_bands
+            .iter()
+            .find(|b| b.processor == id && b.first_week <= week && week <= b.last_week)
+    }
+
+    /// A fingerprint of the catalog's content (recorded by checkpoints and snapshots).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+fn is_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn column(name: &str) -> Result<String, String> {
+    if is_identifier(name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "`{name}` is not a column name (letters, digits and _ only)"
+        ))
+    }
+}
+
+fn table_name(name: &str) -> Result<TableName, String> {
+    match name.split_once('.') {
+        Some((dataset, table)) if is_identifier(dataset) && is_identifier(table) => Ok(TableName {
+            dataset: dataset.to_string(),
+            table: table.to_string(),
+        }),
+        _ => Err(format!(
+            "`{name}` is not a dataset.table name (letters, digits and _ only)"
+        )),
+    }
+}
+
+/// Kahn's algorithm with catalog order as the tie-break; a cycle is named.
+fn topological_order(processors: &[Processor]) -> Result<Vec<ProcessorId>, String> {
+    let n = processors.len();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = (0..n).find(|&i| !done[i] && processors[i].depends_on.iter().all(|d| done[d.0]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                order.push(ProcessorId(i));
+            }
+            None => return Err(describe_cycle(processors, &done)),
+        }
+    }
+    Ok(order)
+}
+
+fn describe_cycle(processors: &[Processor], done: &[bool]) -> String {
+    // Walk unfinished dependencies from an unfinished processor until one repeats.
+    let start = done.iter().position(|d| !d).unwrap_or(0);
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        let next = processors[current]
+            .depends_on
+            .iter()
+            .map(|d| d.0)
+            .find(|&d| !done[d]);
+        let Some(next) = next else { break };
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            let mut cycle: Vec<&str> = path[pos..]
+                .iter()
+                .map(|&i| processors[i].code.as_str())
+                .collect();
+            cycle.push(&processors[next].code);
+            return format!("dependency cycle: {}", cycle.join(" -> "));
+        }
+        path.push(next);
+        current = next;
+    }
+    "dependency cycle".into()
+}
+
+fn transitive_upstream(processors: &[Processor], id: ProcessorId) -> Vec<ProcessorId> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<ProcessorId> = processors[id.0].depends_on.clone();
+    while let Some(next) = stack.pop() {
+        if seen.insert(next) {
+            stack.extend(processors[next.0].depends_on.iter().copied());
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// A TOML error as one line, with the line number when known.
+fn one_line(message: &str, span: Option<std::ops::Range<usize>>, text: &str) -> String {
+    let message = message.replace('\n', " ");
+    match span {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Catalog::parse(text, "test.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn builtin_catalog_has_the_five_processors_in_dependency_order() {
+        let c = Catalog::builtin().unwrap();
+        let codes: Vec<&str> = c.run_order().iter().map(|&id| c.code(id)).collect();
+        assert_eq!(codes, ["TDZA", "PSZA", "PCF", "PDC", "ML"]);
+        let ml = c.find("ml").unwrap();
+        let up: Vec<&str> = c.upstream_of(ml).iter().map(|&id| c.code(id)).collect();
+        assert_eq!(up, ["TDZA", "PSZA", "PCF", "PDC"]);
+        assert_eq!(c.class_of("INSUFFICIENT_DATA"), CategoryClass::ExpectedSkip);
+        assert_eq!(c.class_of("SOMETHING_NEW"), CategoryClass::RealFailure);
+        assert!(!c.is_known_category("SOMETHING_NEW"));
+        assert_eq!(c.band_for(c.find("PSZA").unwrap(), 3).unwrap().low, 0.60);
+    }
+
+    #[test]
+    fn processor_names_are_case_insensitive_and_unknown_names_list_the_known() {
+        let c = Catalog::builtin().unwrap();
+        assert_eq!(c.find("Psza").unwrap(), c.find("PSZA").unwrap());
+        let e = c.find("XYZ").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown processor `XYZ`") && e.contains("TDZA"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_dependency_is_named() {
+        let text = DEFAULT_CATALOG.replace(
+            r#"depends_on = ["TDZA", "PSZA"]"#,
+            r#"depends_on = ["TDZA", "NOPE"]"#,
+        );
+        let e = err(&text);
+        assert!(e.contains("depends on unknown processor `NOPE`"), "{e}");
+    }
+
+    #[test]
+    fn dependency_cycle_is_named() {
+        let text = DEFAULT_CATALOG.replacen("depends_on = []", r#"depends_on = ["ML"]"#, 1);
+        let e = err(&text);
+        assert!(
+            e.contains("dependency cycle: ") && e.contains("TDZA"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_code_is_named() {
+        let text = DEFAULT_CATALOG.replace(r#"code = "PSZA""#, r#"code = "TDZA""#);
+        assert!(err(&text).contains("duplicate processor code `TDZA`"));
+    }
+
+    #[test]
+    fn missing_field_is_named_with_its_line() {
+        let text = DEFAULT_CATALOG.replacen("entity_column = \"team_abbr\"\n", "", 1);
+        let e = err(&text);
+        assert!(e.contains("missing field `entity_column`"), "{e}");
+        assert!(e.contains("line "), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_field_and_bad_values_are_refused() {
+        assert!(
+            err(&DEFAULT_CATALOG.replacen("max_attempts = 3", "max_attempts = 3\nretries = 2", 1))
+                .contains("unknown field `retries`")
+        );
+        assert!(
+            err(&DEFAULT_CATALOG.replacen("timeout = \"30m\"", "timeout = \"soon\"", 1))
+                .contains("field `timeout`")
+        );
+        assert!(
+            err(&DEFAULT_CATALOG.replacen("max_attempts = 3", "max_attempts = 0", 1))
+                .contains("max_attempts")
+        );
+        assert!(
+            err(&DEFAULT_CATALOG.replacen(
+                "nba_precompute.team_defense_zone_analysis",
+                "nba_precompute.team; DROP TABLE x",
+                1
+            ))
+            .contains("not a dataset.table name")
+        );
+        assert!(err("this is = not toml [").contains("catalog test.toml"));
+    }
+
+    #[test]
+    fn another_pipeline_is_describable_without_recompiling() {
+        let text = r#"
+[source]
+table = "raw.events"
+date_column = "event_date"
+season_column = "season"
+[processing]
+failures_table = "ops.failures"
+attempts_table = "ops.attempts"
+[[processor]]
+code = "A"
+name = "a"
+table = "out.a"
+date_column = "day"
+entity_column = "id"
+source_entity_column = "user_id"
+depends_on = []
+command = ["true"]
+timeout = "1m"
+max_attempts = 1
+[[processor]]
+code = "B"
+name = "b"
+table = "out.b"
+date_column = "day"
+entity_column = "id"
+source_entity_column = "user_id"
+depends_on = ["A"]
+command = ["true"]
+timeout = "1m"
+max_attempts = 2
+batch_days = 7
+[categories]
+expected_skip = ["TOO_NEW"]
+missing_dependency = ["NO_INPUT"]
+real_failure = []
+"#;
+        let c = Catalog::parse(text, "other.toml").unwrap();
+        assert_eq!(c.processors().len(), 2);
+        assert_eq!(c.get(c.find("b").unwrap()).batch_days, 7);
+        assert_ne!(c.fingerprint(), Catalog::builtin().unwrap().fingerprint());
+    }
+}

@@ -1,0 +1,189 @@
+//! The command line: clap types only. `commands` turns them into settings and runs them.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+use crate::render::Format;
+
+/// Validate, reconcile and repair the Phase 4 precompute layer.
+///
+/// Checks first: is the layer complete for these dates, what exactly is missing or
+/// broken and why. Expected skips (INSUFFICIENT_DATA) are never failures.
+#[derive(Debug, Parser)]
+#[command(name = "phase4-check", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The warehouse: duckdb:PATH (default duckdb:phase4.duckdb) or bigquery:PROJECT.
+    #[arg(
+        long,
+        global = true,
+        env = "PHASE4_WAREHOUSE",
+        value_name = "WAREHOUSE"
+    )]
+    pub warehouse: Option<String>,
+    /// The catalog of processors (default: the built-in checks/catalog.toml).
+    #[arg(long, global = true, env = "PHASE4_CATALOG", value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the embedded warehouse with synthetic seasons and known defects.
+    Seed(SeedArgs),
+    /// Completeness, gaps, failure classes and breakers for every processor.
+    Report(ReportArgs),
+    /// The missing and partial dates (and other defects) of one processor.
+    Gaps(GapsArgs),
+    /// Run a built-in reference processor on the embedded warehouse.
+    Process(ProcessArgs),
+    /// Plan the repair of what is broken (a dry run), or run it with --apply.
+    Repair(RepairArgs),
+    /// Inspect or discard the state of an unfinished repair run.
+    Checkpoint(CheckpointArgs),
+    /// The whole story: seed, report, repair --apply, report again.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
+    #[arg(long, value_name = "RANGE")]
+    pub range: Option<String>,
+    /// Only these processors (repeat or comma-separate); warns about defective upstream pairs.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub processor: Vec<String>,
+    /// Drop the processors before CODE in the catalog's run order.
+    #[arg(long, value_name = "CODE")]
+    pub start_from: Option<String>,
+    /// Do not add the same date of downstream processors.
+    #[arg(long)]
+    pub no_downstream: bool,
+    /// Run the plan (without it: print the plan, change nothing).
+    #[arg(long)]
+    pub apply: bool,
+    /// Concurrent processor invocations (default: one lane per processor).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Override every processor's timeout (e.g. 6h, 90s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Between SIGTERM and SIGKILL when a processor is ended.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub grace: String,
+    /// First retry delay (doubles per attempt).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub retry_backoff: String,
+    /// Stop starting pairs after the first pair that fails for good.
+    #[arg(long)]
+    pub halt_on_failure: bool,
+    /// Re-count each pair in the warehouse after its processor exits 0.
+    #[arg(long, value_enum, default_value = "on")]
+    pub verify: Switch,
+    /// Do not reset the tripped circuit breakers of planned pairs before running them.
+    #[arg(long)]
+    pub keep_breakers: bool,
+    /// Progress on stderr.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: crate::runner::progress::ProgressMode,
+    /// Where the checkpoint, lock, logs and events live.
+    #[arg(long, value_name = "DIR", default_value = ".phase4")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    #[command(subcommand)]
+    pub action: CheckpointAction,
+    /// The state directory of the repair runs.
+    #[arg(long, value_name = "DIR", default_value = ".phase4", global = true)]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointAction {
+    /// What the stored run is and how far it got.
+    Status,
+    /// Discard the stored run (takes the lock: refused while a run holds it).
+    Clear,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the generator.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Replace the warehouse file even if it was not made by `seed`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seed of the generator: the same seed gives the same warehouse.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Seasons to generate, comma-separated (e.g. 2021-22,2022-23).
+    #[arg(long, value_name = "LIST", default_value = "2021-22")]
+    pub seasons: String,
+    /// Seed no defects.
+    #[arg(long)]
+    pub healthy: bool,
+    /// Write the manifest of injected defects (JSON) here.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Replace the file even if it was not made by `seed`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
+    #[arg(long, value_name = "RANGE")]
+    pub range: Option<String>,
+    /// Only these processors (repeat or comma-separate; case-insensitive).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub processor: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// The processor (case-insensitive: ml = ML).
+    #[arg(long, value_name = "CODE")]
+    pub processor: String,
+    /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
+    #[arg(long, value_name = "RANGE")]
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// The processor code (TDZA, PSZA, PCF, PDC, ML).
+    #[arg(long, value_name = "CODE")]
+    pub processor: String,
+    /// One date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["start", "end"])]
+    pub date: Option<String>,
+    /// First date of a range (with --end).
+    #[arg(long, value_name = "DATE", requires = "end")]
+    pub start: Option<String>,
+    /// Last date of a range (with --start).
+    #[arg(long, value_name = "DATE", requires = "start")]
+    pub end: Option<String>,
+}

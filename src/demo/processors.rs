@@ -1,0 +1,216 @@
+//! The built-in reference processors: the five Phase 4 tables of DOMAIN.md computed
+//! from player_game_summary in SQL, on the embedded warehouse. They follow the
+//! contract: PSZA's 10-game minimum is INSUFFICIENT_DATA, an absent upstream row is
+//! MISSING_DEPENDENCY, a rerun replaces the dates' rows and failure rows, and entities
+//! whose circuit breaker is tripped are skipped, their failure rows left in place.
+
+use chrono::{NaiveDateTime, Utc};
+
+use crate::catalog::TableName;
+use crate::error::Error;
+use crate::range::DateRange;
+use crate::sql::{Param, Query};
+use crate::warehouse::Warehouse;
+use crate::warehouse::duckdb::DuckDbWarehouse;
+
+const GAME_PLAYERS: &str = include_str!("../../sql/process/game_players.sql");
+const CLEAR_ROWS: &str = include_str!("../../sql/process/clear_rows.sql");
+const CLEAR_FAILURES: &str = include_str!("../../sql/process/clear_failures.sql");
+const INSERT_ROWS: &str = include_str!("../../sql/process/insert_rows.sql");
+const INSERT_FAILURES: &str = include_str!("../../sql/process/insert_failures.sql");
+const OUTCOME_COUNTS: &str = include_str!("../../sql/process/outcome_counts.sql");
+
+/// One of the five built-in processors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Tdza,
+    Psza,
+    Pcf,
+    Pdc,
+    Ml,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 5] = [
+        Builtin::Tdza,
+        Builtin::Psza,
+        Builtin::Pcf,
+        Builtin::Pdc,
+        Builtin::Ml,
+    ];
+
+    /// The built-in processor for a catalog code, if there is one.
+    pub fn from_code(code: &str) -> Option<Builtin> {
+        Builtin::ALL
+            .into_iter()
+            .find(|b| b.code().eq_ignore_ascii_case(code))
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Builtin::Tdza => "TDZA",
+            Builtin::Psza => "PSZA",
+            Builtin::Pcf => "PCF",
+            Builtin::Pdc => "PDC",
+            Builtin::Ml => "ML",
+        }
+    }
+
+    /// The table it writes (DOMAIN.md's layout).
+    pub fn table(self) -> TableName {
+        let (dataset, table) = match self {
+            Builtin::Tdza => ("nba_precompute", "team_defense_zone_analysis"),
+            Builtin::Psza => ("nba_precompute", "player_shot_zone_analysis"),
+            Builtin::Pcf => ("nba_precompute", "player_composite_factors"),
+            Builtin::Pdc => ("nba_precompute", "player_daily_cache"),
+            Builtin::Ml => ("nba_predictions", "ml_feature_store_v2"),
+        };
+        TableName {
+            dataset: dataset.into(),
+            table: table.into(),
+        }
+    }
+
+    pub fn date_column(self) -> &'static str {
+        match self {
+            Builtin::Tdza | Builtin::Psza | Builtin::Pcf => "analysis_date",
+            Builtin::Pdc => "cache_date",
+            Builtin::Ml => "game_date",
+        }
+    }
+
+    pub fn entity_column(self) -> &'static str {
+        match self {
+            Builtin::Tdza => "team_abbr",
+            _ => "player_lookup",
+        }
+    }
+
+    fn compute_sql(self) -> &'static str {
+        match self {
+            Builtin::Tdza => include_str!("../../sql/process/tdza.sql"),
+            Builtin::Psza => include_str!("../../sql/process/psza.sql"),
+            Builtin::Pcf => include_str!("../../sql/process/pcf.sql"),
+            Builtin::Pdc => include_str!("../../sql/process/pdc.sql"),
+            Builtin::Ml => include_str!("../../sql/process/ml.sql"),
+        }
+    }
+}
+
+/// What one run wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSummary {
+    pub processor: Builtin,
+    pub range: DateRange,
+    pub rows: i64,
+    pub failure_rows: i64,
+    pub by_category: Vec<(String, i64)>,
+}
+
+impl std::fmt::Display for ProcessSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {} rows, {} failure rows",
+            self.processor.code(),
+            self.range,
+            self.rows,
+            self.failure_rows
+        )?;
+        if !self.by_category.is_empty() {
+            let parts: Vec<String> = self
+                .by_category
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a built-in processor over `range` in one transaction, stamping rows with
+/// `processed_at` (now, when `None`).
+pub fn run_builtin(
+    warehouse: &mut DuckDbWarehouse,
+    processor: Builtin,
+    range: DateRange,
+    processed_at: Option<NaiveDateTime>,
+) -> Result<ProcessSummary, Error> {
+    let processed_at = processed_at.unwrap_or_else(|| Utc::now().naive_utc());
+    warehouse
+        .connection()
+        .execute_batch("BEGIN TRANSACTION")
+        .map_err(|e| Error::QueryFailed(format!("cannot start a transaction: {e}")))?;
+    match run_in_transaction(warehouse, processor, range, processed_at) {
+        Ok(summary) => {
+            warehouse
+                .connection()
+                .execute_batch("COMMIT")
+                .map_err(|e| {
+                    Error::QueryFailed(format!("cannot commit {}: {e}", processor.code()))
+                })?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = warehouse.connection().execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn run_in_transaction(
+    warehouse: &mut DuckDbWarehouse,
+    processor: Builtin,
+    range: DateRange,
+    processed_at: NaiveDateTime,
+) -> Result<ProcessSummary, Error> {
+    let bind = |q: Query| {
+        q.table("table", &processor.table())
+            .column("date", processor.date_column())
+            .column("entity", processor.entity_column())
+            .param("processor", Param::Text(processor.code().into()))
+            .param("start", Param::Date(range.start()))
+            .param("end", Param::Date(range.end()))
+    };
+    if processor != Builtin::Tdza {
+        warehouse.execute(
+            &Query::new("game_players", GAME_PLAYERS)
+                .param(
+                    "season_start",
+                    Param::Date(range.from_season_start().start()),
+                )
+                .param("end", Param::Date(range.end())),
+        )?;
+    }
+    let mut compute = bind(Query::new("compute", processor.compute_sql()));
+    if processor == Builtin::Tdza {
+        compute = compute.param(
+            "season_start",
+            Param::Date(range.from_season_start().start()),
+        );
+    }
+    warehouse.execute(&compute)?;
+    warehouse.execute(&bind(Query::new("clear_rows", CLEAR_ROWS)))?;
+    warehouse.execute(&bind(Query::new("clear_failures", CLEAR_FAILURES)))?;
+    let rows = warehouse.execute(
+        &bind(Query::new("insert_rows", INSERT_ROWS))
+            .param("processed_at", Param::Timestamp(processed_at)),
+    )? as i64;
+    let failure_rows = warehouse.execute(
+        &bind(Query::new("insert_failures", INSERT_FAILURES))
+            .param("processed_at", Param::Timestamp(processed_at)),
+    )? as i64;
+    let counts = warehouse.query(&Query::new("outcome_counts", OUTCOME_COUNTS))?;
+    let mut by_category = Vec::new();
+    for row in counts.iter() {
+        by_category.push((row.text("category")?, row.int("n")?));
+    }
+    Ok(ProcessSummary {
+        processor,
+        range,
+        rows,
+        failure_rows,
+        by_category,
+    })
+}

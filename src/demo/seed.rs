@@ -1,0 +1,566 @@
+//! `phase4-check seed`: a deterministic synthetic warehouse, filled by the built-in
+//! processors, with the defects real backfills leave behind injected on purpose and
+//! written down in a manifest, so the checks can be proved against known answers.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use super::processors::{Builtin, run_builtin};
+use super::season::{League, generate_league};
+use crate::error::Error;
+use crate::range::{DateRange, season_label};
+use crate::sql::{Param, Query};
+use crate::warehouse::Warehouse;
+use crate::warehouse::duckdb::DuckDbWarehouse;
+
+/// The seed used when none is given (the first game date of the 2021-22 season).
+pub const DEFAULT_SEED: u64 = 20211019;
+
+const CREATE_WAREHOUSE: &str = include_str!("../../sql/create_warehouse.sql");
+const SEED_INFO: &str = include_str!("../../sql/seed/seed_info.sql");
+
+#[derive(Debug, Clone)]
+pub struct SeedSettings {
+    pub path: PathBuf,
+    pub seed: u64,
+    pub seasons: Vec<i32>,
+    pub healthy: bool,
+    pub force: bool,
+}
+
+/// One injected defect: the (processor, date) and the kind the checks must report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestDefect {
+    pub processor: String,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestPair {
+    pub processor: String,
+    pub date: NaiveDate,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestBreaker {
+    pub processor: String,
+    pub date: NaiveDate,
+    pub entity: String,
+}
+
+/// What `seed` made: the answers the checks must find.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub seed: u64,
+    pub seasons: Vec<String>,
+    pub healthy: bool,
+    pub player_game_rows: usize,
+    pub game_dates: usize,
+    /// Every defective (processor, date) with the kind `report` must give it.
+    pub defects: Vec<ManifestDefect>,
+    /// Every stale (processor, date).
+    pub stale: Vec<ManifestPair>,
+    /// Every tripped circuit breaker.
+    pub breakers: Vec<ManifestBreaker>,
+    /// Failure categories the catalog does not know.
+    pub unknown_categories: Vec<String>,
+}
+
+/// Builds the warehouse at `settings.path` (replacing one made by `seed` before; never
+/// anything else without --force), and returns its manifest.
+pub fn seed(settings: &SeedSettings) -> Result<Manifest, Error> {
+    let path = &settings.path;
+    refuse_foreign_file(path, settings.force)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(format!(
+            "cannot seed {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    // Build beside the target and rename into place: never a half-seeded warehouse.
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "phase4.duckdb".into());
+    let building = dir.join(format!(".{file_name}.seeding-{}", std::process::id()));
+    remove_db_files(&building);
+    let result = build(&building, settings);
+    match result {
+        Ok(manifest) => {
+            remove_db_files(path);
+            std::fs::rename(&building, path).map_err(|e| {
+                Error::Other(anyhow::anyhow!(
+                    "cannot move the seeded warehouse into {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(manifest)
+        }
+        Err(e) => {
+            remove_db_files(&building);
+            Err(e)
+        }
+    }
+}
+
+fn remove_db_files(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push(".wal");
+    let _ = std::fs::remove_file(PathBuf::from(wal));
+}
+
+/// A file that exists and was not made by `seed` is never replaced without --force.
+fn refuse_foreign_file(path: &Path, force: bool) -> Result<(), Error> {
+    if !path.exists() || force {
+        return Ok(());
+    }
+    let made_by_seed = DuckDbWarehouse::open_read_only(path)
+        .ok()
+        .and_then(|wh| {
+            wh.connection()
+                .prepare("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'phase4_meta' AND table_name = 'seed_info'")
+                .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+                .ok()
+        })
+        .is_some_and(|n| n > 0);
+    if made_by_seed {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "refusing to replace {}: it was not made by `phase4-check seed` (pass --force to replace it, or --warehouse duckdb:OTHER.duckdb)",
+            path.display()
+        )))
+    }
+}
+
+fn build(path: &Path, settings: &SeedSettings) -> Result<Manifest, Error> {
+    let conn = duckdb::Connection::open(path).map_err(|e| {
+        Error::WarehouseUnavailable(format!("cannot create warehouse {}: {e}", path.display()))
+    })?;
+    conn.execute_batch(CREATE_WAREHOUSE)
+        .map_err(|e| Error::QueryFailed(format!("cannot create the warehouse layout: {e}")))?;
+    let league = generate_league(settings.seed, &settings.seasons);
+    append_player_games(&conn, &league)?;
+    let mut warehouse = DuckDbWarehouse::from_connection(path, conn);
+
+    for season in &league.seasons {
+        let range = DateRange::new(season.first_game, season.last_game).map_err(Error::usage)?;
+        for processor in Builtin::ALL {
+            run_builtin(&mut warehouse, processor, range, None)?;
+        }
+    }
+
+    let mut manifest = Manifest {
+        seed: settings.seed,
+        seasons: settings.seasons.iter().map(|&y| season_label(y)).collect(),
+        healthy: settings.healthy,
+        player_game_rows: league.rows.len(),
+        game_dates: league.seasons.iter().map(|s| s.game_dates.len()).sum(),
+        defects: Vec::new(),
+        stale: Vec::new(),
+        breakers: Vec::new(),
+        unknown_categories: Vec::new(),
+    };
+    if !settings.healthy
+        && let Some(first) = league.seasons.first()
+    {
+        inject_defects(&mut warehouse, &first.game_dates, &mut manifest)?;
+    }
+    manifest.defects.sort();
+    manifest.stale.sort();
+    manifest.breakers.sort();
+
+    let info = serde_json::to_string(&manifest).map_err(|e| Error::Other(e.into()))?;
+    let conn = warehouse.connection();
+    conn.execute_batch(SEED_INFO)
+        .map_err(|e| Error::QueryFailed(format!("cannot mark the warehouse as seeded: {e}")))?;
+    conn.execute(
+        "INSERT INTO phase4_meta.seed_info VALUES (?, ?, ?, ?)",
+        duckdb::params![
+            settings.seed as i64,
+            manifest.seasons.join(","),
+            info,
+            Utc::now().naive_utc()
+        ],
+    )
+    .map_err(|e| Error::QueryFailed(format!("cannot mark the warehouse as seeded: {e}")))?;
+    // Checkpoint so the single file holds everything before it is renamed into place.
+    conn.execute_batch("CHECKPOINT")
+        .map_err(|e| Error::QueryFailed(format!("cannot checkpoint the warehouse: {e}")))?;
+    drop(warehouse);
+    Ok(manifest)
+}
+
+fn append_player_games(conn: &duckdb::Connection, league: &League) -> Result<(), Error> {
+    let failed =
+        |e: duckdb::Error| Error::QueryFailed(format!("cannot load player_game_summary: {e}"));
+    let mut appender = conn
+        .appender_to_db("player_game_summary", "nba_analytics")
+        .map_err(failed)?;
+    for r in &league.rows {
+        appender
+            .append_row(duckdb::params![
+                r.game_id,
+                r.game_date,
+                r.season_year,
+                r.player_lookup,
+                r.team_abbr,
+                r.opponent_team_abbr,
+                r.minutes_played,
+                r.points,
+                r.paint_attempts,
+                r.paint_makes,
+                r.mid_range_attempts,
+                r.mid_range_makes,
+                r.three_pt_attempts,
+                r.three_pt_makes
+            ])
+            .map_err(failed)?;
+    }
+    appender.flush().map_err(failed)?;
+    Ok(())
+}
+
+/// Picks distinct game dates: the first unused game date on or after a day.
+struct DatePicker<'a> {
+    game_dates: &'a [NaiveDate],
+    used: Vec<NaiveDate>,
+}
+
+impl DatePicker<'_> {
+    fn on_or_after(&mut self, month: u32, day: u32) -> Result<NaiveDate, Error> {
+        let first = self
+            .game_dates
+            .first()
+            .copied()
+            .ok_or_else(|| Error::usage("a season without games"))?;
+        let year = if month >= 7 {
+            first.year()
+        } else {
+            first.year() + 1
+        };
+        let from = NaiveDate::from_ymd_opt(year, month, day)
+            .ok_or_else(|| Error::usage("bad defect date"))?;
+        let date = self
+            .game_dates
+            .iter()
+            .copied()
+            .find(|d| *d >= from && !self.used.contains(d))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "no game date on or after {from} to put a defect on"
+                ))
+            })?;
+        self.used.push(date);
+        Ok(date)
+    }
+}
+
+fn defect(manifest: &mut Manifest, p: Builtin, date: NaiveDate, kind: &str, what: &str) {
+    manifest.defects.push(ManifestDefect {
+        processor: p.code().into(),
+        date,
+        kind: kind.into(),
+        what: what.into(),
+    });
+}
+
+fn on(p: Builtin, q: Query) -> Query {
+    q.table("table", &p.table())
+        .column("date", p.date_column())
+        .column("entity", p.entity_column())
+        .param("processor", Param::Text(p.code().into()))
+}
+
+/// Makes `n` entities of `p` on `date` fail with `category` (rows removed, failure rows
+/// written, attempts recorded) and returns their names.
+fn fail_entities(
+    wh: &mut DuckDbWarehouse,
+    p: Builtin,
+    date: NaiveDate,
+    n: i64,
+    category: &str,
+    reason: &str,
+    attempts: i64,
+) -> Result<Vec<String>, Error> {
+    let now = Utc::now().naive_utc();
+    let bind = |q: Query| {
+        on(p, q)
+            .param("date", Param::Date(date))
+            .param("category", Param::Text(category.into()))
+    };
+    wh.execute(
+        &bind(Query::new(
+            "fail_entities",
+            include_str!("../../sql/seed/fail_entities.sql"),
+        ))
+        .param("reason", Param::Text(reason.into()))
+        .param("created_at", Param::Timestamp(now))
+        .param("n", Param::Int(n)),
+    )?;
+    wh.execute(&bind(Query::new(
+        "fail_entities_rows",
+        include_str!("../../sql/seed/fail_entities_rows.sql"),
+    )))?;
+    if attempts > 0 {
+        wh.execute(
+            &bind(Query::new(
+                "record_attempts",
+                include_str!("../../sql/seed/record_attempts.sql"),
+            ))
+            .param("attempts", Param::Int(attempts))
+            .param("created_at", Param::Timestamp(now)),
+        )?;
+    }
+    let rows = wh.query(&bind(Query::new(
+        "failed_entities",
+        include_str!("../../sql/seed/failed_entities.sql"),
+    )))?;
+    rows.iter().map(|r| r.text("entity_id")).collect()
+}
+
+fn rerun(wh: &mut DuckDbWarehouse, processors: &[Builtin], date: NaiveDate) -> Result<(), Error> {
+    let day = DateRange::day(date).map_err(Error::usage)?;
+    for &p in processors {
+        run_builtin(wh, p, day, None)?;
+    }
+    Ok(())
+}
+
+/// The defects of real backfills, each written into the manifest with the kind the
+/// checks must report for every (processor, date) it touches.
+fn inject_defects(
+    wh: &mut DuckDbWarehouse,
+    game_dates: &[NaiveDate],
+    manifest: &mut Manifest,
+) -> Result<(), Error> {
+    use Builtin::*;
+    let mut pick = DatePicker {
+        game_dates,
+        used: Vec::new(),
+    };
+    let downstream_of_psza = [Pcf, Pdc, Ml];
+
+    // Duplicated rows: a retried insert wrote some PSZA rows twice.
+    let date = pick.on_or_after(11, 3)?;
+    wh.execute(
+        &on(
+            Psza,
+            Query::new(
+                "duplicate_rows",
+                include_str!("../../sql/seed/duplicate_rows.sql"),
+            ),
+        )
+        .param("date", Param::Date(date))
+        .param("n", Param::Int(5)),
+    )?;
+    defect(
+        manifest,
+        Psza,
+        date,
+        "duplicates",
+        "5 PSZA rows written twice",
+    );
+
+    // A row for a player who had no game that day.
+    let date = pick.on_or_after(11, 6)?;
+    wh.execute(
+        &Query::new(
+            "unexpected_row",
+            include_str!("../../sql/seed/unexpected_row.sql"),
+        )
+        .param("date", Param::Date(date)),
+    )?;
+    defect(
+        manifest,
+        Pdc,
+        date,
+        "unexpected",
+        "a PDC row for a player without a game that day",
+    );
+
+    // A partial date: a third of PCF's rows lost, no failure rows.
+    let date = pick.on_or_after(11, 10)?;
+    wh.execute(
+        &on(
+            Pcf,
+            Query::new(
+                "partial_rows",
+                include_str!("../../sql/seed/partial_rows.sql"),
+            ),
+        )
+        .param("date", Param::Date(date)),
+    )?;
+    defect(manifest, Pcf, date, "partial", "every third PCF row lost");
+
+    // Tripped circuit breakers: 3 PCF entities failed 3 attempts.
+    let date = pick.on_or_after(11, 13)?;
+    let tripped = fail_entities(
+        wh,
+        Pcf,
+        date,
+        3,
+        "PROCESSING_ERROR",
+        "failed 3 attempts; circuit breaker tripped",
+        3,
+    )?;
+    defect(
+        manifest,
+        Pcf,
+        date,
+        "failures",
+        "3 PCF entities failed 3 times, breakers tripped",
+    );
+    for entity in tripped {
+        manifest.breakers.push(ManifestBreaker {
+            processor: Pcf.code().into(),
+            date,
+            entity,
+        });
+    }
+
+    // PROCESSING_ERROR in PSZA, and the MISSING_DEPENDENCY rows it causes downstream
+    // (real failures: the upstream row is missing because of a bug, not a skip).
+    let date = pick.on_or_after(11, 17)?;
+    fail_entities(
+        wh,
+        Psza,
+        date,
+        4,
+        "PROCESSING_ERROR",
+        "ZeroDivisionError in zone rates",
+        2,
+    )?;
+    rerun(wh, &downstream_of_psza, date)?;
+    defect(
+        manifest,
+        Psza,
+        date,
+        "failures",
+        "4 PSZA PROCESSING_ERROR rows",
+    );
+    for p in downstream_of_psza {
+        defect(
+            manifest,
+            p,
+            date,
+            "failures",
+            "MISSING_DEPENDENCY caused by PSZA's PROCESSING_ERROR",
+        );
+    }
+
+    // A failure category the catalog does not know: a real failure, listed by name.
+    let date = pick.on_or_after(11, 24)?;
+    fail_entities(
+        wh,
+        Pdc,
+        date,
+        2,
+        "UPSTREAM_TIMEOUT",
+        "BigQuery job exceeded 600s",
+        1,
+    )?;
+    defect(
+        manifest,
+        Pdc,
+        date,
+        "failures",
+        "2 PDC rows failed with unknown category UPSTREAM_TIMEOUT",
+    );
+    manifest.unknown_categories.push("UPSTREAM_TIMEOUT".into());
+
+    // A stale date: PSZA re-run after its downstream processors.
+    let stale_date = pick.on_or_after(11, 27)?;
+
+    // TDZA missing entirely on Dec 4, its downstream run afterwards: PCF, PDC and ML
+    // record MISSING_DEPENDENCY for every player, real failures since TDZA has no skips.
+    let date = pick.on_or_after(12, 4)?;
+    wh.execute(
+        &on(
+            Tdza,
+            Query::new(
+                "delete_rows",
+                include_str!("../../sql/seed/delete_rows.sql"),
+            ),
+        )
+        .param("date", Param::Date(date)),
+    )?;
+    wh.execute(
+        &on(
+            Tdza,
+            Query::new(
+                "delete_failures",
+                include_str!("../../sql/seed/delete_failures.sql"),
+            ),
+        )
+        .param("date", Param::Date(date)),
+    )?;
+    rerun(wh, &[Pcf, Pdc, Ml], date)?;
+    defect(manifest, Tdza, date, "missing", "TDZA never ran");
+    for p in [Pcf, Pdc, Ml] {
+        defect(
+            manifest,
+            p,
+            date,
+            "failures",
+            "MISSING_DEPENDENCY on the missing TDZA rows",
+        );
+    }
+
+    // ML never ran on 10 dates of December (the backfill timed out).
+    for _ in 0..10 {
+        let date = pick.on_or_after(12, 8)?;
+        wh.execute(
+            &on(
+                Ml,
+                Query::new(
+                    "delete_rows",
+                    include_str!("../../sql/seed/delete_rows.sql"),
+                ),
+            )
+            .param("date", Param::Date(date)),
+        )?;
+        wh.execute(
+            &on(
+                Ml,
+                Query::new(
+                    "delete_failures",
+                    include_str!("../../sql/seed/delete_failures.sql"),
+                ),
+            )
+            .param("date", Param::Date(date)),
+        )?;
+        defect(manifest, Ml, date, "missing", "ML never ran (timed out)");
+    }
+
+    // Last, so nothing downstream is re-run after it.
+    rerun(wh, &[Psza], stale_date)?;
+    for p in downstream_of_psza {
+        manifest.stale.push(ManifestPair {
+            processor: p.code().into(),
+            date: stale_date,
+            what: "PSZA re-run after it".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Reads the manifest stored in a seeded warehouse.
+pub fn stored_manifest(warehouse: &DuckDbWarehouse) -> Option<Manifest> {
+    let text: String = warehouse
+        .connection()
+        .prepare("SELECT manifest FROM phase4_meta.seed_info LIMIT 1")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .ok()?;
+    serde_json::from_str(&text).ok()
+}

@@ -1,0 +1,255 @@
+//! The repair plan: which (processor, date) pairs to rerun, why, and in what order.
+//!
+//! Every defective pair (missing, partial, real failures, duplicates, unexpected), every
+//! stale pair and, by default, the same date of every downstream processor, since it was
+//! computed from incomplete input. Expected skips and cascades alone never cause a rerun.
+//! Ordered by the dependency graph, then by date.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::{Catalog, ProcessorId};
+use crate::checks::{DefectKind, Findings, TrippedBreaker};
+
+/// Why a pair is in the plan, in the contract's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Missing,
+    Partial,
+    Failures,
+    Duplicates,
+    Unexpected,
+    Stale,
+    Downstream,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Missing => "missing",
+            Reason::Partial => "partial",
+            Reason::Failures => "failures",
+            Reason::Duplicates => "duplicates",
+            Reason::Unexpected => "unexpected",
+            Reason::Stale => "stale",
+            Reason::Downstream => "downstream",
+        }
+    }
+}
+
+/// One pair of the plan. Stored in the checkpoint as is, so a resumed run reruns
+/// exactly the stored plan, never a recomputed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedPair {
+    pub processor: String,
+    pub date: NaiveDate,
+    pub reasons: Vec<Reason>,
+}
+
+/// Options of `repair` that shape the plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlanOptions {
+    /// Only these processors (empty = all).
+    pub processors: Vec<String>,
+    /// Drop the processors before this one in run order.
+    pub start_from: Option<String>,
+    /// Do not add the same date of downstream processors.
+    pub no_downstream: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairPlan {
+    /// In run order: dependency order across processors, oldest first within one.
+    pub pairs: Vec<PlannedPair>,
+    /// Defective upstream pairs left out by --processor / --start-from.
+    pub warnings: Vec<String>,
+    /// Tripped breakers of planned pairs (reset before the pair runs).
+    pub breakers: Vec<TrippedBreaker>,
+}
+
+impl RepairPlan {
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Pairs grouped by stage: processors of the same dependency depth run side by side.
+    pub fn stages(&self, catalog: &Catalog) -> Vec<Vec<&PlannedPair>> {
+        let mut stages: BTreeMap<usize, Vec<&PlannedPair>> = BTreeMap::new();
+        for pair in &self.pairs {
+            let depth = catalog
+                .find(&pair.processor)
+                .map(|id| depth(catalog, id))
+                .unwrap_or(0);
+            stages.entry(depth).or_default().push(pair);
+        }
+        stages.into_values().collect()
+    }
+}
+
+/// Longest chain of dependencies above a processor (0 for sources).
+pub fn depth(catalog: &Catalog, id: ProcessorId) -> usize {
+    catalog
+        .get(id)
+        .depends_on
+        .iter()
+        .map(|&up| depth(catalog, up) + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The processors a plan may contain under `options`, in catalog order.
+pub fn selected_processors(
+    catalog: &Catalog,
+    options: &PlanOptions,
+) -> Result<Vec<ProcessorId>, crate::Error> {
+    let mut selected: Vec<ProcessorId> = if options.processors.is_empty() {
+        catalog.ids().collect()
+    } else {
+        options
+            .processors
+            .iter()
+            .map(|p| catalog.find(p))
+            .collect::<Result<_, _>>()?
+    };
+    if let Some(code) = &options.start_from {
+        let from = catalog.find(code)?;
+        let order = catalog.run_order();
+        let position = order.iter().position(|&id| id == from).unwrap_or(0);
+        let allowed: BTreeSet<ProcessorId> = order[position..].iter().copied().collect();
+        selected.retain(|id| allowed.contains(id));
+    }
+    selected.sort();
+    selected.dedup();
+    Ok(selected)
+}
+
+/// Builds the plan from findings over all processors of the catalog.
+pub fn build_plan(
+    catalog: &Catalog,
+    findings: &Findings,
+    options: &PlanOptions,
+) -> Result<RepairPlan, crate::Error> {
+    let selected = selected_processors(catalog, options)?;
+    let mut reasons: BTreeMap<(ProcessorId, NaiveDate), BTreeSet<Reason>> = BTreeMap::new();
+    let mut defective: BTreeSet<(ProcessorId, NaiveDate)> = BTreeSet::new();
+
+    for row in &findings.rows {
+        let mut own = own_reasons(row);
+        if findings.is_stale(row.processor, row.date) {
+            own.insert(Reason::Stale);
+        }
+        if own.is_empty() {
+            continue;
+        }
+        defective.insert((row.processor, row.date));
+        if selected.contains(&row.processor) {
+            reasons
+                .entry((row.processor, row.date))
+                .or_default()
+                .extend(own);
+        }
+    }
+    for stale in &findings.stale {
+        defective.insert((stale.processor, stale.date));
+        if selected.contains(&stale.processor) {
+            reasons
+                .entry((stale.processor, stale.date))
+                .or_default()
+                .insert(Reason::Stale);
+        }
+    }
+
+    if !options.no_downstream {
+        // Downstream of every planned pair, transitively (upstream_of is transitive).
+        let planned: Vec<(ProcessorId, NaiveDate)> = reasons.keys().copied().collect();
+        for (up, date) in planned {
+            for &down in &selected {
+                if catalog.is_upstream(up, down) {
+                    reasons
+                        .entry((down, date))
+                        .or_default()
+                        .insert(Reason::Downstream);
+                }
+            }
+        }
+    }
+
+    let mut warnings = Vec::new();
+    let plan_dates: BTreeSet<NaiveDate> = reasons.keys().map(|(_, d)| *d).collect();
+    for &(p, date) in &defective {
+        if selected.contains(&p) || !plan_dates.contains(&date) {
+            continue;
+        }
+        let below: Vec<&str> = reasons
+            .keys()
+            .filter(|(q, d)| *d == date && catalog.is_upstream(p, *q))
+            .map(|(q, _)| catalog.code(*q))
+            .collect();
+        if !below.is_empty() {
+            warnings.push(format!(
+                "{} {date} is defective upstream of {} and not in this plan: fix it first, or drop --processor/--start-from",
+                catalog.code(p),
+                below.join(", ")
+            ));
+        }
+    }
+
+    let rank: BTreeMap<ProcessorId, usize> = catalog
+        .run_order()
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    let mut ordered: Vec<((ProcessorId, NaiveDate), BTreeSet<Reason>)> =
+        reasons.into_iter().collect();
+    ordered.sort_by_key(|((p, d), _)| (rank.get(p).copied().unwrap_or(usize::MAX), *d));
+
+    let breakers = findings
+        .breakers
+        .iter()
+        .filter(|b| {
+            ordered
+                .iter()
+                .any(|((p, d), _)| *p == b.processor && *d == b.date)
+        })
+        .cloned()
+        .collect();
+
+    Ok(RepairPlan {
+        pairs: ordered
+            .into_iter()
+            .map(|((p, date), reasons)| PlannedPair {
+                processor: catalog.code(p).to_string(),
+                date,
+                reasons: reasons.into_iter().collect(),
+            })
+            .collect(),
+        warnings,
+        breakers,
+    })
+}
+
+fn own_reasons(row: &crate::checks::DateRow) -> BTreeSet<Reason> {
+    let mut own = BTreeSet::new();
+    match row.kind() {
+        Some(DefectKind::Missing) => {
+            own.insert(Reason::Missing);
+        }
+        Some(DefectKind::Partial) => {
+            own.insert(Reason::Partial);
+        }
+        _ => {}
+    }
+    if row.real_failures > 0 {
+        own.insert(Reason::Failures);
+    }
+    if row.duplicates > 0 {
+        own.insert(Reason::Duplicates);
+    }
+    if row.unexpected > 0 {
+        own.insert(Reason::Unexpected);
+    }
+    own
+}

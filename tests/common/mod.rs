@@ -1,0 +1,114 @@
+//! Shared fixtures: the real binary against real embedded warehouses.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_phase4-check");
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs the binary in `dir` with `args`, no inherited warehouse settings.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PHASE4_WAREHOUSE")
+        .env_remove("PHASE4_CATALOG")
+        .env("PHASE4_BUSY_WAIT", "20s")
+        .output()
+        .expect("run phase4-check")
+        .into()
+}
+
+/// A seeded warehouse shared (read-only) by the tests of one test binary.
+pub struct Seeded {
+    _dir: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub path: PathBuf,
+    pub manifest: Value,
+}
+
+impl Seeded {
+    pub fn warehouse_arg(&self) -> String {
+        format!("duckdb:{}", self.path.display())
+    }
+
+    /// Runs against this warehouse.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--warehouse".to_string(), self.warehouse_arg()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
+        run_in(&self.dir, &refs)
+    }
+
+    /// A private copy, for tests that write.
+    pub fn copy(&self) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copy.duckdb");
+        std::fs::copy(&self.path, &path).unwrap();
+        (dir, path)
+    }
+}
+
+fn seed(extra: &[&str]) -> Seeded {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("phase4.duckdb");
+    let manifest_path = dir.path().join("manifest.json");
+    let mut args = vec![
+        "--warehouse",
+        "duckdb:phase4.duckdb",
+        "seed",
+        "--manifest",
+        "manifest.json",
+    ];
+    args.extend_from_slice(extra);
+    let run = run_in(dir.path(), &args);
+    assert_eq!(run.code, 0, "seed failed: {}\n{}", run.stdout, run.stderr);
+    let manifest = serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    Seeded {
+        dir: dir.path().to_path_buf(),
+        path,
+        manifest,
+        _dir: dir,
+    }
+}
+
+/// The default seeded season 2021-22 with its defects.
+pub fn seeded() -> &'static Seeded {
+    static SEEDED: OnceLock<Seeded> = OnceLock::new();
+    SEEDED.get_or_init(|| seed(&[]))
+}
+
+/// A healthy seeded season.
+pub fn healthy() -> &'static Seeded {
+    static HEALTHY: OnceLock<Seeded> = OnceLock::new();
+    HEALTHY.get_or_init(|| seed(&["--healthy"]))
+}

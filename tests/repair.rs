@@ -1,0 +1,671 @@
+//! The repair runner with real processes, real signals and real files: the built-in
+//! processors and small scripts standing in for flaky, slow or silent processors.
+
+mod common;
+
+use common::{BIN, Run, seeded};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A private copy of the seeded warehouse with a catalog whose TDZA command is `tdza`.
+struct Bench {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Bench {
+    fn new(tdza_script: Option<&str>) -> Bench {
+        let (dir, _) = seeded().copy();
+        let path = dir.path().to_path_buf();
+        std::fs::rename(path.join("copy.duckdb"), path.join("phase4.duckdb")).unwrap();
+        let mut catalog = phase4_check::catalog::DEFAULT_CATALOG.to_string();
+        if let Some(body) = tdza_script {
+            let script = path.join("tdza.sh");
+            std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+            catalog = catalog.replacen(
+                r#"command = ["{exe}", "process", "--warehouse", "{warehouse}", "--processor", "TDZA", "--start", "{start}", "--end", "{end}"]"#,
+                &format!(r#"command = ["{}", "{{warehouse}}", "{{start}}", "{{end}}"]"#, script.display()),
+                1,
+            );
+        }
+        std::fs::write(path.join("catalog.toml"), catalog).unwrap();
+        Bench {
+            dir: path,
+            _dir: dir,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(["--catalog", "catalog.toml"])
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("PHASE4_WAREHOUSE")
+            .env_remove("PHASE4_CATALOG")
+            .env("PHASE4_BIN", BIN)
+            .env("PHASE4_BUSY_WAIT", "30s");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.command(args).output().unwrap().into()
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Every event of every run, in order.
+    fn events(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let runs = self.dir.join(".phase4/runs");
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        dirs.sort();
+        for d in dirs {
+            let text = std::fs::read_to_string(d.join("events.jsonl")).unwrap_or_default();
+            out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+        }
+        out
+    }
+
+    fn wait_for_event(&self, pred: impl Fn(&Value) -> bool, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.events().iter().any(&pred) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("event did not happen in {limit:?}: {:#?}", self.events());
+    }
+}
+
+fn pid_alive(pid: i32) -> bool {
+    // A zombie is as good as gone: read its state.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.split(") ").nth(1).unwrap_or("").starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn wait_gone(pid: i32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if !pid_alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn read_pid(path: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(t) = std::fs::read_to_string(path)
+            && let Ok(p) = t.trim().parse()
+        {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "no pid in {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
+}
+
+const BUILTIN_TDZA: &str =
+    r#"exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3""#;
+
+#[test]
+fn dry_run_prints_the_plan_in_dependency_order_and_changes_nothing() {
+    let b = Bench::new(None);
+    let before = std::fs::read(b.dir.join("phase4.duckdb")).unwrap();
+    let run = b.run(&["repair", "--range", "2021-12-04", "--format", "json"]);
+    assert_eq!(run.code, 1, "a non-empty plan exits 1: {}", run.stderr);
+    let pairs: Vec<(String, Vec<String>)> = run.json()["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["processor"].as_str().unwrap().to_string(),
+                p["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let codes: Vec<&str> = pairs.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["TDZA", "PCF", "PDC", "ML"]);
+    assert_eq!(pairs[0].1, ["missing"]);
+    assert_eq!(
+        pairs[1].1,
+        ["failures", "downstream"],
+        "downstream is listed with own reasons too"
+    );
+    assert_eq!(std::fs::read(b.dir.join("phase4.duckdb")).unwrap(), before);
+    assert!(!b.dir.join(".phase4").exists(), "a dry run writes no state");
+
+    let table = b.run(&["repair", "--range", "2021-12-04"]);
+    assert!(
+        table.stdout.contains("stage 1: TDZA (1 dates)"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("dry run"));
+}
+
+#[test]
+fn processor_filter_and_start_from_shape_the_plan() {
+    let b = Bench::new(None);
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--processor",
+        "ml",
+        "--format",
+        "json",
+    ]);
+    let json = run.json();
+    let codes: Vec<&str> = json["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["processor"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ML"]);
+    assert!(
+        run.stderr
+            .contains("TDZA 2021-12-04 is defective upstream of ML"),
+        "{}",
+        run.stderr
+    );
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--start-from",
+        "pdc",
+        "--format",
+        "json",
+    ]);
+    let codes: Vec<String> = run.json()["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["processor"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(codes, ["PDC", "ML"]);
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--no-downstream",
+        "--format",
+        "json",
+    ]);
+    let reasons: Vec<Value> = run.json()["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reasons"].clone())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .all(|r| !r.as_array().unwrap().iter().any(|x| x == "downstream"))
+    );
+}
+
+#[test]
+fn apply_repairs_the_seeded_season_and_runs_downstream_after_upstream() {
+    let b = Bench::new(None);
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-22",
+        "--apply",
+        "--progress",
+        "plain",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "stdout {}\nstderr {}", run.stdout, run.stderr);
+    let json = run.json();
+    assert!(
+        json["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "done")
+    );
+    assert!(
+        json["breakers_reset"].as_u64().unwrap() >= 3,
+        "the tripped breakers were reset"
+    );
+
+    let report = b.run(&["report", "--range", "2021-22", "--format", "json"]);
+    assert_eq!(
+        report.code, 0,
+        "after repair the season is healthy: {}",
+        report.stdout
+    );
+    let report = report.json();
+    for p in report["processors"].as_array().unwrap() {
+        for k in [
+            "real_failures",
+            "unaccounted",
+            "duplicates",
+            "unexpected",
+            "breakers_tripped",
+        ] {
+            assert_eq!(p[k], 0, "{k}: {p}");
+        }
+    }
+    let psza = &report["processors"][1];
+    assert!(
+        psza["expected_skips"].as_i64().unwrap() > 1000,
+        "expected skips remain"
+    );
+
+    // Pipelined order: no downstream pair started before its upstream same-date pairs ended.
+    let events = b.events();
+    let time = |e: &Value| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
+    let catalog = phase4_check::catalog::Catalog::builtin().unwrap();
+    let starts: Vec<&Value> = events.iter().filter(|e| e["event"] == "start").collect();
+    let exits: Vec<&Value> = events.iter().filter(|e| e["event"] == "exit").collect();
+    assert!(starts.len() >= 20);
+    for s in &starts {
+        let down = catalog.find(s["processor"].as_str().unwrap()).unwrap();
+        for e in &exits {
+            let up = catalog.find(e["processor"].as_str().unwrap()).unwrap();
+            if e["start"] == s["start"] && catalog.is_upstream(up, down) {
+                assert!(time(s) >= time(e), "{s} started before {e} ended");
+            }
+        }
+    }
+    // Within a processor, dates ran oldest first.
+    for code in ["TDZA", "PSZA", "PCF", "PDC", "ML"] {
+        let dates: Vec<&str> = starts
+            .iter()
+            .filter(|s| s["processor"] == code)
+            .map(|s| s["start"].as_str().unwrap())
+            .collect();
+        let mut sorted = dates.clone();
+        sorted.sort();
+        assert_eq!(dates, sorted, "{code}");
+    }
+    // A second apply has nothing left to do.
+    let again = b.run(&["repair", "--range", "2021-22", "--apply"]);
+    assert_eq!(again.code, 0);
+    assert!(
+        again.stdout.contains("Nothing to repair"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_processor_past_its_timeout_is_ended_with_its_grandchild_and_blocks_downstream() {
+    let b = Bench::new(Some("sleep 300 &\necho $! > grandchild.pid\nsleep 300"));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--timeout",
+        "1s",
+        "--grace",
+        "1s",
+        "--retry-backoff",
+        "10ms",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let status: Vec<(&str, &str)> = json["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["processor"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("TDZA", "timed_out"),
+            ("PCF", "blocked"),
+            ("PDC", "blocked"),
+            ("ML", "blocked")
+        ]
+    );
+    let grandchild = read_pid(&b.dir.join("grandchild.pid"));
+    assert!(
+        wait_gone(grandchild),
+        "grandchild {grandchild} outlived the timeout"
+    );
+    let attempts = b.events().iter().filter(|e| e["event"] == "start").count();
+    assert_eq!(attempts, 3, "timeouts are retried up to max_attempts");
+}
+
+#[test]
+fn a_processor_that_fails_twice_then_succeeds_is_done() {
+    let script = format!(
+        "n=$(cat attempts 2>/dev/null || echo 0); n=$((n+1)); echo $n > attempts\nif [ $n -lt 3 ]; then echo boom >&2; exit 7; fi\n{BUILTIN_TDZA}"
+    );
+    let b = Bench::new(Some(&script));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--retry-backoff",
+        "10ms",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(b.dir.join("attempts"))
+            .unwrap()
+            .trim(),
+        "3"
+    );
+    let status = b.run(&["checkpoint", "status", "--format", "json"]).json();
+    assert_eq!(status["counts"]["done"], 4);
+    let logs: Vec<Value> = b
+        .events()
+        .into_iter()
+        .filter(|e| e["event"] == "retry")
+        .collect();
+    assert_eq!(logs.len(), 2);
+    assert!(
+        logs[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("exited with code 7")
+    );
+}
+
+#[test]
+fn an_exit_zero_that_writes_nothing_is_unverified() {
+    let b = Bench::new(Some("exit 0"));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(json["pairs"][0]["status"], "unverified");
+    assert!(
+        json["pairs"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("still missing"),
+        "{json}"
+    );
+    assert_eq!(json["pairs"][1]["status"], "blocked");
+}
+
+#[test]
+fn sigint_mid_run_records_interrupted_and_the_resume_finishes_without_rerunning_done_pairs() {
+    let script = format!("echo $$ > tdza.pid\nsleep 1\n{BUILTIN_TDZA}");
+    let b = Bench::new(Some(&script));
+    let args = [
+        "repair",
+        "--range",
+        "2021-12",
+        "--apply",
+        "--progress",
+        "plain",
+        "--grace",
+        "2s",
+    ];
+    let child = b.spawn(&args);
+    // Wait for the first TDZA invocation, then interrupt.
+    b.wait_for_event(
+        |e| e["event"] == "start" && e["processor"] == "TDZA",
+        Duration::from_secs(60),
+    );
+    let tdza = read_pid(&b.dir.join("tdza.pid"));
+    signal(&child, nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(wait_gone(tdza), "the processor outlived the interrupt");
+    let status = b.run(&["checkpoint", "status", "--format", "json"]).json();
+    assert!(
+        status["counts"]["interrupted"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+
+    let done_before: Vec<(String, String)> = done_pairs(&b.events());
+    let resumed = b.run(&args);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed.stdout.contains("Repair resumed"),
+        "{}",
+        resumed.stdout
+    );
+    // No pair that had succeeded ran again; every pair ran to success once.
+    let events = b.events();
+    let all_done = done_pairs(&events);
+    for pair in &done_before {
+        assert_eq!(
+            all_done.iter().filter(|p| *p == pair).count(),
+            1,
+            "{pair:?} ran twice"
+        );
+    }
+    let report = b.run(&["report", "--range", "2021-12"]);
+    assert_eq!(report.code, 0, "{}", report.stdout);
+}
+
+/// (processor, date) of every exit 0, in order.
+fn done_pairs(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "exit" && e["outcome"] == "Exited(0)")
+        .map(|e| {
+            (
+                e["processor"].as_str().unwrap().into(),
+                e["start"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sigterm_behaves_like_ctrl_c() {
+    let b = Bench::new(Some(&format!("sleep 30\n{BUILTIN_TDZA}")));
+    let child = b.spawn(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--progress",
+        "none",
+    ]);
+    b.wait_for_event(|e| e["event"] == "start", Duration::from_secs(60));
+    signal(&child, nix::sys::signal::Signal::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Interrupted"));
+}
+
+#[test]
+fn after_a_sigkilled_runner_the_next_run_ends_its_leftovers_and_resumes() {
+    let b = Bench::new(Some(&format!(
+        "sleep 300 &\necho $! > grandchild.pid\nsleep 300\n{BUILTIN_TDZA}"
+    )));
+    let args = [
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--progress",
+        "none",
+        "--grace",
+        "1s",
+    ];
+    let mut child = b.spawn(&args);
+    let grandchild = read_pid(&b.dir.join("grandchild.pid"));
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
+    child.wait().unwrap();
+    assert!(
+        pid_alive(grandchild),
+        "the grandchild survives a SIGKILLed runner"
+    );
+    let groups: Vec<_> = std::fs::read_dir(b.dir.join(".phase4/groups"))
+        .unwrap()
+        .collect();
+    assert_eq!(groups.len(), 1, "the running group was recorded");
+
+    // The next run ends the leftover group first; then resumes (with a working TDZA).
+    std::fs::write(
+        b.dir.join("tdza.sh"),
+        format!("#!/bin/sh\n{BUILTIN_TDZA}\n"),
+    )
+    .unwrap();
+    let run = b.run(&args);
+    assert!(run.stderr.contains("leftover"), "{}", run.stderr);
+    assert!(
+        wait_gone(grandchild),
+        "the leftover grandchild was not ended"
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Repair resumed"), "{}", run.stdout);
+}
+
+#[test]
+fn a_second_runner_is_refused_while_the_lock_is_held() {
+    let b = Bench::new(Some(&format!("sleep 30\n{BUILTIN_TDZA}")));
+    let mut first = b.spawn(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--progress",
+        "none",
+    ]);
+    b.wait_for_event(|e| e["event"] == "start", Duration::from_secs(60));
+    let second = b.run(&["repair", "--range", "2021-12-04", "--apply"]);
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!("pid {}", first.id())),
+        "{}",
+        second.stderr
+    );
+    signal(&first, nix::sys::signal::Signal::SIGINT);
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_different_request_is_refused_while_a_run_is_unfinished() {
+    let b = Bench::new(Some("exit 3"));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--retry-backoff",
+        "1ms",
+        "--progress",
+        "none",
+    ]);
+    assert_eq!(run.code, 1);
+    let before = std::fs::read(b.dir.join(".phase4/checkpoint.json")).unwrap();
+    let other = b.run(&["repair", "--range", "2021-12", "--apply"]);
+    assert_eq!(other.code, 2);
+    assert!(
+        other.stderr.contains("different request"),
+        "{}",
+        other.stderr
+    );
+    assert_eq!(
+        std::fs::read(b.dir.join(".phase4/checkpoint.json")).unwrap(),
+        before
+    );
+    // Clearing makes room.
+    let clear = b.run(&["checkpoint", "clear"]);
+    assert_eq!(clear.code, 0);
+    assert!(!b.dir.join(".phase4/checkpoint.json").exists());
+}
+
+#[test]
+fn a_corrupted_or_truncated_checkpoint_is_refused_and_left_untouched() {
+    let b = Bench::new(Some("exit 3"));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--retry-backoff",
+        "1ms",
+        "--progress",
+        "none",
+    ]);
+    assert_eq!(run.code, 1);
+    let path = b.dir.join(".phase4/checkpoint.json");
+    let good = std::fs::read(&path).unwrap();
+    for bad in [b"{ not json".to_vec(), good[..good.len() / 2].to_vec()] {
+        std::fs::write(&path, &bad).unwrap();
+        let run = b.run(&["repair", "--range", "2021-12-04", "--apply"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("corrupt checkpoint"), "{}", run.stderr);
+        assert_eq!(std::fs::read(&path).unwrap(), bad, "left untouched");
+        let status = b.run(&["checkpoint", "status"]);
+        assert_eq!(status.code, 2);
+    }
+}
+
+#[test]
+fn pre_flight_lists_every_problem_and_runs_nothing() {
+    let b = Bench::new(Some("exit 0"));
+    std::fs::remove_file(b.dir.join("tdza.sh")).unwrap();
+    let run = b.run(&["repair", "--range", "2021-12-04", "--apply"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("pre-flight failed") && run.stderr.contains("tdza.sh does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!b.dir.join(".phase4/checkpoint.json").exists());
+}
