@@ -203,8 +203,8 @@ impl Catalog {
     /// Parses and validates a catalog; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
         let bad = |msg: String| Error::config(format!("catalog {origin}: {msg}"));
-        let raw: RawCatalog = toml::from_str(text)
-            .map_err(|e| bad(one_line(&e.message().to_string(), e.span(), text)))?;
+        let raw: RawCatalog =
+            toml::from_str(text).map_err(|e| bad(one_line(e.message(), e.span(), text)))?;
 
         if raw.processors.is_empty() {
             return Err(bad("no [[processor]] is defined".into()));

@@ -267,7 +267,7 @@ fn report_runs_at_most_five_queries_whatever_the_range() {
             args.extend(["--range", r]);
         }
         let q = s.run(&args).json()["queries"].as_u64().unwrap();
-        assert!(q <= 5 && q >= 4, "{range:?}: {q} queries");
+        assert!((4..=5).contains(&q), "{range:?}: {q} queries");
     }
     let q = s
         .run(&["report", "--processor", "ml", "--format", "json"])

@@ -23,8 +23,18 @@ pub enum ProgressMode {
 pub struct Progress {
     mode: ProgressMode,
     bar: OnceLock<ProgressBar>,
+    counts: Mutex<Tally>,
+}
+
+/// What the bar and the plain lines count.
+#[derive(Default)]
+struct Tally {
     /// processor code -> (finished, total)
-    counts: Mutex<(BTreeMap<String, (usize, usize)>, Vec<String>, usize, usize)>,
+    per_processor: BTreeMap<String, (usize, usize)>,
+    /// Processor codes in catalog order.
+    order: Vec<String>,
+    total: usize,
+    finished: usize,
 }
 
 impl Progress {
@@ -37,7 +47,7 @@ impl Progress {
         Progress {
             mode,
             bar: OnceLock::new(),
-            counts: Mutex::new((BTreeMap::new(), Vec::new(), 0, 0)),
+            counts: Mutex::new(Tally::default()),
         }
     }
 
@@ -48,15 +58,18 @@ impl Progress {
         already_done: usize,
     ) {
         if let Ok(mut c) = self.counts.lock() {
-            c.1 = catalog
+            c.order = catalog
                 .ids()
                 .map(|id| catalog.code(id).to_string())
                 .collect();
             for p in plan {
-                c.0.entry(p.pair.processor.clone()).or_insert((0, 0)).1 += 1;
+                c.per_processor
+                    .entry(p.pair.processor.clone())
+                    .or_insert((0, 0))
+                    .1 += 1;
             }
-            c.2 = plan.len();
-            c.3 = already_done;
+            c.total = plan.len();
+            c.finished = already_done;
         }
         if self.mode == ProgressMode::Bar {
             let bar = ProgressBar::new(plan.len() as u64);
@@ -86,15 +99,16 @@ impl Progress {
 
     fn message(&self) -> String {
         match self.counts.lock() {
-            Ok(c) => {
-                c.1.iter()
-                    .filter_map(|code| {
-                        c.0.get(code)
-                            .map(|(done, total)| format!("{code} {done}/{total}"))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            }
+            Ok(c) => c
+                .order
+                .iter()
+                .filter_map(|code| {
+                    c.per_processor
+                        .get(code)
+                        .map(|(done, total)| format!("{code} {done}/{total}"))
+                })
+                .collect::<Vec<_>>()
+                .join("  "),
             Err(_) => String::new(),
         }
     }
@@ -108,11 +122,11 @@ impl Progress {
     pub fn finished(&self, pair: &PlannedPair, status: PairStatus, took: Duration) {
         let done_so_far = match self.counts.lock() {
             Ok(mut c) => {
-                if let Some(entry) = c.0.get_mut(&pair.processor) {
+                if let Some(entry) = c.per_processor.get_mut(&pair.processor) {
                     entry.0 += 1;
                 }
-                c.3 += 1;
-                c.3
+                c.finished += 1;
+                c.finished
             }
             Err(_) => 0,
         };
@@ -132,7 +146,7 @@ impl Progress {
                 }
             }
             ProgressMode::Plain => {
-                let total = self.counts.lock().map(|c| c.2).unwrap_or(0);
+                let total = self.counts.lock().map(|c| c.total).unwrap_or(0);
                 self.line(&format!(
                     "{:<8} {} {} ({:.1}s) [{done_so_far}/{total}]",
                     status.name(),

@@ -155,18 +155,17 @@ pub fn build_units(catalog: &Catalog, plan: &[RunPair]) -> Result<Vec<Unit>, Err
             .or_default()
             .push((id, unit_of_pair[i]));
     }
-    for u in 0..units.len() {
-        let processor = units[u].processor;
+    for (u, unit) in units.iter_mut().enumerate() {
         let mut upstream = BTreeSet::new();
-        for &i in &units[u].pairs.clone() {
+        for &i in &unit.pairs {
             for &(other, other_unit) in by_date.get(&plan[i].pair.date).into_iter().flatten() {
-                if other_unit != u && catalog.is_upstream(other, processor) {
+                if other_unit != u && catalog.is_upstream(other, unit.processor) {
                     upstream.insert(other_unit);
                 }
             }
         }
-        units[u].upstream = upstream.into_iter().collect();
-        units[u].after = last_of_processor.insert(processor, u);
+        unit.upstream = upstream.into_iter().collect();
+        unit.after = last_of_processor.insert(unit.processor, u);
     }
     Ok(units)
 }
@@ -221,6 +220,12 @@ impl EventLog {
         }
     }
 }
+
+/// A finished unit: its index, the state of each of its pairs, breakers reset.
+type UnitOutcome = (usize, Vec<(usize, PairState)>, u64);
+
+/// A pair's index and whether its re-count reconciles (or why not).
+pub type PairVerdict = (usize, Result<(), String>);
 
 struct Context {
     catalog: Catalog,
@@ -287,7 +292,7 @@ pub async fn execute(
     ctx.progress.begin(catalog, &plan, already_done);
     ctx.events.write(serde_json::json!({"event": "run_started", "pairs": total_pairs, "already_done": already_done}));
 
-    let mut running: JoinSet<(usize, Vec<(usize, PairState)>, u64)> = JoinSet::new();
+    let mut running: JoinSet<UnitOutcome> = JoinSet::new();
     let mut halted = false;
     let mut breakers_reset = 0;
     let mut shutdown_watch = shutdown.clone();
@@ -540,13 +545,6 @@ async fn run_unit(
         };
         ctx.events.write(serde_json::json!({"event": "start", "processor": code, "start": unit.start, "end": unit.end, "attempt": attempt, "argv": argv, "log": log}));
         let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
-        // Escaped descendants of this invocation (other running groups are left alone).
-        let others = ctx.registry.running_pids();
-        let escaped = end_escaped_descendants(&others);
-        if !escaped.is_empty() {
-            ctx.events
-                .write(serde_json::json!({"event": "escaped_descendants_ended", "pids": escaped}));
-        }
         let outcome_name = format!("{:?}", report.outcome);
         ctx.events.write(serde_json::json!({"event": "exit", "processor": code, "start": unit.start, "end": unit.end, "attempt": attempt, "outcome": outcome_name, "seconds": report.duration.as_secs_f64(), "pid": report.pid}));
         match report.outcome {
@@ -726,7 +724,7 @@ pub fn verify_unit(
     catalog: &Catalog,
     unit: &Unit,
     plan: &[RunPair],
-) -> Result<Vec<(usize, Result<(), String>)>, Error> {
+) -> Result<Vec<PairVerdict>, Error> {
     let mut wh = open_for_reading(spec)?;
     let ids = catalog.with_upstream(&[unit.processor]);
     let range = DateRange::new(unit.start, unit.end).map_err(Error::usage)?;
