@@ -422,6 +422,11 @@ pub fn run_repair_apply(
     global: &GlobalSettings,
     settings: &RepairSettings,
 ) -> Result<ExitCode, Error> {
+    if !settings.verify {
+        eprintln!(
+            "phase4-check: WARNING: --verify off: a pair counts as done when its processor exits 0, WITHOUT a re-count in the warehouse (for benchmarks with simulated processors only)"
+        );
+    }
     let outcome = apply(&global.warehouse, &global.catalog, settings)?;
     for w in &outcome.warnings {
         eprintln!("phase4-check: warning: {w}");

@@ -397,24 +397,7 @@ fn render_report_text(catalog: &Catalog, f: &Findings, warehouse: &str, format: 
             format,
             &format!("Tripped circuit breakers ({})", f.breakers.len()),
         );
-        let rows = f
-            .breakers
-            .iter()
-            .map(|b| {
-                vec![
-                    catalog.code(b.processor).to_string(),
-                    b.date.to_string(),
-                    b.entity.clone(),
-                    b.attempts.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &["processor", "date", "entity", "attempts"],
-            rows,
-            format,
-            3,
-        ));
+        out.push_str(&breakers_table(catalog, &f.breakers, format));
     }
 
     if !f.skip_weeks.is_empty() {
@@ -458,6 +441,30 @@ fn render_report_text(catalog: &Catalog, f: &Findings, warehouse: &str, format: 
 
     let _ = writeln!(out, "\n{}", verdict(f));
     out
+}
+
+fn breakers_table(
+    catalog: &Catalog,
+    breakers: &[crate::checks::TrippedBreaker],
+    format: Format,
+) -> String {
+    let rows = breakers
+        .iter()
+        .map(|b| {
+            vec![
+                catalog.code(b.processor).to_string(),
+                b.date.to_string(),
+                b.entity.clone(),
+                b.attempts.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &["processor", "date", "entity", "attempts"],
+        rows,
+        format,
+        3,
+    )
 }
 
 fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
@@ -700,24 +707,7 @@ pub fn render_plan(catalog: &Catalog, plan: &crate::plan::RepairPlan, format: Fo
                         plan.breakers.len()
                     ),
                 );
-                let rows = plan
-                    .breakers
-                    .iter()
-                    .map(|b| {
-                        vec![
-                            catalog.code(b.processor).to_string(),
-                            b.date.to_string(),
-                            b.entity.clone(),
-                            b.attempts.to_string(),
-                        ]
-                    })
-                    .collect();
-                out.push_str(&table(
-                    &["processor", "date", "entity", "attempts"],
-                    rows,
-                    format,
-                    3,
-                ));
+                out.push_str(&breakers_table(catalog, &plan.breakers, format));
             }
             for w in &plan.warnings {
                 let _ = writeln!(out, "warning: {w}");

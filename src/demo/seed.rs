@@ -329,6 +329,21 @@ fn fail_entities(
     rows.iter().map(|r| r.text("entity_id")).collect()
 }
 
+/// The processor never ran on `date`: no rows, no failure rows.
+fn never_ran(wh: &mut DuckDbWarehouse, p: Builtin, date: NaiveDate) -> Result<(), Error> {
+    let rows = Query::new(
+        "delete_rows",
+        include_str!("../../sql/seed/delete_rows.sql"),
+    );
+    let failures = Query::new(
+        "delete_failures",
+        include_str!("../../sql/seed/delete_failures.sql"),
+    );
+    wh.execute(&on(p, rows).param("date", Param::Date(date)))?;
+    wh.execute(&on(p, failures).param("date", Param::Date(date)))?;
+    Ok(())
+}
+
 fn rerun(wh: &mut DuckDbWarehouse, processors: &[Builtin], date: NaiveDate) -> Result<(), Error> {
     let day = DateRange::day(date).map_err(Error::usage)?;
     for &p in processors {
@@ -485,26 +500,7 @@ fn inject_defects(
     // TDZA missing entirely on Dec 4, its downstream run afterwards: PCF, PDC and ML
     // record MISSING_DEPENDENCY for every player, real failures since TDZA has no skips.
     let date = pick.on_or_after(12, 4)?;
-    wh.execute(
-        &on(
-            Tdza,
-            Query::new(
-                "delete_rows",
-                include_str!("../../sql/seed/delete_rows.sql"),
-            ),
-        )
-        .param("date", Param::Date(date)),
-    )?;
-    wh.execute(
-        &on(
-            Tdza,
-            Query::new(
-                "delete_failures",
-                include_str!("../../sql/seed/delete_failures.sql"),
-            ),
-        )
-        .param("date", Param::Date(date)),
-    )?;
+    never_ran(wh, Tdza, date)?;
     rerun(wh, &[Pcf, Pdc, Ml], date)?;
     defect(manifest, Tdza, date, "missing", "TDZA never ran");
     for p in [Pcf, Pdc, Ml] {
@@ -520,26 +516,7 @@ fn inject_defects(
     // ML never ran on 10 dates of December (the backfill timed out).
     for _ in 0..10 {
         let date = pick.on_or_after(12, 8)?;
-        wh.execute(
-            &on(
-                Ml,
-                Query::new(
-                    "delete_rows",
-                    include_str!("../../sql/seed/delete_rows.sql"),
-                ),
-            )
-            .param("date", Param::Date(date)),
-        )?;
-        wh.execute(
-            &on(
-                Ml,
-                Query::new(
-                    "delete_failures",
-                    include_str!("../../sql/seed/delete_failures.sql"),
-                ),
-            )
-            .param("date", Param::Date(date)),
-        )?;
+        never_ran(wh, Ml, date)?;
         defect(manifest, Ml, date, "missing", "ML never ran (timed out)");
     }
 

@@ -759,3 +759,105 @@ pub fn verify_unit(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Reason;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2021, 12, day).unwrap()
+    }
+
+    fn pair(code: &str, day: u32) -> PlannedPair {
+        PlannedPair {
+            processor: code.into(),
+            date: d(day),
+            reasons: vec![Reason::Missing],
+        }
+    }
+
+    fn catalog_with_batches(days: u32) -> Catalog {
+        let text = crate::catalog::DEFAULT_CATALOG
+            .replace("batch_days = 1", &format!("batch_days = {days}"));
+        Catalog::parse(&text, "test").unwrap()
+    }
+
+    #[test]
+    fn consecutive_game_dates_of_one_processor_share_a_batch_up_to_batch_days() {
+        let catalog = catalog_with_batches(3);
+        // Dec 5 has no games: Dec 4 and Dec 6 are consecutive game dates.
+        let games: BTreeSet<NaiveDate> = [1, 2, 3, 4, 6, 7, 9].into_iter().map(d).collect();
+        let plan = vec![
+            pair("TDZA", 1),
+            pair("TDZA", 2),
+            pair("TDZA", 3),
+            pair("TDZA", 4),
+            pair("TDZA", 6),
+            pair("TDZA", 9),
+            pair("PCF", 1),
+        ];
+        let batches: Vec<usize> = assign_batches(&catalog, &plan, &games)
+            .iter()
+            .map(|p| p.batch)
+            .collect();
+        // [1,2,3] full; [4,6] consecutive game dates; 9 skips game date 7; PCF its own.
+        assert_eq!(batches, [0, 0, 0, 1, 1, 2, 3]);
+        let units = build_units(&catalog, &assign_batches(&catalog, &plan, &games)).unwrap();
+        assert_eq!(units.len(), 4);
+        assert_eq!((units[1].start, units[1].end), (d(4), d(6)));
+        assert_eq!(units[1].after, Some(0), "a processor's dates run in order");
+        assert_eq!(
+            units[3].upstream,
+            [0],
+            "PCF Dec 1 waits for the TDZA batch holding Dec 1"
+        );
+    }
+
+    #[test]
+    fn without_batch_days_every_pair_is_its_own_invocation() {
+        let catalog = Catalog::builtin().unwrap();
+        let games: BTreeSet<NaiveDate> = [1, 2].into_iter().map(d).collect();
+        let plan = vec![
+            pair("TDZA", 1),
+            pair("TDZA", 2),
+            pair("ML", 1),
+            pair("ML", 2),
+        ];
+        let run = assign_batches(&catalog, &plan, &games);
+        let units = build_units(&catalog, &run).unwrap();
+        assert_eq!(units.len(), 4);
+        assert_eq!(units[2].upstream, [0]);
+        assert_eq!(units[3].upstream, [1]);
+        assert_eq!(units[3].after, Some(2));
+    }
+
+    #[test]
+    fn argv_templates_are_substituted_without_a_shell() {
+        let argv = substitute(
+            &[
+                "{exe}".into(),
+                "--from={start}".into(),
+                "{end}".into(),
+                "{date}".into(),
+                "{warehouse}".into(),
+                "$(rm -rf /)".into(),
+            ],
+            d(1),
+            d(3),
+            "/bin/p4",
+            "duckdb:/w.duckdb",
+        );
+        assert_eq!(
+            argv,
+            [
+                "/bin/p4",
+                "--from=2021-12-01",
+                "2021-12-03",
+                "2021-12-01",
+                "duckdb:/w.duckdb",
+                "$(rm -rf /)"
+            ]
+        );
+    }
+}
