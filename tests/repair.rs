@@ -669,3 +669,33 @@ fn pre_flight_lists_every_problem_and_runs_nothing() {
     );
     assert!(!b.dir.join(".phase4/checkpoint.json").exists());
 }
+
+#[test]
+fn halt_on_failure_stops_starting_pairs_and_leaves_the_rest_pending_for_a_resume() {
+    let b = Bench::new(Some("exit 3"));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12",
+        "--apply",
+        "--halt-on-failure",
+        "--jobs",
+        "1",
+        "--retry-backoff",
+        "1ms",
+        "--progress",
+        "none",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Halted after a failure"),
+        "{}",
+        run.stdout
+    );
+    let status = b.run(&["checkpoint", "status", "--format", "json"]).json();
+    assert_eq!(status["counts"]["failed"], 1, "{status}");
+    assert!(
+        status["counts"]["pending"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+}
