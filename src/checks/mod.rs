@@ -172,6 +172,37 @@ pub fn run_checks(
     })
 }
 
+/// Fills a check's `{{processors}}` fragment and range parameters, runs it, and hands
+/// each row with its processor (rows of processors not asked for are skipped).
+pub(crate) fn query_per_processor<T>(
+    warehouse: &mut dyn Warehouse,
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+    range: DateRange,
+    query: crate::sql::Query,
+    mut each: impl FnMut(ProcessorId, &crate::warehouse::Row<'_>) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let parts = processor_parts(catalog, ids);
+    let query = query
+        .repeat(
+            "processors",
+            crate::sql::text::PART_PROCESSOR,
+            &parts,
+            crate::sql::text::PART_PROCESSOR,
+        )
+        .param("start", crate::sql::Param::Date(range.start()))
+        .param("end", crate::sql::Param::Date(range.end()));
+    let rows = warehouse.query(&query)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        let code = row.text("processor")?;
+        if let Some(&processor) = ids.iter().find(|&&id| catalog.code(id) == code) {
+            out.push(each(processor, &row)?);
+        }
+    }
+    Ok(out)
+}
+
 /// The `processors` fragment: one part per processor code.
 pub(crate) fn processor_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<crate::sql::Part> {
     ids.iter()
