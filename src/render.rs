@@ -602,6 +602,26 @@ struct PlanJson<'a> {
     warnings: &'a [String],
 }
 
+const NOTHING_TO_REPAIR: &str =
+    "Nothing to repair: no defective or stale (processor, date) pairs.\n";
+
+/// The plan's pairs in run order: number, processor, date, reasons joined by `sep`.
+fn plan_rows(plan: &crate::plan::RepairPlan, sep: &str) -> Vec<Vec<String>> {
+    plan.pairs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
+            vec![
+                (i + 1).to_string(),
+                p.processor.clone(),
+                p.date.to_string(),
+                reasons.join(sep),
+            ]
+        })
+        .collect()
+}
+
 /// The plan (dry run): stages, run order, breakers to reset, warnings.
 pub fn render_plan(catalog: &Catalog, plan: &crate::plan::RepairPlan, format: Format) -> String {
     let pair_json = |p: &'_ crate::plan::PlannedPair| PlanPairJson {
@@ -629,30 +649,12 @@ pub fn render_plan(catalog: &Catalog, plan: &crate::plan::RepairPlan, format: Fo
         }),
         Format::Csv => csv_text(
             &["order", "processor", "date", "reasons"],
-            plan.pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    vec![
-                        (i + 1).to_string(),
-                        p.processor.clone(),
-                        p.date.to_string(),
-                        p.reasons
-                            .iter()
-                            .map(|r| r.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ]
-                })
-                .collect(),
+            plan_rows(plan, " "),
         ),
         Format::Table | Format::Markdown => {
             let mut out = String::new();
             if plan.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "Nothing to repair: no defective or stale (processor, date) pairs."
-                );
+                out.push_str(NOTHING_TO_REPAIR);
                 return out;
             }
             let _ = writeln!(
@@ -661,37 +663,18 @@ pub fn render_plan(catalog: &Catalog, plan: &crate::plan::RepairPlan, format: Fo
                 plan.pairs.len()
             );
             for (i, stage) in plan.stages(catalog).iter().enumerate() {
-                let mut by_processor: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                let mut dates: BTreeMap<&str, usize> = BTreeMap::new();
                 for p in stage {
-                    by_processor
-                        .entry(p.processor.as_str())
-                        .or_default()
-                        .push(p.date.to_string());
+                    *dates.entry(p.processor.as_str()).or_default() += 1;
                 }
-                let parts: Vec<String> = by_processor
+                let parts: Vec<String> = dates
                     .iter()
-                    .map(|(code, dates)| format!("{code} ({} dates)", dates.len()))
+                    .map(|(code, n)| format!("{code} ({n} dates)"))
                     .collect();
                 let _ = writeln!(out, "  stage {}: {}", i + 1, parts.join(", "));
             }
             heading(&mut out, format, "Run order");
-            let rows = plan
-                .pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    vec![
-                        (i + 1).to_string(),
-                        p.processor.clone(),
-                        p.date.to_string(),
-                        p.reasons
-                            .iter()
-                            .map(|r| r.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    ]
-                })
-                .collect();
+            let rows = plan_rows(plan, ", ");
             out.push_str(&table(
                 &["#", "processor", "date", "reasons"],
                 rows,
@@ -744,7 +727,7 @@ pub fn render_run(outcome: &crate::runner::repair::ApplyOutcome, format: Format)
     let Some(summary) = &outcome.summary else {
         return match format {
             Format::Json => to_json(&serde_json::json!({"pairs": []})),
-            _ => "Nothing to repair: no defective or stale (processor, date) pairs.\n".into(),
+            _ => NOTHING_TO_REPAIR.into(),
         };
     };
     if format == Format::Json {

@@ -9,23 +9,9 @@ use std::collections::BTreeSet;
 
 type Key = (String, String, String);
 
-fn manifest_defects(manifest: &Value) -> BTreeSet<Key> {
-    manifest["defects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["processor"].as_str().unwrap().to_string(),
-                d["date"].as_str().unwrap().to_string(),
-                d["kind"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn reported_defects(rows: &Value) -> BTreeSet<Key> {
-    rows.as_array()
+/// (processor, date, kind) of a list of defects: the manifest's or the report's rows.
+fn defect_keys(list: &Value) -> BTreeSet<Key> {
+    list.as_array()
         .unwrap()
         .iter()
         .map(|d| {
@@ -60,8 +46,8 @@ fn report_finds_exactly_the_manifest_defects() {
     assert_eq!(run.code, 1, "findings must exit 1: {}", run.stderr);
     let report = run.json();
 
-    let expected = manifest_defects(&s.manifest);
-    let found = reported_defects(&report["dates"]);
+    let expected = defect_keys(&s.manifest["defects"]);
+    let found = defect_keys(&report["dates"]);
     let missed: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();
     assert!(
@@ -126,7 +112,7 @@ fn missing_and_partial_dates_match_the_manifest() {
     let s = seeded();
     let report = s.run(&["report", "--format", "json"]).json();
     let of_kind = |kind: &str| -> BTreeSet<(String, String)> {
-        manifest_defects(&s.manifest)
+        defect_keys(&s.manifest["defects"])
             .into_iter()
             .filter(|(_, _, k)| k == kind)
             .map(|(p, d, _)| (p, d))
@@ -323,7 +309,7 @@ fn gaps_lists_one_processors_defective_dates_oldest_first() {
     let mut sorted = dates.clone();
     sorted.sort();
     assert_eq!(dates, sorted);
-    let expected: BTreeSet<String> = manifest_defects(&s.manifest)
+    let expected: BTreeSet<String> = defect_keys(&s.manifest["defects"])
         .into_iter()
         .filter(|(p, d, _)| p == "ML" && d.starts_with("2021-12"))
         .map(|(_, d, _)| d)

@@ -39,6 +39,23 @@ impl Bench {
         }
     }
 
+    /// A bench whose TDZA always fails, after a run that left its checkpoint unfinished.
+    fn with_unfinished_run() -> Bench {
+        let b = Bench::new(Some("exit 3"));
+        let run = b.run(&[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--apply",
+            "--retry-backoff",
+            "1ms",
+            "--progress",
+            "none",
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        b
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         c.args(["--catalog", "catalog.toml"])
@@ -599,18 +616,7 @@ fn a_second_runner_is_refused_while_the_lock_is_held() {
 
 #[test]
 fn a_different_request_is_refused_while_a_run_is_unfinished() {
-    let b = Bench::new(Some("exit 3"));
-    let run = b.run(&[
-        "repair",
-        "--range",
-        "2021-12-04",
-        "--apply",
-        "--retry-backoff",
-        "1ms",
-        "--progress",
-        "none",
-    ]);
-    assert_eq!(run.code, 1);
+    let b = Bench::with_unfinished_run();
     let before = std::fs::read(b.dir.join(".phase4/checkpoint.json")).unwrap();
     let other = b.run(&["repair", "--range", "2021-12", "--apply"]);
     assert_eq!(other.code, 2);
@@ -631,18 +637,7 @@ fn a_different_request_is_refused_while_a_run_is_unfinished() {
 
 #[test]
 fn a_corrupted_or_truncated_checkpoint_is_refused_and_left_untouched() {
-    let b = Bench::new(Some("exit 3"));
-    let run = b.run(&[
-        "repair",
-        "--range",
-        "2021-12-04",
-        "--apply",
-        "--retry-backoff",
-        "1ms",
-        "--progress",
-        "none",
-    ]);
-    assert_eq!(run.code, 1);
+    let b = Bench::with_unfinished_run();
     let path = b.dir.join(".phase4/checkpoint.json");
     let good = std::fs::read(&path).unwrap();
     for bad in [b"{ not json".to_vec(), good[..good.len() / 2].to_vec()] {

@@ -61,6 +61,8 @@ pub struct Unit {
     pub processor: ProcessorId,
     /// Indices into the plan, oldest first.
     pub pairs: Vec<usize>,
+    /// The dates of those pairs, index-aligned.
+    pub dates: Vec<NaiveDate>,
     pub start: NaiveDate,
     pub end: NaiveDate,
     /// Units of upstream processors on the same dates: their failure blocks this unit.
@@ -140,6 +142,7 @@ pub fn build_units(catalog: &Catalog, plan: &[RunPair]) -> Result<Vec<Unit>, Err
             start: dates.iter().copied().min().unwrap_or(first.date),
             end: dates.iter().copied().max().unwrap_or(first.date),
             pairs: members,
+            dates,
             upstream: Vec::new(),
             after: None,
         });
@@ -247,15 +250,14 @@ pub async fn execute(
     shutdown: watch::Receiver<Shutdown>,
 ) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    let plan = writer.checkpoint().plan.clone();
-    let units = build_units(catalog, &plan)?;
+    let units = build_units(catalog, &writer.checkpoint().plan)?;
     let events = EventLog::create(&settings.run_dir.join("events.jsonl"))?;
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "phase4-check".into());
     let ctx = Arc::new(Context {
         catalog: catalog.clone(),
-        plan: plan.clone(),
+        plan: writer.checkpoint().plan.clone(),
         settings: settings.clone(),
         registry,
         events,
@@ -282,14 +284,14 @@ pub async fn execute(
             }
         })
         .collect();
-    let total_pairs = plan.len();
+    let total_pairs = ctx.plan.len();
     let already_done = writer
         .checkpoint()
         .states
         .iter()
         .filter(|s| s.status == PairStatus::Done)
         .count();
-    ctx.progress.begin(catalog, &plan, already_done);
+    ctx.progress.begin(catalog, &ctx.plan, already_done);
     ctx.events.write(serde_json::json!({"event": "run_started", "pairs": total_pairs, "already_done": already_done}));
 
     let mut running: JoinSet<UnitOutcome> = JoinSet::new();
@@ -316,7 +318,7 @@ pub async fn execute(
                 )
             });
             if let Some(&d) = failed_upstream {
-                let up = &plan[units[d].pairs[0]].pair;
+                let up = &ctx.plan[units[d].pairs[0]].pair;
                 let why = format!(
                     "blocked: upstream {} {} did not complete",
                     up.processor, up.date
@@ -331,7 +333,7 @@ pub async fn execute(
                     };
                     writer.record(i, st).map_err(|e| Error::Other(e.into()))?;
                     ctx.progress
-                        .finished(&plan[i].pair, PairStatus::Blocked, Duration::ZERO);
+                        .finished(&ctx.plan[i].pair, PairStatus::Blocked, Duration::ZERO);
                 }
                 ctx.events.write(serde_json::json!({"event": "blocked", "processor": catalog.code(units[u].processor), "start": units[u].start, "end": units[u].end, "why": why}));
                 state[u] = UnitState::Finished(PairStatus::Blocked);
@@ -563,9 +565,8 @@ async fn run_unit(
                 let spec = ctx.settings.warehouse.clone();
                 let cat = catalog.clone();
                 let u = unit.clone();
-                let plan = ctx.plan.clone();
                 let verdicts =
-                    tokio::task::spawn_blocking(move || verify_unit(&spec, &cat, &u, &plan)).await;
+                    tokio::task::spawn_blocking(move || verify_unit(&spec, &cat, &u)).await;
                 let results: Vec<(usize, PairState)> = match verdicts {
                     Ok(Ok(verdicts)) => verdicts
                         .into_iter()
@@ -723,7 +724,6 @@ pub fn verify_unit(
     spec: &WarehouseSpec,
     catalog: &Catalog,
     unit: &Unit,
-    plan: &[RunPair],
 ) -> Result<Vec<PairVerdict>, Error> {
     let mut wh = open_for_reading(spec)?;
     let ids = catalog.with_upstream(&[unit.processor]);
@@ -733,8 +733,8 @@ pub fn verify_unit(
     Ok(unit
         .pairs
         .iter()
-        .map(|&i| {
-            let date = plan[i].pair.date;
+        .zip(&unit.dates)
+        .map(|(&i, &date)| {
             let row = rows.iter().find(|r| r.processor == unit.processor && r.date == date);
             let verdict = match row.and_then(|r| r.kind().map(|k| (r, k))) {
                 Some((r, kind)) => Err(format!(
