@@ -52,6 +52,27 @@ pub enum Command {
     Checkpoint(CheckpointArgs),
     /// The whole story: seed, report, repair --apply, report again.
     Demo(DemoArgs),
+    /// CI gate: compare the counts per processor and date with a reviewed snapshot.
+    Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The snapshot file (JSON), e.g. snapshots/season-2021-22.json.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: PathBuf,
+    /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: the snapshot's range.
+    #[arg(long, value_name = "RANGE")]
+    pub range: Option<String>,
+    /// (Re)write the snapshot from the warehouse and say what changed.
+    #[arg(long)]
+    pub update: bool,
+    /// Let a count move by up to LIMIT: COUNT=0.5% (of the snapshot's value) or COUNT=3.
+    #[arg(long, value_name = "COUNT=LIMIT")]
+    pub tolerance: Vec<String>,
+    /// Let these counts move freely (repeat or comma-separate), e.g. expected_skips.
+    #[arg(long, value_name = "COUNT", value_delimiter = ',')]
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Args)]

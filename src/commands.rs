@@ -9,6 +9,8 @@ use crate::cli::{CheckpointAction, Cli, Command, Switch};
 use crate::demo::processors::{Builtin, run_builtin};
 use crate::demo::seed::{DEFAULT_SEED, SeedSettings, seed};
 use crate::error::{Error, ExitCode};
+use crate::gate::render::{GateOutcome, change_line, render_gate};
+use crate::gate::{Counts, Limit, Snapshot, Tolerances, compare};
 use crate::plan::PlanOptions;
 use crate::range::{DateRange, parse_season};
 use crate::render::{Format, render_gaps, render_report};
@@ -41,6 +43,11 @@ pub fn run_cli(cli: Cli) -> Result<ExitCode, Error> {
         catalog: Catalog::load(cli.global.catalog.as_deref())?,
         format: cli.global.format,
     };
+    if global.format == Format::Junit && !matches!(cli.command, Command::Gate(_)) {
+        return Err(Error::usage(
+            "--format junit is for `gate` only (the other commands take table, json, csv or markdown)",
+        ));
+    }
     match cli.command {
         Command::Seed(args) => {
             let seasons = parse_seasons(&args.seasons)?;
@@ -172,6 +179,25 @@ pub fn run_cli(cli: Cli) -> Result<ExitCode, Error> {
                 force: args.force,
             };
             run_demo(&global, &settings)
+        }
+        Command::Gate(args) => {
+            let mut tolerances = Tolerances::default();
+            for t in &args.tolerance {
+                tolerances.set_from_flag(t).map_err(Error::usage)?;
+            }
+            for name in args.allow.iter().filter(|n| !n.trim().is_empty()) {
+                tolerances
+                    .set(name.trim(), Limit::Any)
+                    .map_err(|e| Error::usage(format!("--allow: {e}")))?;
+            }
+            let settings = GateSettings {
+                snapshot: args.snapshot,
+                range: parse_range(args.range.as_deref())?,
+                range_text: args.range,
+                update: args.update,
+                tolerances,
+            };
+            run_gate(&global, &settings)
         }
         Command::Process(args) => {
             let id = global.catalog.find(&args.processor)?;
@@ -441,4 +467,187 @@ pub fn run_repair_apply(
         Some(s) if s.all_done() => ExitCode::Healthy,
         Some(_) => ExitCode::Findings,
     })
+}
+
+/// `gate`.
+#[derive(Debug, Clone)]
+pub struct GateSettings {
+    pub snapshot: PathBuf,
+    pub range: Option<DateRange>,
+    /// `--range` as the user wrote it, for the commands suggested in messages.
+    pub range_text: Option<String>,
+    pub update: bool,
+    /// From the command line; they override the snapshot's own.
+    pub tolerances: Tolerances,
+}
+
+/// `gate`: compare the warehouse's counts with the snapshot, or rewrite it with --update.
+/// The snapshot is read and validated before the warehouse is opened.
+pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<ExitCode, Error> {
+    let path = settings.snapshot.display().to_string();
+    let existing = Snapshot::read(&settings.snapshot, &global.catalog)?;
+    let warehouse_flag = if global.warehouse == WarehouseSpec::default() {
+        String::new()
+    } else {
+        format!("--warehouse {} ", global.warehouse)
+    };
+    let range = match (&existing, settings.update) {
+        (None, false) => {
+            return Err(Error::usage(format!(
+                "snapshot {path} does not exist: create it with `phase4-check {warehouse_flag}gate --snapshot {path} {}--update`, review it and commit it",
+                settings
+                    .range_text
+                    .as_ref()
+                    .map(|r| format!("--range {r} "))
+                    .unwrap_or_default()
+            )));
+        }
+        (Some(s), false) => {
+            if s.catalog_fingerprint != global.catalog.fingerprint() {
+                return Err(Error::config(format!(
+                    "snapshot {path} was taken with another catalog (fingerprint {} here, {} in the file): review the catalog change, then rewrite the snapshot with --update",
+                    short(global.catalog.fingerprint()),
+                    short(&s.catalog_fingerprint)
+                )));
+            }
+            match settings.range {
+                Some(r) if r != s.range => {
+                    return Err(Error::usage(format!(
+                        "snapshot {path} covers {}..{}, not --range {}..{}: drop --range, or rewrite the snapshot with --update",
+                        s.range.start(),
+                        s.range.end(),
+                        r.start(),
+                        r.end()
+                    )));
+                }
+                _ => Some(s.range),
+            }
+        }
+        (Some(s), true) => settings.range.or(Some(s.range)),
+        (None, true) => settings.range,
+    };
+
+    let mut warehouse = open_for_reading(&global.warehouse)?;
+    let findings = run_checks(
+        warehouse.as_mut(),
+        &global.catalog,
+        &CheckRequest {
+            range,
+            processors: Vec::new(),
+        },
+    )?;
+    drop(warehouse);
+    let actual = Counts::from_findings(&global.catalog, &findings);
+
+    if settings.update {
+        let mut tolerances = existing
+            .as_ref()
+            .map(|s| s.tolerances.clone())
+            .unwrap_or_default();
+        tolerances.extend(&settings.tolerances);
+        let snapshot = Snapshot {
+            catalog_fingerprint: global.catalog.fingerprint().to_string(),
+            range: findings.range,
+            tolerances,
+            counts: actual,
+        };
+        snapshot.write(&settings.snapshot)?;
+        emit(&update_message(&path, existing.as_ref(), &snapshot));
+        return Ok(ExitCode::Healthy);
+    }
+
+    let Some(snapshot) = existing else {
+        return Err(Error::usage(format!("snapshot {path} does not exist")));
+    };
+    let mut tolerances = snapshot.tolerances.clone();
+    tolerances.extend(&settings.tolerances);
+    let comparison = compare(&snapshot.counts, &actual, findings.range, tolerances);
+    let update_command = format!("phase4-check {warehouse_flag}gate --snapshot {path} --update");
+    let outcome = GateOutcome {
+        comparison: &comparison,
+        snapshot: &snapshot.counts,
+        actual: &actual,
+        snapshot_path: &path,
+        warehouse: &global.warehouse.to_string(),
+        update_command: &update_command,
+    };
+    emit(&render_gate(
+        &outcome,
+        global.format,
+        console::colors_enabled(),
+    ));
+    Ok(if comparison.passed() {
+        ExitCode::Healthy
+    } else {
+        ExitCode::Findings
+    })
+}
+
+fn short(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
+
+/// What `gate --update` changed, largest changes first.
+fn update_message(path: &str, before: Option<&Snapshot>, after: &Snapshot) -> String {
+    let Some(before) = before else {
+        return format!(
+            "Wrote snapshot {path}: {}..{}, {} processors, {} processor-dates. Review it and commit it.\n",
+            after.range.start(),
+            after.range.end(),
+            after.counts.processors.len(),
+            after.counts.entries()
+        );
+    };
+    let mut notes = Vec::new();
+    if before.range != after.range {
+        notes.push(format!(
+            "range {}..{} -> {}..{}",
+            before.range.start(),
+            before.range.end(),
+            after.range.start(),
+            after.range.end()
+        ));
+    }
+    if before.catalog_fingerprint != after.catalog_fingerprint {
+        notes.push(format!(
+            "catalog fingerprint {} -> {}",
+            short(&before.catalog_fingerprint),
+            short(&after.catalog_fingerprint)
+        ));
+    }
+    if before.tolerances != after.tolerances {
+        notes.push(format!(
+            "tolerances now: {}",
+            if after.tolerances.is_empty() {
+                "none (exact)".to_string()
+            } else {
+                after.tolerances.describe()
+            }
+        ));
+    }
+    let exact = compare(
+        &before.counts,
+        &after.counts,
+        after.range,
+        Tolerances::default(),
+    );
+    let mut out = if exact.changes.is_empty() && notes.is_empty() {
+        format!("Snapshot {path} is unchanged.\n")
+    } else if exact.changes.is_empty() {
+        format!("Updated snapshot {path}: no count changed.\n")
+    } else {
+        let mut text = format!("Updated snapshot {path}: {}.\n", exact.summary());
+        let largest = exact.largest_first();
+        for c in largest.iter().take(10) {
+            text.push_str(&format!("  {}\n", change_line(c)));
+        }
+        if largest.len() > 10 {
+            text.push_str(&format!("  ... and {} more\n", largest.len() - 10));
+        }
+        text
+    };
+    for n in notes {
+        out.push_str(&format!("Also: {n}.\n"));
+    }
+    out
 }

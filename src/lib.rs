@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod gate;
 pub mod plan;
 pub mod range;
 pub mod render;

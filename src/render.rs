@@ -18,6 +18,8 @@ pub enum Format {
     Json,
     Csv,
     Markdown,
+    /// JUnit XML, for CI test report viewers (`gate` only).
+    Junit,
 }
 
 // ---- JSON: the contract ------------------------------------------------------------
@@ -199,14 +201,19 @@ fn report_json(catalog: &Catalog, f: &Findings) -> ReportJson {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     // Serializing plain structs of strings and numbers cannot fail.
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }
 
 // ---- tables ------------------------------------------------------------------------
 
-fn table(header: &[&str], rows: Vec<Vec<String>>, format: Format, numeric_from: usize) -> String {
+pub(crate) fn table(
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    format: Format,
+    numeric_from: usize,
+) -> String {
     let mut b = Builder::default();
     b.push_record(header.iter().map(|h| h.to_string()));
     for r in rows {
@@ -320,7 +327,9 @@ pub fn render_report(catalog: &Catalog, f: &Findings, warehouse: &str, format: F
                 .collect();
             csv_text(&SUMMARY_HEADER, rows)
         }
-        Format::Table | Format::Markdown => render_report_text(catalog, f, warehouse, format),
+        Format::Table | Format::Markdown | Format::Junit => {
+            render_report_text(catalog, f, warehouse, format)
+        }
     }
 }
 
@@ -544,7 +553,7 @@ pub fn render_gaps(catalog: &Catalog, f: &Findings, id: ProcessorId, format: For
             &ROW_HEADER,
             rows.iter().map(|r| row_cells(catalog, r)).collect(),
         ),
-        Format::Table | Format::Markdown => {
+        Format::Table | Format::Markdown | Format::Junit => {
             let mut out = String::new();
             let title = format!(
                 "{} ({}) gaps {}: {} defective dates, {} stale",
@@ -575,7 +584,7 @@ pub fn render_gaps(catalog: &Catalog, f: &Findings, id: ProcessorId, format: For
     }
 }
 
-fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> String {
+pub(crate) fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(header);
     for r in rows {
@@ -651,7 +660,7 @@ pub fn render_plan(catalog: &Catalog, plan: &crate::plan::RepairPlan, format: Fo
             &["order", "processor", "date", "reasons"],
             plan_rows(plan, " "),
         ),
-        Format::Table | Format::Markdown => {
+        Format::Table | Format::Markdown | Format::Junit => {
             let mut out = String::new();
             if plan.is_empty() {
                 out.push_str(NOTHING_TO_REPAIR);

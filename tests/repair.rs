@@ -330,6 +330,12 @@ fn apply_repairs_the_seeded_season_and_runs_downstream_after_upstream() {
         sorted.sort();
         assert_eq!(dates, sorted, "{code}");
     }
+    // Count for count, the repaired season is the healthy seed's (the committed snapshot).
+    let healthy = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/healthy-2021-22.json");
+    let gate = b.run(&["gate", "--snapshot", healthy.to_str().unwrap()]);
+    assert_eq!(gate.code, 0, "{}{}", gate.stdout, gate.stderr);
+    assert!(gate.stdout.starts_with("Gate passed"), "{}", gate.stdout);
+
     // A second apply has nothing left to do.
     let again = b.run(&["repair", "--range", "2021-22", "--apply"]);
     assert_eq!(again.code, 0);

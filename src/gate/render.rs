@@ -1,0 +1,365 @@
+//! What the gate prints: a unified diff made with `similar` (coloured on a terminal) and a
+//! summary, or JSON, JUnit XML, Markdown or CSV for CI systems.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+use super::{Change, Comparison, Count, Counts, DateCounts, plural};
+use crate::render::{Format, csv_text, table};
+
+/// How many of the largest changes the summary lists.
+const LARGEST_SHOWN: usize = 10;
+
+/// Everything a rendering needs.
+pub struct GateOutcome<'a> {
+    pub comparison: &'a Comparison,
+    pub snapshot: &'a Counts,
+    pub actual: &'a Counts,
+    /// The snapshot file as the user named it.
+    pub snapshot_path: &'a str,
+    pub warehouse: &'a str,
+    /// The command that accepts the warehouse's counts.
+    pub update_command: &'a str,
+}
+
+pub fn render_gate(outcome: &GateOutcome<'_>, format: Format, color: bool) -> String {
+    match format {
+        Format::Table => text(outcome, color),
+        Format::Json => json(outcome),
+        Format::Junit => junit(outcome),
+        Format::Markdown => markdown(outcome),
+        Format::Csv => csv(outcome),
+    }
+}
+
+/// `PSZA 2021-12-04 expected=250 records=250 ... failures_by_category={INSUFFICIENT_DATA=49}`
+fn entry_line(code: &str, date: chrono::NaiveDate, d: &DateCounts) -> String {
+    let mut line = format!("{code} {date}");
+    for c in Count::ALL {
+        let _ = write!(line, " {}={}", c.name(), d.get(c));
+    }
+    let failures: Vec<String> = d.failures.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let _ = write!(line, " failures_by_category={{{}}}", failures.join(", "));
+    line
+}
+
+/// The two sides of the diff, one line per processor's game dates and per
+/// (processor, date). An entry whose changes are all within tolerance shows the
+/// warehouse's line on both sides, so the diff holds exactly what fails the gate.
+fn diff_sides(outcome: &GateOutcome<'_>) -> (String, String) {
+    let failing = Comparison::changed_entries(outcome.comparison.failing());
+    let (mut old, mut new) = (String::new(), String::new());
+    let empty = super::ProcessorCounts::default();
+    for (code, now) in &outcome.actual.processors {
+        let before = outcome.snapshot.get(code).unwrap_or(&empty);
+        let game_dates_fail = failing.contains(&(code.as_str(), None));
+        let _ = writeln!(
+            old,
+            "{code} game_dates={}",
+            if game_dates_fail {
+                before.game_dates()
+            } else {
+                now.game_dates()
+            }
+        );
+        let _ = writeln!(new, "{code} game_dates={}", now.game_dates());
+        let dates: std::collections::BTreeSet<_> =
+            before.dates.keys().chain(now.dates.keys()).collect();
+        for &date in dates {
+            let old_side = if failing.contains(&(code.as_str(), Some(date))) {
+                before.dates.get(&date)
+            } else {
+                now.dates.get(&date)
+            };
+            if let Some(d) = old_side {
+                let _ = writeln!(old, "{}", entry_line(code, date, d));
+            }
+            if let Some(d) = now.dates.get(&date) {
+                let _ = writeln!(new, "{}", entry_line(code, date, d));
+            }
+        }
+    }
+    (old, new)
+}
+
+/// `PSZA 2021-12-04 records: 250 -> 249, -1 (-0.4%)`.
+pub fn change_line(c: &Change) -> String {
+    let at = match c.date {
+        Some(d) => format!("{} {d}", c.processor),
+        None => c.processor.clone(),
+    };
+    format!(
+        "{at} {}: {} -> {}, {}",
+        c.metric.label(),
+        c.snapshot,
+        c.actual,
+        c.describe_delta()
+    )
+}
+
+fn tolerated_note(cmp: &Comparison) -> Option<String> {
+    let n = cmp.changes.iter().filter(|c| c.tolerated).count();
+    (n > 0).then(|| {
+        format!(
+            "{n} {} within tolerance ({})",
+            plural(n, "change", "changes"),
+            cmp.tolerances.describe()
+        )
+    })
+}
+
+fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
+    let cmp = outcome.comparison;
+    let mut out = String::new();
+    if cmp.passed() {
+        let _ = write!(
+            out,
+            "Gate passed: {} matches {} for {}..{} ({} processors, {} processor-dates)",
+            outcome.snapshot_path,
+            outcome.warehouse,
+            cmp.range.start(),
+            cmp.range.end(),
+            cmp.processors.len(),
+            cmp.entries
+        );
+        if let Some(note) = tolerated_note(cmp) {
+            let _ = write!(out, "; {note}");
+        }
+        out.push_str(".\n");
+        return out;
+    }
+    let (old, new) = diff_sides(outcome);
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(1).header(
+        &format!("{} (snapshot)", outcome.snapshot_path),
+        &format!("{} (warehouse)", outcome.warehouse),
+    );
+    for line in unified.to_string().lines() {
+        let styled = if !color {
+            line.to_string()
+        } else if line.starts_with("---") || line.starts_with("+++") {
+            console::style(line).bold().to_string()
+        } else if line.starts_with('-') {
+            console::style(line).red().to_string()
+        } else if line.starts_with('+') {
+            console::style(line).green().to_string()
+        } else if line.starts_with("@@") {
+            console::style(line).cyan().to_string()
+        } else {
+            line.to_string()
+        };
+        out.push_str(&styled);
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "\nGate failed: {} for {}..{}.",
+        cmp.summary(),
+        cmp.range.start(),
+        cmp.range.end()
+    );
+    let largest = cmp.largest_first();
+    let _ = writeln!(out, "Largest changes:");
+    for c in largest.iter().take(LARGEST_SHOWN) {
+        let _ = writeln!(out, "  {}", change_line(c));
+    }
+    if largest.len() > LARGEST_SHOWN {
+        let _ = writeln!(out, "  ... and {} more", largest.len() - LARGEST_SHOWN);
+    }
+    if let Some(note) = tolerated_note(cmp) {
+        let _ = writeln!(out, "Not failing: {note}.");
+    }
+    let _ = writeln!(
+        out,
+        "If the change is intended, review it and accept it with: {}",
+        outcome.update_command
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct ChangeJson<'a> {
+    processor: &'a str,
+    date: Option<String>,
+    count: String,
+    snapshot: i64,
+    warehouse: i64,
+    delta: i64,
+    tolerated: bool,
+}
+
+#[derive(Serialize)]
+struct GateJson<'a> {
+    snapshot: &'a str,
+    warehouse: &'a str,
+    range: serde_json::Value,
+    passed: bool,
+    summary: String,
+    processors: &'a [String],
+    entries: usize,
+    changes: Vec<ChangeJson<'a>>,
+}
+
+fn change_json(c: &Change) -> ChangeJson<'_> {
+    ChangeJson {
+        processor: &c.processor,
+        date: c.date.map(|d| d.to_string()),
+        count: c.metric.label(),
+        snapshot: c.snapshot,
+        warehouse: c.actual,
+        delta: c.delta(),
+        tolerated: c.tolerated,
+    }
+}
+
+fn json(outcome: &GateOutcome<'_>) -> String {
+    let cmp = outcome.comparison;
+    let doc = GateJson {
+        snapshot: outcome.snapshot_path,
+        warehouse: outcome.warehouse,
+        range: serde_json::json!({"start": cmp.range.start().to_string(), "end": cmp.range.end().to_string()}),
+        passed: cmp.passed(),
+        summary: if cmp.passed() {
+            "no count changed beyond its tolerance".to_string()
+        } else {
+            cmp.summary()
+        },
+        processors: &cmp.processors,
+        entries: cmp.entries,
+        changes: cmp.changes.iter().map(change_json).collect(),
+    };
+    crate::render::to_json(&doc)
+}
+
+/// One test case per (processor, date) that changed, failed unless every change is
+/// within tolerance; a processor without changes is one passing test case.
+fn junit(outcome: &GateOutcome<'_>) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let cmp = outcome.comparison;
+    let mut suite = TestSuite::new(format!("phase4-check gate {}", outcome.snapshot_path));
+    for code in &cmp.processors {
+        let mine: Vec<&Change> = cmp
+            .changes
+            .iter()
+            .filter(|c| &c.processor == code)
+            .collect();
+        if mine.is_empty() {
+            let dates = outcome.actual.get(code).map(|p| p.dates.len()).unwrap_or(0);
+            let mut case = TestCase::new(
+                format!("{code} {}..{}", cmp.range.start(), cmp.range.end()),
+                TestCaseStatus::success(),
+            );
+            case.set_classname(format!("gate.{code}"));
+            case.set_system_out(format!("{dates} dates match the snapshot"));
+            suite.add_test_case(case);
+            continue;
+        }
+        let mut entries: Vec<Option<chrono::NaiveDate>> = mine.iter().map(|c| c.date).collect();
+        entries.dedup();
+        for date in entries {
+            let here: Vec<&&Change> = mine.iter().filter(|c| c.date == date).collect();
+            let lines: Vec<String> = here.iter().map(|c| change_line(c)).collect();
+            let name = match date {
+                Some(d) => format!("{code} {d}"),
+                None => format!("{code} game_dates"),
+            };
+            let status = if here.iter().all(|c| c.tolerated) {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(
+                    here.iter()
+                        .filter(|c| !c.tolerated)
+                        .map(|c| format!("{} {} -> {}", c.metric.label(), c.snapshot, c.actual))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                s.set_type("count changed");
+                s.set_description(lines.join("\n"));
+                s
+            };
+            let mut case = TestCase::new(name, status);
+            case.set_classname(format!("gate.{code}"));
+            if here.iter().all(|c| c.tolerated) {
+                case.set_system_out(format!("within tolerance:\n{}", lines.join("\n")));
+            }
+            suite.add_test_case(case);
+        }
+    }
+    let mut report = Report::new("phase4-check gate");
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- cannot write JUnit XML: {e} -->"))
+        + "\n"
+}
+
+fn change_cells(c: &Change) -> Vec<String> {
+    vec![
+        c.processor.clone(),
+        c.date.map(|d| d.to_string()).unwrap_or_default(),
+        c.metric.label(),
+        c.snapshot.to_string(),
+        c.actual.to_string(),
+        c.describe_delta(),
+        if c.tolerated { "yes" } else { "no" }.to_string(),
+    ]
+}
+
+const CHANGE_HEADER: [&str; 7] = [
+    "processor",
+    "date",
+    "count",
+    "snapshot",
+    "warehouse",
+    "change",
+    "tolerated",
+];
+
+fn markdown(outcome: &GateOutcome<'_>) -> String {
+    let cmp = outcome.comparison;
+    let mut out = String::new();
+    let verdict = if cmp.passed() { "passed" } else { "failed" };
+    let _ = writeln!(out, "### phase4-check gate {verdict}\n");
+    let _ = writeln!(
+        out,
+        "Snapshot `{}` against `{}`, {}..{}: {}.",
+        outcome.snapshot_path,
+        outcome.warehouse,
+        cmp.range.start(),
+        cmp.range.end(),
+        if cmp.passed() {
+            format!(
+                "{} processors, {} processor-dates, no count changed beyond its tolerance",
+                cmp.processors.len(),
+                cmp.entries
+            )
+        } else {
+            cmp.summary()
+        }
+    );
+    if !cmp.changes.is_empty() {
+        out.push('\n');
+        let rows = cmp.changes.iter().map(change_cells).collect();
+        out.push_str(&table(&CHANGE_HEADER, rows, Format::Markdown, 3));
+    }
+    if !cmp.passed() {
+        let _ = writeln!(
+            out,
+            "\nIf the change is intended, accept it with `{}`.",
+            outcome.update_command
+        );
+    }
+    out
+}
+
+fn csv(outcome: &GateOutcome<'_>) -> String {
+    let rows = outcome
+        .comparison
+        .changes
+        .iter()
+        .map(change_cells)
+        .collect();
+    csv_text(&CHANGE_HEADER, rows)
+}
