@@ -34,6 +34,21 @@ pub struct GlobalArgs {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
     pub format: Format,
+    /// Settings file (default: phase4.toml in the working directory, if it exists).
+    #[arg(long, global = true, env = "PHASE4_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// BigQuery: where the jobs run (default US, or [warehouse] location).
+    #[arg(long, global = true, value_name = "LOCATION")]
+    pub location: Option<String>,
+    /// BigQuery: cap every query at N bytes billed (maximumBytesBilled).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_bytes_billed: Option<i64>,
+    /// BigQuery: the deadline of one query, pages included (default 10m).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub query_timeout: Option<String>,
+    /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
+    #[arg(long, global = true)]
+    pub estimate: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::{CheckRequest, run_checks};
-use crate::cli::{CheckpointAction, Cli, Command, Switch};
+use crate::cli::{CheckpointAction, Cli, Command, GlobalArgs, Switch};
+use crate::config::Config;
 use crate::demo::processors::{Builtin, run_builtin};
 use crate::demo::seed::{DEFAULT_SEED, SeedSettings, seed};
 use crate::error::{Error, ExitCode};
@@ -25,6 +26,8 @@ pub struct GlobalSettings {
     pub warehouse: WarehouseSpec,
     pub catalog: Catalog,
     pub format: Format,
+    /// Dry-run the checks and print the bytes they would process (BigQuery).
+    pub estimate: bool,
 }
 
 /// `report` and `gaps`.
@@ -35,14 +38,24 @@ pub struct CheckSettings {
 
 /// Runs the parsed command line.
 pub fn run_cli(cli: Cli) -> Result<ExitCode, Error> {
+    let (config, _) = Config::load(cli.global.config.as_deref())?;
+    let catalog = Catalog::load(cli.global.catalog.as_deref())?;
     let global = GlobalSettings {
-        warehouse: match &cli.global.warehouse {
-            Some(w) => w.parse()?,
-            None => WarehouseSpec::default(),
-        },
-        catalog: Catalog::load(cli.global.catalog.as_deref())?,
+        warehouse: resolve_warehouse(&cli.global, &config, &catalog)?,
+        catalog,
         format: cli.global.format,
+        estimate: cli.global.estimate,
     };
+    let estimable = match &cli.command {
+        Command::Report(_) | Command::Gaps(_) | Command::Gate(_) => true,
+        Command::Repair(args) => !args.apply,
+        _ => false,
+    };
+    if global.estimate && !estimable {
+        return Err(Error::usage(
+            "--estimate dry-runs the checks of report, gaps, gate and repair (without --apply) only",
+        ));
+    }
     if global.format == Format::Junit && !matches!(cli.command, Command::Gate(_)) {
         return Err(Error::usage(
             "--format junit is for `gate` only (the other commands take table, json, csv or markdown)",
@@ -227,7 +240,7 @@ pub fn run_cli(cli: Cli) -> Result<ExitCode, Error> {
 fn duckdb_path(spec: &WarehouseSpec, command: &str) -> Result<PathBuf, Error> {
     match spec {
         WarehouseSpec::DuckDb(p) => Ok(p.clone()),
-        WarehouseSpec::BigQuery { .. } => Err(Error::usage(format!(
+        WarehouseSpec::BigQuery(_) => Err(Error::usage(format!(
             "`{command}` writes the embedded warehouse only: use --warehouse duckdb:PATH"
         ))),
     }
@@ -326,6 +339,9 @@ pub fn run_seed(
 }
 
 pub fn run_report(global: &GlobalSettings, settings: &CheckSettings) -> Result<ExitCode, Error> {
+    if global.estimate {
+        return run_estimate(global, &settings.request);
+    }
     let mut warehouse = open_for_reading(&global.warehouse)?;
     let findings = run_checks(warehouse.as_mut(), &global.catalog, &settings.request)?;
     drop(warehouse);
@@ -347,6 +363,9 @@ pub fn run_gaps(
     settings: &CheckSettings,
     id: ProcessorId,
 ) -> Result<ExitCode, Error> {
+    if global.estimate {
+        return run_estimate(global, &settings.request);
+    }
     let mut warehouse = open_for_reading(&global.warehouse)?;
     let findings = run_checks(warehouse.as_mut(), &global.catalog, &settings.request)?;
     drop(warehouse);
@@ -427,6 +446,13 @@ pub fn run_repair_plan(
     global: &GlobalSettings,
     settings: &RepairSettings,
 ) -> Result<ExitCode, Error> {
+    if global.estimate {
+        let request = CheckRequest {
+            range: settings.range,
+            processors: Vec::new(),
+        };
+        return run_estimate(global, &request);
+    }
     let (plan, _) = plan_from_checks(&global.warehouse, &global.catalog, settings)?;
     for w in &plan.warnings {
         eprintln!("phase4-check: warning: {w}");
@@ -527,15 +553,15 @@ pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<Exit
         (None, true) => settings.range,
     };
 
+    let request = CheckRequest {
+        range,
+        processors: Vec::new(),
+    };
+    if global.estimate {
+        return run_estimate(global, &request);
+    }
     let mut warehouse = open_for_reading(&global.warehouse)?;
-    let findings = run_checks(
-        warehouse.as_mut(),
-        &global.catalog,
-        &CheckRequest {
-            range,
-            processors: Vec::new(),
-        },
-    )?;
+    let findings = run_checks(warehouse.as_mut(), &global.catalog, &request)?;
     drop(warehouse);
     let actual = Counts::from_findings(&global.catalog, &findings);
 
@@ -650,4 +676,135 @@ fn update_message(path: &str, before: Option<&Snapshot>, after: &Snapshot) -> St
         out.push_str(&format!("Also: {n}.\n"));
     }
     out
+}
+
+/// The warehouse from --warehouse / PHASE4_WAREHOUSE, else phase4.toml, else the
+/// embedded default; BigQuery's settings from the flags, else phase4.toml.
+fn resolve_warehouse(
+    args: &GlobalArgs,
+    config: &Config,
+    catalog: &Catalog,
+) -> Result<WarehouseSpec, Error> {
+    let c = &config.warehouse;
+    let mut spec: WarehouseSpec = match args.warehouse.as_ref().or(c.url.as_ref()) {
+        Some(text) => text.parse()?,
+        None => WarehouseSpec::default(),
+    };
+    match &mut spec {
+        WarehouseSpec::DuckDb(path) => {
+            let bigquery_only = [
+                ("--location", args.location.is_some()),
+                ("--max-bytes-billed", args.max_bytes_billed.is_some()),
+                ("--query-timeout", args.query_timeout.is_some()),
+                ("--estimate", args.estimate),
+            ];
+            if let Some((flag, _)) = bigquery_only.iter().find(|(_, set)| *set) {
+                return Err(Error::usage(format!(
+                    "{flag} is for BigQuery warehouses, and this one is duckdb:{}",
+                    path.display()
+                )));
+            }
+        }
+        WarehouseSpec::BigQuery(s) => {
+            if let Some(location) = args.location.as_ref().or(c.location.as_ref()) {
+                let valid = !location.is_empty()
+                    && location
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+                if !valid {
+                    return Err(Error::usage(format!(
+                        "location `{location}` is not a BigQuery location (e.g. US, EU, europe-west2)"
+                    )));
+                }
+                s.location = location.clone();
+            }
+            s.max_bytes_billed = args.max_bytes_billed.or(c.max_bytes_billed);
+            if let Some(n) = s.max_bytes_billed.filter(|n| *n <= 0) {
+                return Err(Error::usage(format!(
+                    "--max-bytes-billed {n}: give a number of bytes above 0"
+                )));
+            }
+            if let Some(t) = args.query_timeout.as_ref().or(c.query_timeout.as_ref()) {
+                s.query_timeout = parse_duration("--query-timeout", t)?;
+                if s.query_timeout.is_zero() {
+                    return Err(Error::usage("--query-timeout must be more than zero"));
+                }
+            }
+            if let Some(n) = c.page_size {
+                if n <= 0 {
+                    return Err(Error::config(format!(
+                        "config: warehouse.page_size {n}: give a number of rows above 0"
+                    )));
+                }
+                s.page_size = Some(n);
+            }
+            let catalog_datasets: std::collections::BTreeSet<&str> = catalog
+                .processors()
+                .map(|(_, p)| p.table.dataset.as_str())
+                .chain([
+                    catalog.source.table.dataset.as_str(),
+                    catalog.processing.failures.dataset.as_str(),
+                    catalog.processing.attempts.dataset.as_str(),
+                ])
+                .collect();
+            let is_name = |n: &str| {
+                !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            };
+            if !c.dataset_prefix.is_empty() && !is_name(&c.dataset_prefix) {
+                return Err(Error::config(format!(
+                    "config: warehouse.dataset_prefix `{}` may hold letters, digits and _ only",
+                    c.dataset_prefix
+                )));
+            }
+            for (logical, physical) in &c.datasets {
+                if !catalog_datasets.contains(logical.as_str()) {
+                    return Err(Error::config(format!(
+                        "config: warehouse.datasets.{logical}: the catalog has no dataset {logical} (it has {})",
+                        catalog_datasets
+                            .iter()
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                if !is_name(physical) {
+                    return Err(Error::config(format!(
+                        "config: warehouse.datasets.{logical} = `{physical}` is not a dataset name (letters, digits and _)"
+                    )));
+                }
+            }
+            s.datasets = crate::sql::DatasetNames {
+                prefix: c.dataset_prefix.clone(),
+                map: c.datasets.clone(),
+            };
+            s.api_url = std::env::var(crate::warehouse::bigquery::API_URL_ENV)
+                .ok()
+                .filter(|u| !u.is_empty());
+        }
+    }
+    Ok(spec)
+}
+
+/// `--estimate`: every check as a dry run, the bytes each would process; runs nothing.
+pub fn run_estimate(global: &GlobalSettings, request: &CheckRequest) -> Result<ExitCode, Error> {
+    let queries = crate::checks::planned_queries(&global.catalog, request)?;
+    let mut warehouse = open_for_reading(&global.warehouse)?;
+    let mut estimates = Vec::with_capacity(queries.len());
+    for query in &queries {
+        let bytes = warehouse.dry_run(query)?.ok_or_else(|| {
+            Error::usage(format!(
+                "--estimate needs a BigQuery warehouse; {} has no byte estimates",
+                warehouse.describe()
+            ))
+        })?;
+        estimates.push((query.name, bytes));
+    }
+    let total: i64 = estimates.iter().map(|(_, b)| b).sum();
+    emit(&crate::render::render_estimate(
+        &warehouse.describe(),
+        &estimates,
+        total,
+        global.format,
+    ));
+    Ok(ExitCode::Healthy)
 }

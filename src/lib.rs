@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod gate;

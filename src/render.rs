@@ -817,3 +817,59 @@ pub fn render_run(outcome: &crate::runner::repair::ApplyOutcome, format: Format)
     }
     out
 }
+
+// ---- --estimate --------------------------------------------------------------------
+
+/// `1.5 MiB`, `12 B`.
+fn bytes_text(n: i64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    format!("{value:.1} {unit}")
+}
+
+pub fn render_estimate(
+    warehouse: &str,
+    estimates: &[(&str, i64)],
+    total: i64,
+    format: Format,
+) -> String {
+    match format {
+        Format::Json => to_json(&serde_json::json!({
+            "warehouse": warehouse,
+            "queries": estimates.iter().map(|(q, b)| serde_json::json!({"query": q, "bytes": b})).collect::<Vec<_>>(),
+            "total_bytes": total,
+        })),
+        Format::Csv => csv_text(
+            &["query", "bytes"],
+            estimates
+                .iter()
+                .map(|(q, b)| vec![q.to_string(), b.to_string()])
+                .chain(std::iter::once(vec!["total".into(), total.to_string()]))
+                .collect(),
+        ),
+        _ => {
+            let mut rows: Vec<Vec<String>> = estimates
+                .iter()
+                .map(|(q, b)| vec![q.to_string(), b.to_string(), bytes_text(*b)])
+                .collect();
+            rows.push(vec!["total".into(), total.to_string(), bytes_text(total)]);
+            format!(
+                "Dry run on {warehouse}: {} queries would process {} ({total} bytes); nothing was run.\n\n{}",
+                estimates.len(),
+                bytes_text(total),
+                table(&["query", "bytes", ""], rows, format, 1)
+            )
+        }
+    }
+}

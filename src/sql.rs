@@ -31,10 +31,53 @@ pub mod text {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialect {
     DuckDb,
-    /// BigQuery, with the project that qualifies every table.
+    /// BigQuery: the project that qualifies every table, the location whose
+    /// INFORMATION_SCHEMA lists the columns, and the datasets' real names.
     BigQuery {
         project: String,
+        location: String,
+        datasets: DatasetNames,
     },
+}
+
+impl Dialect {
+    /// BigQuery with the catalog's dataset names, in the US.
+    pub fn bigquery(project: &str) -> Dialect {
+        Dialect::BigQuery {
+            project: project.to_string(),
+            location: "US".to_string(),
+            datasets: DatasetNames::default(),
+        }
+    }
+}
+
+/// The real names of the catalog's datasets in a project (real projects rename them):
+/// a per-dataset mapping, else a prefix, else the catalog's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetNames {
+    pub prefix: String,
+    pub map: BTreeMap<String, String>,
+}
+
+impl DatasetNames {
+    pub fn physical(&self, logical: &str) -> String {
+        match self.map.get(logical) {
+            Some(name) => name.clone(),
+            None => format!("{}{logical}", self.prefix),
+        }
+    }
+
+    /// The catalog's name of a real dataset, if it is one of the catalog's.
+    pub fn logical(&self, physical: &str) -> String {
+        if let Some((logical, _)) = self.map.iter().find(|(_, p)| p.as_str() == physical) {
+            return logical.clone();
+        }
+        physical
+            .strip_prefix(&self.prefix)
+            .filter(|l| !self.map.contains_key(*l))
+            .unwrap_or(physical)
+            .to_string()
+    }
 }
 
 /// A value bound to a query parameter.
@@ -78,6 +121,8 @@ pub struct Part {
 enum Ident {
     Table(TableName),
     Column(String),
+    /// The view listing every table's columns.
+    Columns,
 }
 
 impl Part {
@@ -114,6 +159,13 @@ impl Query {
 
     pub fn column(mut self, slot: &str, column: &str) -> Self {
         self.text = fill(&self.text, slot, &Ident::Column(column.into()));
+        self
+    }
+
+    /// Fills `slot` with the engine's view of every table's columns
+    /// (DuckDB: `information_schema.columns`; BigQuery: the location's INFORMATION_SCHEMA).
+    pub fn columns_view(mut self, slot: &str) -> Self {
+        self.text = fill(&self.text, slot, &Ident::Columns);
         self
     }
 
@@ -251,7 +303,25 @@ fn render_ident(inner: &str, dialect: &Dialect) -> String {
             let (ds, t) = name.split_once('.').unwrap_or(("main", name));
             format!("\"{ds}\".\"{t}\"")
         }
-        ("t:", Dialect::BigQuery { project }) => format!("`{project}.{name}`"),
+        (
+            "t:",
+            Dialect::BigQuery {
+                project, datasets, ..
+            },
+        ) => {
+            let (ds, t) = name.split_once('.').unwrap_or(("", name));
+            format!("`{project}.{}.{t}`", datasets.physical(ds))
+        }
+        ("i:", Dialect::DuckDb) => "information_schema.columns".to_string(),
+        (
+            "i:",
+            Dialect::BigQuery {
+                project, location, ..
+            },
+        ) => format!(
+            "`{project}`.`region-{}`.INFORMATION_SCHEMA.COLUMNS",
+            location.to_ascii_lowercase()
+        ),
         (_, Dialect::DuckDb) => format!("\"{name}\""),
         (_, Dialect::BigQuery { .. }) => format!("`{name}`"),
     }
@@ -261,6 +331,7 @@ fn fill(text: &str, slot: &str, ident: &Ident) -> String {
     let marker = match ident {
         Ident::Table(t) => format!("{TABLE_OPEN}t:{t}{TABLE_CLOSE}"),
         Ident::Column(c) => format!("{TABLE_OPEN}c:{c}{TABLE_CLOSE}"),
+        Ident::Columns => format!("{TABLE_OPEN}i:columns{TABLE_CLOSE}"),
     };
     text.replace(&format!("{{{{{slot}}}}}"), &marker)
 }
@@ -334,14 +405,40 @@ mod tests {
         let q = Query::new("t", "SELECT UNIX_MICROS(x) FROM {{t}} WHERE d = @start")
             .table("t", &table())
             .param("start", Param::Int(1));
-        let r = q
-            .render(&Dialect::BigQuery {
-                project: "proj".into(),
-            })
-            .unwrap();
+        let r = q.render(&Dialect::bigquery("proj")).unwrap();
         assert_eq!(
             r.sql,
             "SELECT UNIX_MICROS(x) FROM `proj.nba_precompute.player_daily_cache` WHERE d = @start"
+        );
+        let mut datasets = DatasetNames {
+            prefix: "dev_".into(),
+            ..Default::default()
+        };
+        datasets
+            .map
+            .insert("nba_precompute".into(), "precompute_v2".into());
+        let mapped = Dialect::BigQuery {
+            project: "proj".into(),
+            location: "EU".into(),
+            datasets: datasets.clone(),
+        };
+        assert!(
+            q.render(&mapped)
+                .unwrap()
+                .sql
+                .contains("`proj.precompute_v2.player_daily_cache`")
+        );
+        assert_eq!(datasets.physical("nba_analytics"), "dev_nba_analytics");
+        assert_eq!(datasets.logical("dev_nba_analytics"), "nba_analytics");
+        assert_eq!(datasets.logical("precompute_v2"), "nba_precompute");
+        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        assert_eq!(
+            columns.render(&mapped).unwrap().sql,
+            "SELECT * FROM `proj`.`region-eu`.INFORMATION_SCHEMA.COLUMNS"
+        );
+        assert_eq!(
+            columns.render(&Dialect::DuckDb).unwrap().sql,
+            "SELECT * FROM information_schema.columns"
         );
         let d = q.render(&Dialect::DuckDb).unwrap();
         assert!(d.sql.starts_with("SELECT epoch_us(x)"));

@@ -22,8 +22,7 @@ pub fn tripped_breakers(
     ids: &[ProcessorId],
     range: DateRange,
 ) -> Result<Vec<TrippedBreaker>, Error> {
-    let query =
-        Query::new("breakers", text::BREAKERS).table("attempts", &catalog.processing.attempts);
+    let query = breakers_query(catalog);
     super::query_per_processor(warehouse, catalog, ids, range, query, |processor, row| {
         Ok(TrippedBreaker {
             processor,
@@ -32,4 +31,9 @@ pub fn tripped_breakers(
             attempts: row.int("attempts")?,
         })
     })
+}
+
+/// `breakers.sql` with its table; the processors and range are filled by the caller.
+pub fn breakers_query(catalog: &Catalog) -> Query {
+    Query::new("breakers", text::BREAKERS).table("attempts", &catalog.processing.attempts)
 }

@@ -65,13 +65,7 @@ pub fn resolve_range(
         Some(r) => r.from_season_start(),
         None => DateRange::new(MIN_DATE, MAX_DATE).map_err(Error::usage)?,
     };
-    let query = Query::new("seasons", text::SEASONS)
-        .table("source", &catalog.source.table)
-        .column("game_date", &catalog.source.date_column)
-        .column("season", &catalog.source.season_column)
-        .param("start", Param::Date(bounds.start()))
-        .param("end", Param::Date(bounds.end()));
-    let rows = warehouse.query(&query)?;
+    let rows = warehouse.query(&seasons_query(catalog, bounds))?;
     let mut seasons = Vec::new();
     for row in rows.iter() {
         seasons.push(Season {
@@ -152,4 +146,14 @@ pub fn skip_weeks(
         entry.expected_skips += row.expected_skips;
     }
     weeks.into_values().collect()
+}
+
+/// `seasons.sql` over `bounds`.
+pub fn seasons_query(catalog: &Catalog, bounds: DateRange) -> Query {
+    Query::new("seasons", text::SEASONS)
+        .table("source", &catalog.source.table)
+        .column("game_date", &catalog.source.date_column)
+        .column("season", &catalog.source.season_column)
+        .param("start", Param::Date(bounds.start()))
+        .param("end", Param::Date(bounds.end()))
 }

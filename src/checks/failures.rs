@@ -22,8 +22,7 @@ pub fn failure_counts(
     ids: &[ProcessorId],
     range: DateRange,
 ) -> Result<Vec<FailureCount>, Error> {
-    let query =
-        Query::new("failures", text::FAILURES).table("failures", &catalog.processing.failures);
+    let query = failures_query(catalog);
     super::query_per_processor(warehouse, catalog, ids, range, query, |processor, row| {
         Ok(FailureCount {
             processor,
@@ -32,4 +31,9 @@ pub fn failure_counts(
             rows: row.int("n")?,
         })
     })
+}
+
+/// `failures.sql` with its table; the processors and range are filled by the caller.
+pub fn failures_query(catalog: &Catalog) -> Query {
+    Query::new("failures", text::FAILURES).table("failures", &catalog.processing.failures)
 }

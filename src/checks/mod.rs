@@ -182,17 +182,7 @@ pub(crate) fn query_per_processor<T>(
     query: crate::sql::Query,
     mut each: impl FnMut(ProcessorId, &crate::warehouse::Row<'_>) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
-    let parts = processor_parts(catalog, ids);
-    let query = query
-        .repeat(
-            "processors",
-            crate::sql::text::PART_PROCESSOR,
-            &parts,
-            crate::sql::text::PART_PROCESSOR,
-        )
-        .param("start", crate::sql::Param::Date(range.start()))
-        .param("end", crate::sql::Param::Date(range.end()));
-    let rows = warehouse.query(&query)?;
+    let rows = warehouse.query(&per_processor_query(catalog, ids, range, query))?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.iter() {
         let code = row.text("processor")?;
@@ -201,6 +191,54 @@ pub(crate) fn query_per_processor<T>(
         }
     }
     Ok(out)
+}
+
+/// Fills a check's `{{processors}}` fragment and range parameters.
+pub(crate) fn per_processor_query(
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+    range: DateRange,
+    query: crate::sql::Query,
+) -> crate::sql::Query {
+    let parts = processor_parts(catalog, ids);
+    query
+        .repeat(
+            "processors",
+            crate::sql::text::PART_PROCESSOR,
+            &parts,
+            crate::sql::text::PART_PROCESSOR,
+        )
+        .param("start", crate::sql::Param::Date(range.start()))
+        .param("end", crate::sql::Param::Date(range.end()))
+}
+
+/// The queries `run_checks` sends for `request`, without running them (for dry runs).
+/// Without a range, the checks' queries are bounded by every supported date.
+pub fn planned_queries(
+    catalog: &Catalog,
+    request: &CheckRequest,
+) -> Result<Vec<crate::sql::Query>, Error> {
+    let selected: Vec<ProcessorId> = if request.processors.is_empty() {
+        catalog.ids().collect()
+    } else {
+        request.processors.clone()
+    };
+    let queried = catalog.with_upstream(&selected);
+    let bounds = match request.range {
+        Some(r) => r.from_season_start(),
+        None => {
+            DateRange::new(crate::range::MIN_DATE, crate::range::MAX_DATE).map_err(Error::usage)?
+        }
+    };
+    let range = request.range.unwrap_or(bounds);
+    Ok(vec![
+        crate::sql::Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS)
+            .columns_view("columns"),
+        completeness::seasons_query(catalog, bounds),
+        reconcile::reconcile_query(catalog, &queried, range),
+        per_processor_query(catalog, &selected, range, failures::failures_query(catalog)),
+        per_processor_query(catalog, &selected, range, attempts::breakers_query(catalog)),
+    ])
 }
 
 /// The `processors` fragment: one part per processor code.

@@ -220,6 +220,16 @@ pub fn apply(
         None => match plan_from_checks(warehouse, catalog, settings) {
             Ok((plan, findings)) => {
                 warnings = plan.warnings.clone();
+                if matches!(warehouse, WarehouseSpec::BigQuery(_))
+                    && !settings.keep_breakers
+                    && !plan.breakers.is_empty()
+                {
+                    problems.push(format!(
+                        "{} tripped circuit breakers of planned pairs would need a reset, and phase4-check does not write to BigQuery: reset them in {} yourself, or pass --keep-breakers",
+                        plan.breakers.len(),
+                        catalog.processing.attempts
+                    ));
+                }
                 let game_dates: BTreeSet<NaiveDate> = findings
                     .rows
                     .iter()

@@ -6,7 +6,6 @@
 
 use duckdb::types::{TimeUnit, ValueRef};
 use duckdb::{AccessMode, Config, Connection};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -277,25 +276,10 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error> {
-        let rows = self.query(&Query::new(
-            "layout_columns",
-            crate::sql::text::LAYOUT_COLUMNS,
-        ))?;
-        let wanted: BTreeSet<&TableName> = tables.iter().collect();
-        let mut layout = Layout::new();
-        for row in rows.iter() {
-            let table = TableName {
-                dataset: row.text("dataset")?,
-                table: row.text("table_name")?,
-            };
-            if wanted.contains(&table) {
-                layout
-                    .entry(table)
-                    .or_default()
-                    .insert(row.text("column_name")?.to_ascii_lowercase());
-            }
-        }
-        Ok(layout)
+        let rows = self.query(
+            &Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns"),
+        )?;
+        super::layout_from_rows(&rows, tables, str::to_string)
     }
 
     fn queries_run(&self) -> usize {

@@ -1,6 +1,7 @@
 //! Where the data lives: the embedded DuckDB file (default) or BigQuery.
 //! Checks talk to a [`Warehouse`]; the SQL is the same for both, rendered per dialect.
 
+pub mod bigquery;
 pub mod duckdb;
 
 use chrono::NaiveDate;
@@ -17,7 +18,7 @@ use crate::sql::{Dialect, Query};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WarehouseSpec {
     DuckDb(PathBuf),
-    BigQuery { project: String },
+    BigQuery(bigquery::BigQuerySettings),
 }
 
 /// The embedded warehouse file used when nothing else is configured.
@@ -51,9 +52,9 @@ impl FromStr for WarehouseSpec {
                     "--warehouse bigquery:{project}: `{project}` is not a Google Cloud project id"
                 )));
             }
-            return Ok(WarehouseSpec::BigQuery {
-                project: project.to_string(),
-            });
+            return Ok(WarehouseSpec::BigQuery(bigquery::BigQuerySettings::new(
+                project,
+            )));
         }
         Err(Error::usage(format!(
             "invalid warehouse `{s}`: expected duckdb:PATH or bigquery:PROJECT"
@@ -65,7 +66,7 @@ impl fmt::Display for WarehouseSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WarehouseSpec::DuckDb(p) => write!(f, "duckdb:{}", p.display()),
-            WarehouseSpec::BigQuery { project } => write!(f, "bigquery:{project}"),
+            WarehouseSpec::BigQuery(s) => write!(f, "bigquery:{}", s.project),
         }
     }
 }
@@ -179,15 +180,44 @@ pub trait Warehouse {
     fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error>;
     /// How many queries this warehouse has run so far.
     fn queries_run(&self) -> usize;
+    /// The bytes the query would process, from a dry run that runs nothing; None when
+    /// the engine has no such estimate (the embedded one).
+    fn dry_run(&mut self, _query: &Query) -> Result<Option<i64>, Error> {
+        Ok(None)
+    }
+}
+
+/// The layout from the rows of `layout_columns.sql`, for the wanted tables; `logical`
+/// maps the engine's dataset names to the catalog's.
+pub fn layout_from_rows(
+    rows: &Rows,
+    tables: &[TableName],
+    logical: impl Fn(&str) -> String,
+) -> Result<Layout, Error> {
+    let wanted: BTreeSet<&TableName> = tables.iter().collect();
+    let mut layout = Layout::new();
+    for row in rows.iter() {
+        let table = TableName {
+            dataset: logical(&row.text("dataset")?),
+            table: row.text("table_name")?,
+        };
+        if wanted.contains(&table) {
+            layout
+                .entry(table)
+                .or_default()
+                .insert(row.text("column_name")?.to_ascii_lowercase());
+        }
+    }
+    Ok(layout)
 }
 
 /// Opens the warehouse for reading.
 pub fn open_for_reading(spec: &WarehouseSpec) -> Result<Box<dyn Warehouse>, Error> {
     match spec {
         WarehouseSpec::DuckDb(path) => Ok(Box::new(duckdb::DuckDbWarehouse::open_read_only(path)?)),
-        WarehouseSpec::BigQuery { project } => Err(Error::usage(format!(
-            "bigquery:{project}: the BigQuery engine is not built into this version yet; use the embedded warehouse (duckdb:PATH)"
-        ))),
+        WarehouseSpec::BigQuery(settings) => {
+            Ok(Box::new(bigquery::BigQueryWarehouse::connect(settings)?))
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Shared fixtures: the real binary against real embedded warehouses.
 #![allow(dead_code)]
 
+pub mod fake_bigquery;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,107 @@
+//! `phase4.toml`: settings a team keeps beside its pipeline, mainly where the warehouse
+//! is. The command line and the environment win over it.
+//!
+//! ```toml
+//! [warehouse]
+//! url = "bigquery:my-project"      # or "duckdb:phase4.duckdb"
+//! location = "US"
+//! max_bytes_billed = 50_000_000_000
+//! query_timeout = "10m"
+//! dataset_prefix = "dev_"          # dev_nba_precompute, ...
+//! [warehouse.datasets]             # or one dataset at a time
+//! nba_precompute = "precompute_v2"
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+/// The file read when neither --config nor PHASE4_CONFIG names one (if it exists).
+pub const DEFAULT_CONFIG: &str = "phase4.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub warehouse: WarehouseConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseConfig {
+    pub url: Option<String>,
+    pub location: Option<String>,
+    pub max_bytes_billed: Option<i64>,
+    pub query_timeout: Option<String>,
+    pub page_size: Option<i32>,
+    #[serde(default)]
+    pub dataset_prefix: String,
+    #[serde(default)]
+    pub datasets: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Reads `path`, or `phase4.toml` in the working directory when it exists.
+    pub fn load(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), Error> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok((Config::default(), None));
+            }
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "config {}: cannot be read: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
+                .unwrap_or_default();
+            Error::config(format!(
+                "config {}{line}: {}",
+                path.display(),
+                e.message().trim()
+            ))
+        })?;
+        Ok((config, Some(path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_warehouse_section_reads() {
+        let c: Config = toml::from_str(
+            "[warehouse]\nurl = \"bigquery:p\"\nlocation = \"EU\"\nmax_bytes_billed = 1000\ndataset_prefix = \"dev_\"\n[warehouse.datasets]\nnba_precompute = \"pre\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.warehouse.url.as_deref(), Some("bigquery:p"));
+        assert_eq!(c.warehouse.datasets["nba_precompute"], "pre");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("phase4.toml");
+        std::fs::write(&path, "[warehouse]\nlocaton = \"EU\"\n").unwrap();
+        let e = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(e.contains("(line 2)") && e.contains("locaton"), "{e}");
+    }
+
+    #[test]
+    fn no_file_is_no_config_unless_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Config::load(Some(&dir.path().join("absent.toml"))).is_err());
+    }
+}

@@ -1,0 +1,549 @@
+//! The production warehouse: BigQuery through gcp-bigquery-client, the same check SQL as
+//! the embedded engine, rendered for BigQuery (backticked `project.dataset.table`, named
+//! typed parameters).
+//!
+//! Every result is read page by page (jobs.query, then jobs.getQueryResults with the
+//! page token) under one deadline per query: a job that does not finish in time is an
+//! error naming the job, never an endless poll. Retryable replies (5xx, rate limits,
+//! timeouts) are retried a bounded number of times with backoff; everything else is one
+//! line and exit 3.
+
+use gcp_bigquery_client::Client;
+use gcp_bigquery_client::auth::Authenticator;
+use gcp_bigquery_client::client_builder::ClientBuilder;
+use gcp_bigquery_client::error::BQError;
+use gcp_bigquery_client::model::error_proto::ErrorProto;
+use gcp_bigquery_client::model::field_type::FieldType;
+use gcp_bigquery_client::model::get_query_results_parameters::GetQueryResultsParameters;
+use gcp_bigquery_client::model::query_parameter::QueryParameter;
+use gcp_bigquery_client::model::query_parameter_type::QueryParameterType;
+use gcp_bigquery_client::model::query_parameter_value::QueryParameterValue;
+use gcp_bigquery_client::model::query_request::QueryRequest;
+use gcp_bigquery_client::model::query_response::QueryResponse;
+use gcp_bigquery_client::model::table_schema::TableSchema;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Layout, Rows, Value, Warehouse, layout_from_rows};
+use crate::catalog::TableName;
+use crate::error::Error;
+use crate::sql::{DatasetNames, Dialect, Param, Query, RenderedQuery};
+
+/// Where and how to reach BigQuery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BigQuerySettings {
+    pub project: String,
+    /// Where the jobs run (`US`, `EU`, `europe-west2`...).
+    pub location: String,
+    pub datasets: DatasetNames,
+    /// BigQuery's maximumBytesBilled for every query.
+    pub max_bytes_billed: Option<i64>,
+    /// The deadline of one query, from its first request to its last page.
+    pub query_timeout: Duration,
+    /// Another endpoint than Google's (an emulator, or the tests' fake server); it is
+    /// sent a fixed token instead of Google credentials.
+    pub api_url: Option<String>,
+    /// Rows per page asked of BigQuery (None: BigQuery's default).
+    pub page_size: Option<i32>,
+    /// Attempts of one request when BigQuery replies with a retryable error.
+    pub max_attempts: u32,
+    /// The first retry's delay; it doubles per attempt.
+    pub retry_backoff: Duration,
+}
+
+impl BigQuerySettings {
+    pub fn new(project: &str) -> Self {
+        BigQuerySettings {
+            project: project.to_string(),
+            location: "US".to_string(),
+            datasets: DatasetNames::default(),
+            max_bytes_billed: None,
+            query_timeout: Duration::from_secs(600),
+            api_url: None,
+            page_size: None,
+            max_attempts: 4,
+            retry_backoff: Duration::from_millis(500),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        Dialect::BigQuery {
+            project: self.project.clone(),
+            location: self.location.clone(),
+            datasets: self.datasets.clone(),
+        }
+    }
+}
+
+/// Server-side wait of one jobs.query / getQueryResults call (BigQuery caps it at 10 s
+/// of useful waiting; the deadline is ours).
+const POLL_WAIT: Duration = Duration::from_secs(10);
+/// The environment variable that names an endpoint other than Google's.
+pub const API_URL_ENV: &str = "PHASE4_BIGQUERY_API_URL";
+
+pub struct BigQueryWarehouse {
+    settings: BigQuerySettings,
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    queries: usize,
+}
+
+/// A fixed bearer token, for an emulator or a fake server.
+#[derive(Clone)]
+struct FixedToken(String);
+
+#[async_trait::async_trait]
+impl Authenticator for FixedToken {
+    async fn access_token(&self) -> Result<String, BQError> {
+        Ok(self.0.clone())
+    }
+}
+
+const CREDENTIALS_HINT: &str = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (JSON), or run `gcloud auth application-default login`";
+
+impl BigQueryWarehouse {
+    /// Builds the client: a fixed token for another endpoint; else
+    /// GOOGLE_APPLICATION_CREDENTIALS; else Application Default Credentials.
+    pub fn connect(settings: &BigQuerySettings) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::WarehouseUnavailable(format!("cannot start the HTTP runtime: {e}"))
+            })?;
+        let client = runtime.block_on(build_client(settings))?;
+        Ok(BigQueryWarehouse {
+            settings: settings.clone(),
+            client,
+            runtime,
+            queries: 0,
+        })
+    }
+
+    /// The bytes BigQuery would process for `query`, from a dry run (runs nothing).
+    pub fn dry_run(&mut self, query: &Query) -> Result<i64, Error> {
+        let rendered = query
+            .render(&self.settings.dialect())
+            .map_err(Error::config)?;
+        self.queries += 1;
+        let response =
+            self.runtime
+                .block_on(run_query(&self.client, &self.settings, &rendered, true))?;
+        Ok(response.bytes)
+    }
+}
+
+async fn build_client(settings: &BigQuerySettings) -> Result<Client, Error> {
+    let mut builder = ClientBuilder::new();
+    if let Some(url) = &settings.api_url {
+        builder.with_v2_base_url(url.trim_end_matches('/').to_string());
+        let token =
+            std::env::var("PHASE4_BIGQUERY_TOKEN").unwrap_or_else(|_| "phase4-check".into());
+        return builder
+            .build_from_authenticator(Arc::new(FixedToken(token)))
+            .await
+            .map_err(|e| Error::WarehouseUnavailable(format!("BigQuery at {url}: {e}")));
+    }
+    let adc_file = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".config/gcloud/application_default_credentials.json"));
+    match std::env::var("GOOGLE_APPLICATION_CREDENTIALS") {
+        Ok(path) if !path.is_empty() => {
+            if !std::path::Path::new(&path).is_file() {
+                return Err(Error::WarehouseUnavailable(format!(
+                    "GOOGLE_APPLICATION_CREDENTIALS is {path}, which is not a file: {CREDENTIALS_HINT}"
+                )));
+            }
+            builder
+                .build_from_application_default_credentials()
+                .await
+                .map_err(|e| {
+                    Error::WarehouseUnavailable(format!(
+                        "GOOGLE_APPLICATION_CREDENTIALS ({path}) is not a usable key file: {e}"
+                    ))
+                })
+        }
+        _ if adc_file.as_ref().is_some_and(|f| f.is_file()) || on_google_cloud().await => builder
+            .build_from_application_default_credentials()
+            .await
+            .map_err(|e| {
+                Error::WarehouseUnavailable(format!(
+                    "Application Default Credentials are not usable ({e}): {CREDENTIALS_HINT}"
+                ))
+            }),
+        _ => Err(Error::WarehouseUnavailable(format!(
+            "no Google credentials found for BigQuery: {CREDENTIALS_HINT}"
+        ))),
+    }
+}
+
+/// Whether the metadata server of Google Cloud (its credentials) answers, briefly.
+async fn on_google_cloud() -> bool {
+    let connect = tokio::net::TcpStream::connect("metadata.google.internal:80");
+    matches!(
+        tokio::time::timeout(Duration::from_millis(800), connect).await,
+        Ok(Ok(_))
+    )
+}
+
+fn parameter(name: &str, value: &Param) -> QueryParameter {
+    let (ty, text) = match value {
+        Param::Date(d) => ("DATE", d.format("%Y-%m-%d").to_string()),
+        Param::Text(t) => ("STRING", t.clone()),
+        Param::Int(i) => ("INT64", i.to_string()),
+        Param::Timestamp(t) => ("TIMESTAMP", t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+    };
+    QueryParameter {
+        name: Some(name.to_string()),
+        parameter_type: Some(QueryParameterType {
+            r#type: ty.to_string(),
+            ..Default::default()
+        }),
+        parameter_value: Some(QueryParameterValue {
+            value: Some(text),
+            ..Default::default()
+        }),
+    }
+}
+
+/// What one query returned: all its rows, and the bytes BigQuery processed (or would).
+struct Answer {
+    rows: Rows,
+    bytes: i64,
+}
+
+/// Why a request failed, and whether another attempt may succeed.
+struct Failure {
+    message: String,
+    retryable: bool,
+}
+
+fn classify(error: &BQError) -> Failure {
+    match error {
+        BQError::ResponseError { error } => {
+            let e = &error.error;
+            let reason = e
+                .errors
+                .first()
+                .and_then(|r| r.get("reason"))
+                .cloned()
+                .unwrap_or_default();
+            let retryable = e.code >= 500
+                || e.code == 429
+                || matches!(
+                    reason.as_str(),
+                    "rateLimitExceeded" | "backendError" | "internalError"
+                );
+            let what = if reason.is_empty() {
+                e.code.to_string()
+            } else {
+                format!("{} {reason}", e.code)
+            };
+            Failure {
+                message: format!("BigQuery replied {what}: {}", e.message),
+                retryable,
+            }
+        }
+        BQError::RequestError(e) => Failure {
+            message: format!("BigQuery request failed: {e}"),
+            retryable: e.is_timeout() || e.is_connect() || e.is_decode() || e.is_request(),
+        },
+        BQError::YupAuthError(e) => Failure {
+            message: format!("Google credentials were refused ({e}): {CREDENTIALS_HINT}"),
+            retryable: false,
+        },
+        BQError::AuthError(e) => Failure {
+            message: format!("Google credentials were refused ({e}): {CREDENTIALS_HINT}"),
+            retryable: false,
+        },
+        other => Failure {
+            message: format!("BigQuery: {other}"),
+            retryable: false,
+        },
+    }
+}
+
+/// Runs `call` until it succeeds, fails for good, or `max_attempts` are spent; each
+/// attempt is bounded by what is left of the deadline.
+async fn with_retries<T, F, Fut>(
+    settings: &BigQuerySettings,
+    what: &str,
+    deadline: Instant,
+    mut call: F,
+) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BQError>>,
+{
+    let mut delay = settings.retry_backoff;
+    let mut attempt = 1;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let failure = match tokio::time::timeout(left, call()).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) => classify(&e),
+            Err(_) => Failure {
+                message: format!(
+                    "no reply within {}",
+                    humantime::format_duration(settings.query_timeout)
+                ),
+                retryable: false,
+            },
+        };
+        let out_of_time = Instant::now() + delay >= deadline;
+        if !failure.retryable || attempt >= settings.max_attempts || out_of_time {
+            let tries = if attempt > 1 {
+                format!(" (after {attempt} attempts)")
+            } else {
+                String::new()
+            };
+            return Err(Error::QueryFailed(format!(
+                "{what}: {}{tries}",
+                failure.message
+            )));
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+        attempt += 1;
+    }
+}
+
+/// Job errors inside a 200 reply.
+fn job_errors(what: &str, job: &str, errors: Option<&Vec<ErrorProto>>) -> Result<(), Error> {
+    match errors {
+        Some(list) if !list.is_empty() => {
+            let text: Vec<String> = list
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}{}",
+                        e.reason
+                            .as_deref()
+                            .map(|r| format!("{r}: "))
+                            .unwrap_or_default(),
+                        e.message.as_deref().unwrap_or("no message")
+                    )
+                })
+                .collect();
+            Err(Error::QueryFailed(format!(
+                "{what}: BigQuery job {job} failed: {}",
+                text.join("; ")
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn run_query(
+    client: &Client,
+    settings: &BigQuerySettings,
+    rendered: &RenderedQuery,
+    dry_run: bool,
+) -> Result<Answer, Error> {
+    let what = format!("query {}", rendered.name);
+    let started = Instant::now();
+    let deadline = started + settings.query_timeout;
+    let wait_ms = |deadline: Instant| -> i32 {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .min(POLL_WAIT)
+            .as_millis() as i32
+    };
+    let mut request = QueryRequest::new(rendered.sql.clone());
+    request.parameter_mode = Some("NAMED".into());
+    request.query_parameters = Some(
+        rendered
+            .params
+            .iter()
+            .map(|(n, v)| parameter(n, v))
+            .collect(),
+    );
+    request.location = Some(settings.location.clone());
+    request.max_results = settings.page_size;
+    request.maximum_bytes_billed = settings.max_bytes_billed.map(|b| b.to_string());
+    request.timeout_ms = Some(wait_ms(deadline));
+    if dry_run {
+        request.dry_run = Some(true);
+    }
+    let project = settings.project.as_str();
+    let first: QueryResponse = with_retries(settings, &what, deadline, || {
+        client.job().query(project, request.clone())
+    })
+    .await?;
+    let job = first
+        .job_reference
+        .as_ref()
+        .and_then(|r| r.job_id.clone())
+        .unwrap_or_else(|| "(no job id)".into());
+    job_errors(&what, &job, first.errors.as_ref())?;
+    let bytes = first
+        .total_bytes_processed
+        .as_deref()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    if dry_run {
+        return Ok(Answer {
+            rows: Rows::default(),
+            bytes,
+        });
+    }
+    let location = first
+        .job_reference
+        .as_ref()
+        .and_then(|r| r.location.clone())
+        .or_else(|| Some(settings.location.clone()));
+
+    let mut complete = first.job_complete == Some(true);
+    let mut schema = first.schema;
+    let mut raw = first.rows.unwrap_or_default();
+    let mut token = first.page_token;
+    // Until the job completes, then while there are pages: one bounded request each.
+    let too_slow = |complete: bool| {
+        Error::QueryFailed(format!(
+            "{what}: BigQuery job {job} did not {} within {} (it may still be running: `bq show -j {job}`); raise --query-timeout",
+            if complete {
+                "return all its pages"
+            } else {
+                "complete"
+            },
+            humantime::format_duration(settings.query_timeout)
+        ))
+    };
+    while !complete || token.is_some() {
+        if Instant::now() >= deadline {
+            return Err(too_slow(complete));
+        }
+        let params = GetQueryResultsParameters {
+            location: location.clone(),
+            max_results: settings.page_size,
+            page_token: token.clone(),
+            timeout_ms: Some(wait_ms(deadline)),
+            ..Default::default()
+        };
+        let page = match with_retries(settings, &what, deadline, || {
+            client
+                .job()
+                .get_query_results(project, &job, params.clone())
+        })
+        .await
+        {
+            Ok(page) => page,
+            // The deadline ran out during the request: the job is what was slow.
+            Err(_) if Instant::now() >= deadline => return Err(too_slow(complete)),
+            Err(e) => return Err(e),
+        };
+        job_errors(&what, &job, page.errors.as_ref())?;
+        if page.job_complete != Some(true) {
+            continue;
+        }
+        if !complete {
+            // The first complete reply: its schema, its rows, its next page.
+            complete = true;
+            schema = page.schema;
+            raw = page.rows.unwrap_or_default();
+        } else {
+            raw.extend(page.rows.unwrap_or_default());
+        }
+        token = page.page_token;
+    }
+    let rows = convert(&what, schema.as_ref(), raw)?;
+    Ok(Answer { rows, bytes })
+}
+
+/// BigQuery's REST rows (every value a string or null) as typed values, by the schema.
+fn convert(
+    what: &str,
+    schema: Option<&TableSchema>,
+    raw: Vec<gcp_bigquery_client::model::table_row::TableRow>,
+) -> Result<Rows, Error> {
+    let fields = schema.and_then(|s| s.fields.clone()).unwrap_or_default();
+    let columns: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+    let bad = |column: &str, text: &str| {
+        Error::QueryFailed(format!(
+            "{what}: BigQuery returned `{text}` in column {column}, which is not of its type"
+        ))
+    };
+    let mut rows = Vec::with_capacity(raw.len());
+    for row in raw {
+        let cells = row.columns.unwrap_or_default();
+        let mut values = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            let cell = cells.get(i).and_then(|c| c.value.clone());
+            let text = match cell {
+                None | Some(serde_json::Value::Null) => {
+                    values.push(Value::Null);
+                    continue;
+                }
+                Some(serde_json::Value::String(s)) => s,
+                Some(other) => other.to_string(),
+            };
+            let value = match field.r#type {
+                FieldType::Integer | FieldType::Int64 => {
+                    Value::Int(text.parse().map_err(|_| bad(&field.name, &text))?)
+                }
+                FieldType::Float
+                | FieldType::Float64
+                | FieldType::Numeric
+                | FieldType::Bignumeric => {
+                    let f: f64 = text.parse().map_err(|_| bad(&field.name, &text))?;
+                    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                        Value::Int(f as i64)
+                    } else {
+                        Value::Float(f)
+                    }
+                }
+                FieldType::Boolean | FieldType::Bool => Value::Bool(text == "true"),
+                FieldType::Date => Value::Date(
+                    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                        .map_err(|_| bad(&field.name, &text))?,
+                ),
+                FieldType::Timestamp => {
+                    // Seconds since the epoch as a float: kept in microseconds.
+                    let secs: f64 = text.parse().map_err(|_| bad(&field.name, &text))?;
+                    Value::Int((secs * 1_000_000.0).round() as i64)
+                }
+                _ => Value::Text(text),
+            };
+            values.push(value);
+        }
+        rows.push(values);
+    }
+    Ok(Rows { columns, rows })
+}
+
+impl Warehouse for BigQueryWarehouse {
+    fn describe(&self) -> String {
+        format!("bigquery:{}", self.settings.project)
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.settings.dialect()
+    }
+
+    fn query(&mut self, query: &Query) -> Result<Rows, Error> {
+        let rendered = query
+            .render(&self.settings.dialect())
+            .map_err(Error::config)?;
+        self.queries += 1;
+        let answer =
+            self.runtime
+                .block_on(run_query(&self.client, &self.settings, &rendered, false))?;
+        Ok(answer.rows)
+    }
+
+    fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error> {
+        let rows = self.query(
+            &Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns"),
+        )?;
+        let datasets = self.settings.datasets.clone();
+        layout_from_rows(&rows, tables, |physical| datasets.logical(physical))
+    }
+
+    fn queries_run(&self) -> usize {
+        self.queries
+    }
+
+    fn dry_run(&mut self, query: &Query) -> Result<Option<i64>, Error> {
+        BigQueryWarehouse::dry_run(self, query).map(Some)
+    }
+}
