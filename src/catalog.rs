@@ -539,7 +539,8 @@ fn transitive_upstream(processors: &[Processor], id: ProcessorId) -> Vec<Process
 }
 
 /// A TOML error as one line, with the line number when known.
-fn one_line(message: &str, span: Option<std::ops::Range<usize>>, text: &str) -> String {
+/// A TOML error as `line N: message`, on one line.
+pub(crate) fn one_line(message: &str, span: Option<std::ops::Range<usize>>, text: &str) -> String {
     let message = message.replace('\n', " ");
     match span {
         Some(span) => {

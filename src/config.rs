@@ -62,14 +62,10 @@ impl Config {
             }
         };
         let config: Config = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
-                .unwrap_or_default();
             Error::config(format!(
-                "config {}{line}: {}",
+                "config {}: {}",
                 path.display(),
-                e.message().trim()
+                crate::catalog::one_line(e.message().trim(), e.span(), &text)
             ))
         })?;
         Ok((config, Some(path)))
@@ -96,7 +92,7 @@ mod tests {
         let path = dir.path().join("phase4.toml");
         std::fs::write(&path, "[warehouse]\nlocaton = \"EU\"\n").unwrap();
         let e = Config::load(Some(&path)).unwrap_err().to_string();
-        assert!(e.contains("(line 2)") && e.contains("locaton"), "{e}");
+        assert!(e.contains("line 2: unknown field `locaton`"), "{e}");
     }
 
     #[test]

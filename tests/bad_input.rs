@@ -243,3 +243,54 @@ fn process_with_a_bad_date_is_exit_2() {
     let r = seeded().run(&["process", "--processor", "psza", "--date", "2021-12"]);
     assert_error(&r, 2, "is not a date");
 }
+
+#[test]
+fn a_broken_phase4_toml_is_exit_2_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("phase4.toml"),
+        "[warehouse]\nurl = \"duckdb:x.duckdb\"\nmax_bytes = 5\n",
+    )
+    .unwrap();
+    let r = run_in(dir.path(), &["report"]);
+    assert_error(
+        &r,
+        2,
+        "config phase4.toml: line 3: unknown field `max_bytes`",
+    );
+    let r = run_in(dir.path(), &["--config", "absent.toml", "report"]);
+    assert_error(&r, 2, "config absent.toml: cannot be read");
+}
+
+#[test]
+fn bigquery_settings_are_checked_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            &["--location", "us central", "report"][..],
+            "`us central` is not a BigQuery location",
+        ),
+        (
+            &["--max-bytes-billed", "0", "report"][..],
+            "--max-bytes-billed 0: give a number of bytes above 0",
+        ),
+        (
+            &["--query-timeout", "soon", "report"][..],
+            "--query-timeout `soon`",
+        ),
+    ] {
+        let mut all = vec!["--warehouse", "bigquery:p"];
+        all.extend_from_slice(args);
+        assert_error(&run_in(dir.path(), &all), 2, needle);
+    }
+    assert_error(
+        &seeded().run(&["--location", "EU", "report"]),
+        2,
+        "--location is for BigQuery warehouses",
+    );
+    assert_error(
+        &run_in(dir.path(), &["--warehouse", "bigquery:p", "seed"]),
+        2,
+        "`seed` writes the embedded warehouse only",
+    );
+}
