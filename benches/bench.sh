@@ -23,18 +23,21 @@ echo "Times are wall-clock seconds of single runs on a shared machine: read them
 echo
 echo "## Seed and report"
 echo
-echo "| warehouse | seed (s) | player-game rows | report, whole warehouse (s) | queries |"
-echo "|---|---|---|---|---|"
+echo "| warehouse | seed (s) | player-game rows | report, whole warehouse (s) | queries | gate --update (s) | gate (s) | snapshot lines |"
+echo "|---|---|---|---|---|---|---|---|"
 } > "$out"
 
 for seasons in 2021-22 2021-22,2022-23,2023-24,2024-25; do
   dir="$WORK/s-$seasons"; mkdir -p "$dir"; cd "$dir"
   t0=$(now); "$BIN" seed --seasons "$seasons" --format json > seed.json; t1=$(now)
   "$BIN" report --format json > report.json || true; t2=$(now)
+  "$BIN" gate --snapshot snapshot.json --update > /dev/null; t3=$(now)
+  "$BIN" gate --snapshot snapshot.json > /dev/null; t4=$(now)
   rows=$(json seed.json "d['player_game_rows']")
   q=$(json report.json "d['queries']")
+  lines=$(wc -l < snapshot.json)
   cd - >/dev/null
-  echo "| $seasons | $(secs "$t0" "$t1") | $rows | $(secs "$t1" "$t2") | $q |" >> "$out"
+  echo "| $seasons | $(secs "$t0" "$t1") | $rows | $(secs "$t1" "$t2") | $q | $(secs "$t2" "$t3") | $(secs "$t3" "$t4") | $lines |" >> "$out"
   if [ "$seasons" = "2021-22" ]; then
     cp "$dir/report.json" "$WORK/one-season-report.json"
   fi
