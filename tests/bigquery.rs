@@ -33,19 +33,21 @@ fn run_bq_in(fake: &FakeBigQuery, dir: &Path, args: &[&str]) -> Run {
     c.output().expect("run phase4-check").into()
 }
 
+/// A fake BigQuery over the shared seeded warehouse.
+fn fake_with(behaviour: Behaviour) -> FakeBigQuery {
+    FakeBigQuery::start(&seeded().path, behaviour)
+}
+
 fn posts(received: &[Received]) -> Vec<&Received> {
     received.iter().filter(|r| r.method == "POST").collect()
 }
 
 /// The same command's JSON through DuckDB and through BigQuery.
 fn both_paths(args: &[&str]) -> (Value, Value, FakeBigQuery) {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            page_size: Some(37),
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        page_size: Some(37),
+        ..Default::default()
+    });
     let local = seeded().run(args);
     let remote = run_bq(&fake, args);
     assert_eq!(remote.code, local.code, "{}", remote.stderr);
@@ -115,7 +117,7 @@ fn the_gate_passes_through_bigquery_with_the_committed_snapshot() {
 
 #[test]
 fn parameters_arrive_typed_and_named_never_pasted_into_the_sql() {
-    let fake = FakeBigQuery::start(&seeded().path, Behaviour::default());
+    let fake = fake_with(Behaviour::default());
     let run = run_bq(
         &fake,
         &["report", "--range", "2021-11", "--processor", "psza"],
@@ -179,13 +181,10 @@ fn parameters_arrive_typed_and_named_never_pasted_into_the_sql() {
 
 #[test]
 fn a_slow_job_times_out_with_its_job_id() {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            never_complete: true,
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        never_complete: true,
+        ..Default::default()
+    });
     let started = std::time::Instant::now();
     let run = run_bq(
         &fake,
@@ -210,13 +209,10 @@ fn a_slow_job_times_out_with_its_job_id() {
 
 #[test]
 fn a_500_is_retried_then_succeeds() {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            fail_with_500: 2,
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        fail_with_500: 2,
+        ..Default::default()
+    });
     let run = run_bq(&fake, &["report", "--range", "2021-12", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
@@ -233,13 +229,10 @@ fn a_500_is_retried_then_succeeds() {
 
 #[test]
 fn a_quota_error_is_one_clear_line_and_exit_3() {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            quota_exceeded: true,
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        quota_exceeded: true,
+        ..Default::default()
+    });
     let run = run_bq(&fake, &["report", "--range", "2021-12"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
@@ -259,13 +252,10 @@ fn a_quota_error_is_one_clear_line_and_exit_3() {
 
 #[test]
 fn job_errors_inside_a_200_reply_are_errors() {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            job_error: true,
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        job_error: true,
+        ..Default::default()
+    });
     let run = run_bq(&fake, &["report", "--range", "2021-12"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
@@ -278,7 +268,7 @@ fn job_errors_inside_a_200_reply_are_errors() {
 
 #[test]
 fn estimate_dry_runs_every_check_and_runs_nothing() {
-    let fake = FakeBigQuery::start(&seeded().path, Behaviour::default());
+    let fake = fake_with(Behaviour::default());
     let run = run_bq(
         &fake,
         &[
@@ -333,7 +323,7 @@ fn estimate_dry_runs_every_check_and_runs_nothing() {
 
 #[test]
 fn max_bytes_billed_caps_every_query() {
-    let fake = FakeBigQuery::start(&seeded().path, Behaviour::default());
+    let fake = fake_with(Behaviour::default());
     let run = run_bq(
         &fake,
         &["--max-bytes-billed", "1000", "report", "--range", "2021-12"],
@@ -363,13 +353,10 @@ fn max_bytes_billed_caps_every_query() {
 
 #[test]
 fn datasets_are_renamed_from_phase4_toml() {
-    let fake = FakeBigQuery::start(
-        &seeded().path,
-        Behaviour {
-            dataset_prefix: "dev_".into(),
-            ..Default::default()
-        },
-    );
+    let fake = fake_with(Behaviour {
+        dataset_prefix: "dev_".into(),
+        ..Default::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     // Without the prefix, the datasets are not found: the layout check names them.
     let missing = run_bq_in(&fake, dir.path(), &["report", "--range", "2021-12"]);

@@ -123,14 +123,16 @@ impl BigQueryWarehouse {
 
     /// The bytes BigQuery would process for `query`, from a dry run (runs nothing).
     pub fn dry_run(&mut self, query: &Query) -> Result<i64, Error> {
+        self.send(query, true).map(|answer| answer.bytes)
+    }
+
+    fn send(&mut self, query: &Query, dry_run: bool) -> Result<Answer, Error> {
         let rendered = query
             .render(&self.settings.dialect())
             .map_err(Error::config)?;
         self.queries += 1;
-        let response =
-            self.runtime
-                .block_on(run_query(&self.client, &self.settings, &rendered, true))?;
-        Ok(response.bytes)
+        self.runtime
+            .block_on(run_query(&self.client, &self.settings, &rendered, dry_run))
     }
 }
 
@@ -521,14 +523,7 @@ impl Warehouse for BigQueryWarehouse {
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
-        let rendered = query
-            .render(&self.settings.dialect())
-            .map_err(Error::config)?;
-        self.queries += 1;
-        let answer =
-            self.runtime
-                .block_on(run_query(&self.client, &self.settings, &rendered, false))?;
-        Ok(answer.rows)
+        self.send(query, false).map(|answer| answer.rows)
     }
 
     fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error> {
