@@ -394,6 +394,46 @@ fn datasets_are_renamed_from_phase4_toml() {
     );
     assert_eq!(last.body["location"], "EU");
 
+    // The warehouse itself may come from phase4.toml: no --warehouse at all.
+    std::fs::write(
+        dir.path().join("phase4.toml"),
+        format!("[warehouse]\nurl = \"bigquery:{PROJECT}\"\ndataset_prefix = \"dev_\"\n"),
+    )
+    .unwrap();
+    let mut c = Command::new(BIN);
+    c.args([
+        "gaps",
+        "--processor",
+        "ml",
+        "--range",
+        "2021-12",
+        "--format",
+        "json",
+    ])
+    .current_dir(dir.path())
+    .env_remove("PHASE4_WAREHOUSE")
+    .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+    for (k, v) in env_for(&fake, dir.path()) {
+        c.env(k, v);
+    }
+    let from_config: Run = c.output().unwrap().into();
+    assert_eq!(from_config.code, 1, "{}", from_config.stderr);
+    assert_eq!(
+        from_config.json(),
+        seeded()
+            .run(&[
+                "gaps",
+                "--processor",
+                "ml",
+                "--range",
+                "2021-12",
+                "--format",
+                "json"
+            ])
+            .json()
+    );
+    assert!(fake.received().len() > 5 + 5, "the gaps went over the wire");
+
     std::fs::write(
         dir.path().join("phase4.toml"),
         "[warehouse.datasets]\nnba_nothing = \"x\"\n",
