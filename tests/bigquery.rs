@@ -603,3 +603,29 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
     }
     assert_eq!(rendered, 30);
 }
+
+#[test]
+fn an_unreachable_endpoint_is_retried_a_bounded_number_of_times_then_exit_3() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let home = tempfile::tempdir().unwrap();
+    let run: Run = Command::new(BIN)
+        .args(["--warehouse", "bigquery:p", "report", "--range", "2021-12"])
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env(
+            "PHASE4_BIGQUERY_API_URL",
+            format!("http://127.0.0.1:{port}/bigquery/v2"),
+        )
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("Connection refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("(after 4 attempts)"), "{}", run.stderr);
+}

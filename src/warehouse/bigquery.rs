@@ -247,7 +247,7 @@ fn classify(error: &BQError) -> Failure {
             }
         }
         BQError::RequestError(e) => Failure {
-            message: format!("BigQuery request failed: {e}"),
+            message: format!("BigQuery request failed: {}", with_causes(e)),
             retryable: e.is_timeout() || e.is_connect() || e.is_decode() || e.is_request(),
         },
         BQError::YupAuthError(e) => Failure {
@@ -263,6 +263,21 @@ fn classify(error: &BQError) -> Failure {
             retryable: false,
         },
     }
+}
+
+/// An error and its causes (`connection refused` is a cause of reqwest's error).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Runs `call` until it succeeds, fails for good, or `max_attempts` are spent; each
