@@ -224,7 +224,12 @@ fn a_500_is_retried_then_succeeds() {
     // The first query was sent three times: two 500s, then the answer.
     let received = fake.received();
     assert_eq!(posts(&received).len(), 5 + 2);
-    assert_eq!(received[0].body, received[2].body);
+    assert_eq!(
+        received[0].body, received[2].body,
+        "a retry is the same request"
+    );
+    assert!(received[0].body["requestId"].is_string());
+    assert_ne!(received[0].body["requestId"], received[3].body["requestId"]);
 }
 
 #[test]

@@ -382,6 +382,8 @@ async fn run_query(
     if dry_run {
         request.dry_run = Some(true);
     }
+    // The same id on every retry: BigQuery runs a retried jobs.query once.
+    request.request_id = Some(format!("phase4-check-{:032x}", rand::random::<u128>()));
     let project = settings.project.as_str();
     let first: QueryResponse = with_retries(settings, &what, deadline, || {
         client.job().query(project, request.clone())
