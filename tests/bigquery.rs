@@ -224,6 +224,7 @@ fn a_500_is_retried_then_succeeds() {
     // The first query was sent three times: two 500s, then the answer.
     let received = fake.received();
     assert_eq!(posts(&received).len(), 5 + 2);
+    assert_eq!(received.len(), 5 + 2, "one page each: no getQueryResults");
     assert_eq!(
         received[0].body, received[2].body,
         "a retry is the same request"
@@ -602,6 +603,18 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
                     r.name
                 );
                 assert!(!r.sql.contains("epoch_us"), "{}", r.name);
+                if r.name != "layout_columns" {
+                    // Every table read is bounded by the range on its date (partition)
+                    // column: as many BETWEEN @... as table references.
+                    let tables = r.sql.matches("`my-project.").count();
+                    let bounded = r.sql.matches(" BETWEEN @start").count();
+                    assert!(
+                        tables > 0 && tables == bounded,
+                        "{}: {tables} tables, {bounded} bounded\n{}",
+                        r.name,
+                        r.sql
+                    );
+                }
                 rendered += 1;
             }
         }
