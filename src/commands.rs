@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::demo::processors::{Builtin, run_builtin};
 use crate::demo::seed::{DEFAULT_SEED, SeedSettings, seed};
 use crate::error::{Error, ExitCode};
-use crate::gate::render::{GateOutcome, change_line, render_gate};
+use crate::gate::render::{GateOutcome, render_gate, render_update, short_fingerprint};
 use crate::gate::{Counts, Limit, Snapshot, Tolerances, compare};
 use crate::plan::PlanOptions;
 use crate::range::{DateRange, parse_season};
@@ -517,7 +517,13 @@ pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<Exit
     } else {
         format!("--warehouse {} ", global.warehouse)
     };
-    let range = match (&existing, settings.update) {
+    // What this run does: rewrite (with the snapshot it replaces, if any) or compare.
+    enum Mode {
+        Update(Option<Snapshot>),
+        Compare(Snapshot),
+    }
+    let mode = match (existing, settings.update) {
+        (existing, true) => Mode::Update(existing),
         (None, false) => {
             return Err(Error::usage(format!(
                 "snapshot {path} does not exist: create it with `phase4-check {warehouse_flag}gate --snapshot {path} {}--update`, review it and commit it",
@@ -532,25 +538,25 @@ pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<Exit
             if s.catalog_fingerprint != global.catalog.fingerprint() {
                 return Err(Error::config(format!(
                     "snapshot {path} was taken with another catalog (fingerprint {} here, {} in the file): review the catalog change, then rewrite the snapshot with --update",
-                    short(global.catalog.fingerprint()),
-                    short(&s.catalog_fingerprint)
+                    short_fingerprint(global.catalog.fingerprint()),
+                    short_fingerprint(&s.catalog_fingerprint)
                 )));
             }
-            match settings.range {
-                Some(r) if r != s.range => {
-                    return Err(Error::usage(format!(
-                        "snapshot {path} covers {}..{}, not --range {}..{}: drop --range, or rewrite the snapshot with --update",
-                        s.range.start(),
-                        s.range.end(),
-                        r.start(),
-                        r.end()
-                    )));
-                }
-                _ => Some(s.range),
+            if let Some(r) = settings.range.filter(|r| *r != s.range) {
+                return Err(Error::usage(format!(
+                    "snapshot {path} covers {}..{}, not --range {}..{}: drop --range, or rewrite the snapshot with --update",
+                    s.range.start(),
+                    s.range.end(),
+                    r.start(),
+                    r.end()
+                )));
             }
+            Mode::Compare(s)
         }
-        (Some(s), true) => settings.range.or(Some(s.range)),
-        (None, true) => settings.range,
+    };
+    let range = match &mode {
+        Mode::Update(before) => settings.range.or(before.as_ref().map(|s| s.range)),
+        Mode::Compare(snapshot) => Some(snapshot.range),
     };
 
     let request = CheckRequest {
@@ -565,25 +571,24 @@ pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<Exit
     drop(warehouse);
     let actual = Counts::from_findings(&global.catalog, &findings);
 
-    if settings.update {
-        let mut tolerances = existing
-            .as_ref()
-            .map(|s| s.tolerances.clone())
-            .unwrap_or_default();
-        tolerances.extend(&settings.tolerances);
-        let snapshot = Snapshot {
-            catalog_fingerprint: global.catalog.fingerprint().to_string(),
-            range: findings.range,
-            tolerances,
-            counts: actual,
-        };
-        snapshot.write(&settings.snapshot)?;
-        emit(&update_message(&path, existing.as_ref(), &snapshot));
-        return Ok(ExitCode::Healthy);
-    }
-
-    let Some(snapshot) = existing else {
-        return Err(Error::usage(format!("snapshot {path} does not exist")));
+    let snapshot = match mode {
+        Mode::Update(before) => {
+            let mut tolerances = before
+                .as_ref()
+                .map(|s| s.tolerances.clone())
+                .unwrap_or_default();
+            tolerances.extend(&settings.tolerances);
+            let after = Snapshot {
+                catalog_fingerprint: global.catalog.fingerprint().to_string(),
+                range: findings.range,
+                tolerances,
+                counts: actual,
+            };
+            after.write(&settings.snapshot)?;
+            emit(&render_update(&path, before.as_ref(), &after));
+            return Ok(ExitCode::Healthy);
+        }
+        Mode::Compare(snapshot) => snapshot,
     };
     let mut tolerances = snapshot.tolerances.clone();
     tolerances.extend(&settings.tolerances);
@@ -607,75 +612,6 @@ pub fn run_gate(global: &GlobalSettings, settings: &GateSettings) -> Result<Exit
     } else {
         ExitCode::Findings
     })
-}
-
-fn short(fingerprint: &str) -> &str {
-    fingerprint.get(..12).unwrap_or(fingerprint)
-}
-
-/// What `gate --update` changed, largest changes first.
-fn update_message(path: &str, before: Option<&Snapshot>, after: &Snapshot) -> String {
-    let Some(before) = before else {
-        return format!(
-            "Wrote snapshot {path}: {}..{}, {} processors, {} processor-dates. Review it and commit it.\n",
-            after.range.start(),
-            after.range.end(),
-            after.counts.processors.len(),
-            after.counts.entries()
-        );
-    };
-    let mut notes = Vec::new();
-    if before.range != after.range {
-        notes.push(format!(
-            "range {}..{} -> {}..{}",
-            before.range.start(),
-            before.range.end(),
-            after.range.start(),
-            after.range.end()
-        ));
-    }
-    if before.catalog_fingerprint != after.catalog_fingerprint {
-        notes.push(format!(
-            "catalog fingerprint {} -> {}",
-            short(&before.catalog_fingerprint),
-            short(&after.catalog_fingerprint)
-        ));
-    }
-    if before.tolerances != after.tolerances {
-        notes.push(format!(
-            "tolerances now: {}",
-            if after.tolerances.is_empty() {
-                "none (exact)".to_string()
-            } else {
-                after.tolerances.describe()
-            }
-        ));
-    }
-    let exact = compare(
-        &before.counts,
-        &after.counts,
-        after.range,
-        Tolerances::default(),
-    );
-    let mut out = if exact.changes.is_empty() && notes.is_empty() {
-        format!("Snapshot {path} is unchanged.\n")
-    } else if exact.changes.is_empty() {
-        format!("Updated snapshot {path}: no count changed.\n")
-    } else {
-        let mut text = format!("Updated snapshot {path}: {}.\n", exact.summary());
-        let largest = exact.largest_first();
-        for c in largest.iter().take(10) {
-            text.push_str(&format!("  {}\n", change_line(c)));
-        }
-        if largest.len() > 10 {
-            text.push_str(&format!("  ... and {} more\n", largest.len() - 10));
-        }
-        text
-    };
-    for n in notes {
-        out.push_str(&format!("Also: {n}.\n"));
-    }
-    out
 }
 
 /// The warehouse from --warehouse / PHASE4_WAREHOUSE, else phase4.toml, else the

@@ -61,10 +61,7 @@ pub fn resolve_range(
     catalog: &Catalog,
     range: Option<DateRange>,
 ) -> Result<(DateRange, Vec<Season>), Error> {
-    let bounds = match range {
-        Some(r) => r.from_season_start(),
-        None => DateRange::new(MIN_DATE, MAX_DATE).map_err(Error::usage)?,
-    };
+    let bounds = season_bounds(range)?;
     let rows = warehouse.query(&seasons_query(catalog, bounds))?;
     let mut seasons = Vec::new();
     for row in rows.iter() {
@@ -146,6 +143,15 @@ pub fn skip_weeks(
         entry.expected_skips += row.expected_skips;
     }
     weeks.into_values().collect()
+}
+
+/// The dates the seasons query reads: back to July 1 of the range's first season (weeks
+/// count from a season's first game), or every supported date without a range.
+pub fn season_bounds(range: Option<DateRange>) -> Result<DateRange, Error> {
+    match range {
+        Some(r) => Ok(r.from_season_start()),
+        None => DateRange::new(MIN_DATE, MAX_DATE).map_err(Error::usage),
+    }
 }
 
 /// `seasons.sql` over `bounds`.

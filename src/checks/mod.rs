@@ -27,6 +27,19 @@ pub struct CheckRequest {
     pub processors: Vec<ProcessorId>,
 }
 
+impl CheckRequest {
+    /// The processors asked for, in catalog order (all of them when none was named).
+    pub fn selected(&self, catalog: &Catalog) -> Vec<ProcessorId> {
+        if self.processors.is_empty() {
+            return catalog.ids().collect();
+        }
+        let mut ids = self.processors.clone();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
 /// Everything the checks found, for the selected processors.
 #[derive(Debug, Clone)]
 pub struct Findings {
@@ -130,14 +143,7 @@ pub fn run_checks(
 ) -> Result<Findings, Error> {
     let started = Instant::now();
     let before = warehouse.queries_run();
-    let selected: Vec<ProcessorId> = if request.processors.is_empty() {
-        catalog.ids().collect()
-    } else {
-        let mut ids = request.processors.clone();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    let selected = request.selected(catalog);
     // Cascades and staleness look upstream, so upstream processors are queried too.
     let queried = catalog.with_upstream(&selected);
 
@@ -218,18 +224,9 @@ pub fn planned_queries(
     catalog: &Catalog,
     request: &CheckRequest,
 ) -> Result<Vec<crate::sql::Query>, Error> {
-    let selected: Vec<ProcessorId> = if request.processors.is_empty() {
-        catalog.ids().collect()
-    } else {
-        request.processors.clone()
-    };
+    let selected = request.selected(catalog);
     let queried = catalog.with_upstream(&selected);
-    let bounds = match request.range {
-        Some(r) => r.from_season_start(),
-        None => {
-            DateRange::new(crate::range::MIN_DATE, crate::range::MAX_DATE).map_err(Error::usage)?
-        }
-    };
+    let bounds = completeness::season_bounds(request.range)?;
     let range = request.range.unwrap_or(bounds);
     Ok(vec![
         crate::sql::Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS)

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
-use super::{Change, Comparison, Count, Counts, DateCounts, plural};
+use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
 use crate::render::{Format, csv_text, table};
 
 /// How many of the largest changes the summary lists.
@@ -82,6 +82,85 @@ fn diff_sides(outcome: &GateOutcome<'_>) -> (String, String) {
     (old, new)
 }
 
+/// The failing changes, largest first, one indented line each (at most LARGEST_SHOWN).
+fn largest_changes(out: &mut String, cmp: &Comparison) {
+    let largest = cmp.largest_first();
+    for c in largest.iter().take(LARGEST_SHOWN) {
+        let _ = writeln!(out, "  {}", change_line(c));
+    }
+    if largest.len() > LARGEST_SHOWN {
+        let _ = writeln!(out, "  ... and {} more", largest.len() - LARGEST_SHOWN);
+    }
+}
+
+/// The first 12 hex digits of a catalog fingerprint, for messages.
+pub fn short_fingerprint(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
+
+/// What `gate --update` changed, largest changes first.
+pub fn render_update(path: &str, before: Option<&Snapshot>, after: &Snapshot) -> String {
+    let Some(before) = before else {
+        return format!(
+            "Wrote snapshot {path}: {}..{}, {}. Review it and commit it.\n",
+            after.range.start(),
+            after.range.end(),
+            scope(after.counts.processors.len(), after.counts.entries())
+        );
+    };
+    let mut notes = Vec::new();
+    if before.range != after.range {
+        notes.push(format!(
+            "range {}..{} -> {}..{}",
+            before.range.start(),
+            before.range.end(),
+            after.range.start(),
+            after.range.end()
+        ));
+    }
+    if before.catalog_fingerprint != after.catalog_fingerprint {
+        notes.push(format!(
+            "catalog fingerprint {} -> {}",
+            short_fingerprint(&before.catalog_fingerprint),
+            short_fingerprint(&after.catalog_fingerprint)
+        ));
+    }
+    if before.tolerances != after.tolerances {
+        notes.push(format!(
+            "tolerances now: {}",
+            if after.tolerances.is_empty() {
+                "none (exact)".to_string()
+            } else {
+                after.tolerances.describe()
+            }
+        ));
+    }
+    let exact = compare(
+        &before.counts,
+        &after.counts,
+        after.range,
+        Tolerances::default(),
+    );
+    let mut out = if exact.changes.is_empty() && notes.is_empty() {
+        format!("Snapshot {path} is unchanged.\n")
+    } else if exact.changes.is_empty() {
+        format!("Updated snapshot {path}: no count changed.\n")
+    } else {
+        let mut text = format!("Updated snapshot {path}: {}.\n", exact.summary());
+        largest_changes(&mut text, &exact);
+        text
+    };
+    for n in notes {
+        let _ = writeln!(out, "Also: {n}.");
+    }
+    out
+}
+
+/// `5 processors, 830 processor-dates`.
+fn scope(processors: usize, entries: usize) -> String {
+    format!("{processors} processors, {entries} processor-dates")
+}
+
 /// `PSZA 2021-12-04 records: 250 -> 249, -1 (-0.4%)`.
 pub fn change_line(c: &Change) -> String {
     let at = match c.date {
@@ -114,13 +193,12 @@ fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
     if cmp.passed() {
         let _ = write!(
             out,
-            "Gate passed: {} matches {} for {}..{} ({} processors, {} processor-dates)",
+            "Gate passed: {} matches {} for {}..{} ({})",
             outcome.snapshot_path,
             outcome.warehouse,
             cmp.range.start(),
             cmp.range.end(),
-            cmp.processors.len(),
-            cmp.entries
+            scope(cmp.processors.len(), cmp.entries)
         );
         if let Some(note) = tolerated_note(cmp) {
             let _ = write!(out, "; {note}");
@@ -159,14 +237,8 @@ fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
         cmp.range.start(),
         cmp.range.end()
     );
-    let largest = cmp.largest_first();
     let _ = writeln!(out, "Largest changes:");
-    for c in largest.iter().take(LARGEST_SHOWN) {
-        let _ = writeln!(out, "  {}", change_line(c));
-    }
-    if largest.len() > LARGEST_SHOWN {
-        let _ = writeln!(out, "  ... and {} more", largest.len() - LARGEST_SHOWN);
-    }
+    largest_changes(&mut out, cmp);
     if let Some(note) = tolerated_note(cmp) {
         let _ = writeln!(out, "Not failing: {note}.");
     }
@@ -331,9 +403,8 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
         cmp.range.end(),
         if cmp.passed() {
             format!(
-                "{} processors, {} processor-dates, no count changed beyond its tolerance",
-                cmp.processors.len(),
-                cmp.entries
+                "{}, no count changed beyond its tolerance",
+                scope(cmp.processors.len(), cmp.entries)
             )
         } else {
             cmp.summary()

@@ -250,12 +250,8 @@ fn classify(error: &BQError) -> Failure {
             message: format!("BigQuery request failed: {}", with_causes(e)),
             retryable: e.is_timeout() || e.is_connect() || e.is_decode() || e.is_request(),
         },
-        BQError::YupAuthError(e) => Failure {
-            message: format!("Google credentials were refused ({e}): {CREDENTIALS_HINT}"),
-            retryable: false,
-        },
-        BQError::AuthError(e) => Failure {
-            message: format!("Google credentials were refused ({e}): {CREDENTIALS_HINT}"),
+        auth @ (BQError::YupAuthError(_) | BQError::AuthError(_)) => Failure {
+            message: format!("Google credentials were refused ({auth}): {CREDENTIALS_HINT}"),
             retryable: false,
         },
         other => Failure {

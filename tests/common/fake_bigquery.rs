@@ -232,8 +232,8 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
     };
     let id = format!("job_fake_{}", st.next_job);
     st.next_job += 1;
+    let bytes = scanned_bytes(&conn, &duck_sql);
     if body["dryRun"] == json!(true) || body["maximumBytesBilled"].is_string() {
-        let bytes = scanned_bytes(&conn, &duck_sql);
         if body["dryRun"] == json!(true) {
             return (
                 200,
@@ -283,7 +283,7 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
         .or(st.behaviour.page_size);
     let mut reply = page(&job, &id, 0, size);
     reply["kind"] = json!("bigquery#queryResponse");
-    reply["totalBytesProcessed"] = json!(scanned_bytes(&conn, &duck_sql).to_string());
+    reply["totalBytesProcessed"] = json!(bytes.to_string());
     st.jobs.insert(id, job);
     (200, reply)
 }
