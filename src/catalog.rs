@@ -18,11 +18,37 @@ pub const DEFAULT_CATALOG: &str = include_str!("../checks/catalog.toml");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ProcessorId(pub usize);
 
-/// A `dataset.table` name, validated so it can be quoted into SQL safely.
+/// A `dataset.table` name, validated so it can be quoted into SQL safely: it can only
+/// be made by [`TableName::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableName {
-    pub dataset: String,
-    pub table: String,
+    dataset: String,
+    table: String,
+}
+
+impl TableName {
+    /// `dataset.table`, each part letters, digits and `_`, not starting with a digit.
+    pub fn parse(name: &str) -> Result<TableName, String> {
+        match name.split_once('.') {
+            Some((dataset, table)) if is_identifier(dataset) && is_identifier(table) => {
+                Ok(TableName {
+                    dataset: dataset.to_string(),
+                    table: table.to_string(),
+                })
+            }
+            _ => Err(format!(
+                "`{name}` is not a dataset.table name (letters, digits and _ only)"
+            )),
+        }
+    }
+
+    pub fn dataset(&self) -> &str {
+        &self.dataset
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
 }
 
 impl fmt::Display for TableName {
@@ -204,7 +230,7 @@ impl Catalog {
     pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
         let bad = |msg: String| Error::config(format!("catalog {origin}: {msg}"));
         let raw: RawCatalog =
-            toml::from_str(text).map_err(|e| bad(one_line(e.message(), e.span(), text)))?;
+            toml::from_str(text).map_err(|e| bad(crate::error::toml_error_line(&e, text)))?;
 
         if raw.processors.is_empty() {
             return Err(bad("no [[processor]] is defined".into()));
@@ -257,7 +283,8 @@ impl Catalog {
             processors.push(Processor {
                 code: p.code.clone(),
                 name: p.name.clone(),
-                table: table_name(&p.table).map_err(|m| bad(format!("{}: {m}", ctx("table"))))?,
+                table: TableName::parse(&p.table)
+                    .map_err(|m| bad(format!("{}: {m}", ctx("table"))))?,
                 date_column: column(&p.date_column)
                     .map_err(|m| bad(format!("{}: {m}", ctx("date_column"))))?,
                 entity_column: column(&p.entity_column)
@@ -339,7 +366,7 @@ impl Catalog {
 
         Ok(Catalog {
             source: Source {
-                table: table_name(&raw.source.table)
+                table: TableName::parse(&raw.source.table)
                     .map_err(|m| bad(format!("source field `table`: {m}")))?,
                 date_column: column(&raw.source.date_column)
                     .map_err(|m| bad(format!("source field `date_column`: {m}")))?,
@@ -347,9 +374,9 @@ impl Catalog {
                     .map_err(|m| bad(format!("source field `season_column`: {m}")))?,
             },
             processing: ProcessingTables {
-                failures: table_name(&raw.processing.failures_table)
+                failures: TableName::parse(&raw.processing.failures_table)
                     .map_err(|m| bad(format!("processing field `failures_table`: {m}")))?,
-                attempts: table_name(&raw.processing.attempts_table)
+                attempts: TableName::parse(&raw.processing.attempts_table)
                     .map_err(|m| bad(format!("processing field `attempts_table`: {m}")))?,
             },
             processors,
@@ -471,18 +498,6 @@ fn column(name: &str) -> Result<String, String> {
     }
 }
 
-fn table_name(name: &str) -> Result<TableName, String> {
-    match name.split_once('.') {
-        Some((dataset, table)) if is_identifier(dataset) && is_identifier(table) => Ok(TableName {
-            dataset: dataset.to_string(),
-            table: table.to_string(),
-        }),
-        _ => Err(format!(
-            "`{name}` is not a dataset.table name (letters, digits and _ only)"
-        )),
-    }
-}
-
 /// Kahn's algorithm with catalog order as the tie-break; a cycle is named.
 fn topological_order(processors: &[Processor]) -> Result<Vec<ProcessorId>, String> {
     let n = processors.len();
@@ -536,19 +551,6 @@ fn transitive_upstream(processors: &[Processor], id: ProcessorId) -> Vec<Process
         }
     }
     seen.into_iter().collect()
-}
-
-/// A TOML error as one line, with the line number when known.
-/// A TOML error as `line N: message`, on one line.
-pub(crate) fn one_line(message: &str, span: Option<std::ops::Range<usize>>, text: &str) -> String {
-    let message = message.replace('\n', " ");
-    match span {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
-    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

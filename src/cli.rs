@@ -1,9 +1,12 @@
-//! The command line: clap types only. `commands` turns them into settings and runs them.
+//! The command line: clap types only. `settings` turns them into resolved settings; the
+//! value enums here map onto the domain's own types, which know nothing of clap.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use crate::render::Format;
+use crate::runner::progress::ProgressMode;
+use crate::settings::defaults;
 
 /// Validate, reconcile and repair the Phase 4 precompute layer.
 ///
@@ -18,24 +21,22 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// The warehouse: duckdb:PATH (default duckdb:phase4.duckdb) or bigquery:PROJECT.
-    #[arg(
-        long,
-        global = true,
-        env = "PHASE4_WAREHOUSE",
-        value_name = "WAREHOUSE"
-    )]
+    /// The warehouse: duckdb:PATH (default duckdb:phase4.duckdb) or bigquery:PROJECT
+    /// [env: PHASE4_WAREHOUSE; or [warehouse] url in phase4.toml].
+    #[arg(long, global = true, value_name = "WAREHOUSE")]
     pub warehouse: Option<String>,
-    /// The catalog of processors (default: the built-in checks/catalog.toml).
-    #[arg(long, global = true, env = "PHASE4_CATALOG", value_name = "PATH")]
+    /// The catalog of processors (default: the built-in checks/catalog.toml)
+    /// [env: PHASE4_CATALOG].
+    #[arg(long, global = true, value_name = "PATH")]
     pub catalog: Option<PathBuf>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Settings file (default: phase4.toml in the working directory, if it exists).
-    #[arg(long, global = true, env = "PHASE4_CONFIG", value_name = "PATH")]
+    pub format: FormatArg,
+    /// Settings file (default: phase4.toml in the working directory, if it exists)
+    /// [env: PHASE4_CONFIG].
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// BigQuery: where the jobs run (default US, or [warehouse] location).
     #[arg(long, global = true, value_name = "LOCATION")]
@@ -49,6 +50,30 @@ pub struct GlobalArgs {
     /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
     #[arg(long, global = true)]
     pub estimate: bool,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    /// JUnit XML, for CI test report viewers (`gate` only).
+    Junit,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,7 +96,7 @@ pub enum Command {
     Gate(GateArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct GateArgs {
     /// The snapshot file (JSON), e.g. snapshots/season-2021-22.json.
     #[arg(long, value_name = "PATH")]
@@ -90,7 +115,7 @@ pub struct GateArgs {
     pub allow: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct RepairArgs {
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
     #[arg(long, value_name = "RANGE")]
@@ -113,45 +138,100 @@ pub struct RepairArgs {
     /// Override every processor's timeout (e.g. 6h, 90s).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Between SIGTERM and SIGKILL when a processor is ended.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub grace: String,
-    /// First retry delay (doubles per attempt).
-    #[arg(long, value_name = "DURATION", default_value = "2s")]
-    pub retry_backoff: String,
+    #[arg(
+        long,
+        value_name = "DURATION",
+        help = format!(
+            "Between SIGTERM and SIGKILL when a processor is ended [default: {}]",
+            humantime::format_duration(defaults::GRACE)
+        )
+    )]
+    pub grace: Option<String>,
+    #[arg(
+        long,
+        value_name = "DURATION",
+        help = format!(
+            "First retry delay, doubling per attempt [default: {}]",
+            humantime::format_duration(defaults::RETRY_BACKOFF)
+        )
+    )]
+    pub retry_backoff: Option<String>,
     /// Stop starting pairs after the first pair that fails for good.
     #[arg(long)]
     pub halt_on_failure: bool,
     /// Re-count each pair in the warehouse after its processor exits 0.
     #[arg(long, value_enum, default_value = "on")]
-    pub verify: Switch,
+    pub verify: SwitchArg,
     /// Do not reset the tripped circuit breakers of planned pairs before running them.
     #[arg(long)]
     pub keep_breakers: bool,
     /// Progress on stderr.
     #[arg(long, value_enum, default_value = "auto")]
-    pub progress: crate::runner::progress::ProgressMode,
-    /// Where the checkpoint, lock, logs and events live.
-    #[arg(long, value_name = "DIR", default_value = ".phase4")]
-    pub state_dir: PathBuf,
+    pub progress: ProgressArg,
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = format!(
+            "Where the checkpoint, lock, logs and events live [default: {}]",
+            defaults::STATE_DIR
+        )
+    )]
+    pub state_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Switch {
+/// `on` / `off`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum SwitchArg {
+    #[default]
     On,
     Off,
 }
 
-#[derive(Debug, Args)]
+impl From<SwitchArg> for bool {
+    fn from(arg: SwitchArg) -> bool {
+        arg == SwitchArg::On
+    }
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// A bar on a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    Bar,
+    Plain,
+    None,
+}
+
+impl From<ProgressArg> for ProgressMode {
+    fn from(arg: ProgressArg) -> ProgressMode {
+        match arg {
+            ProgressArg::Auto => ProgressMode::Auto,
+            ProgressArg::Bar => ProgressMode::Bar,
+            ProgressArg::Plain => ProgressMode::Plain,
+            ProgressArg::None => ProgressMode::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckpointArgs {
     #[command(subcommand)]
     pub action: CheckpointAction,
-    /// The state directory of the repair runs.
-    #[arg(long, value_name = "DIR", default_value = ".phase4", global = true)]
-    pub state_dir: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        global = true,
+        help = format!(
+            "The state directory of the repair runs [default: {}]",
+            defaults::STATE_DIR
+        )
+    )]
+    pub state_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
 pub enum CheckpointAction {
     /// What the stored run is and how far it got.
     Status,
@@ -159,24 +239,39 @@ pub enum CheckpointAction {
     Clear,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DemoArgs {
-    /// Seed of the generator.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        help = format!("Seed of the generator [default: {}]", defaults::SEED)
+    )]
     pub seed: Option<u64>,
     /// Replace the warehouse file even if it was not made by `seed`.
     #[arg(long)]
     pub force: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SeedArgs {
-    /// Seed of the generator: the same seed gives the same warehouse.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        help = format!(
+            "Seed of the generator: the same seed gives the same warehouse [default: {}]",
+            defaults::SEED
+        )
+    )]
     pub seed: Option<u64>,
-    /// Seasons to generate, comma-separated (e.g. 2021-22,2022-23).
-    #[arg(long, value_name = "LIST", default_value = "2021-22")]
-    pub seasons: String,
+    #[arg(
+        long,
+        value_name = "LIST",
+        help = format!(
+            "Seasons to generate, comma-separated (e.g. 2021-22,2022-23) [default: {}]",
+            defaults::SEED_SEASONS
+        )
+    )]
+    pub seasons: Option<String>,
     /// Seed no defects.
     #[arg(long)]
     pub healthy: bool,
@@ -188,7 +283,7 @@ pub struct SeedArgs {
     pub force: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ReportArgs {
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
     #[arg(long, value_name = "RANGE")]
@@ -198,7 +293,7 @@ pub struct ReportArgs {
     pub processor: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct GapsArgs {
     /// The processor (case-insensitive: ml = ML).
     #[arg(long, value_name = "CODE")]
@@ -208,7 +303,7 @@ pub struct GapsArgs {
     pub range: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ProcessArgs {
     /// The processor code (TDZA, PSZA, PCF, PDC, ML).
     #[arg(long, value_name = "CODE")]
@@ -222,4 +317,25 @@ pub struct ProcessArgs {
     /// Last date of a range (with --start).
     #[arg(long, value_name = "DATE", requires = "start")]
     pub end: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_shows_the_defaults_of_the_settings_layer() {
+        let mut cmd = Cli::command();
+        let repair = cmd.find_subcommand_mut("repair").unwrap().render_help();
+        let text = crate::error::one_line(&repair.to_string());
+        assert!(text.contains("[default: 10s]"), "{text}");
+        assert!(text.contains("[default: 2s]"), "{text}");
+        assert!(text.contains("[default: .phase4]"), "{text}");
+    }
 }

@@ -14,12 +14,9 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::Error;
-
-/// The file read when neither --config nor PHASE4_CONFIG names one (if it exists).
-pub const DEFAULT_CONFIG: &str = "phase4.toml";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,16 +40,13 @@ pub struct WarehouseConfig {
 }
 
 impl Config {
-    /// Reads `path`, or `phase4.toml` in the working directory when it exists.
-    pub fn load(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), Error> {
-        let (path, required) = match path {
-            Some(p) => (p.to_path_buf(), true),
-            None => (PathBuf::from(DEFAULT_CONFIG), false),
-        };
-        let text = match std::fs::read_to_string(&path) {
+    /// Reads `path`; a file that does not exist is no settings unless it is `required`
+    /// (named by --config or PHASE4_CONFIG).
+    pub fn load(path: &Path, required: bool) -> Result<Config, Error> {
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                return Ok((Config::default(), None));
+                return Ok(Config::default());
             }
             Err(e) => {
                 return Err(Error::config(format!(
@@ -61,14 +55,13 @@ impl Config {
                 )));
             }
         };
-        let config: Config = toml::from_str(&text).map_err(|e| {
+        toml::from_str(&text).map_err(|e| {
             Error::config(format!(
                 "config {}: {}",
                 path.display(),
-                crate::catalog::one_line(e.message().trim(), e.span(), &text)
+                crate::error::toml_error_line(&e, &text)
             ))
-        })?;
-        Ok((config, Some(path)))
+        })
     }
 }
 
@@ -91,13 +84,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("phase4.toml");
         std::fs::write(&path, "[warehouse]\nlocaton = \"EU\"\n").unwrap();
-        let e = Config::load(Some(&path)).unwrap_err().to_string();
+        let e = Config::load(&path, true).unwrap_err().to_string();
         assert!(e.contains("line 2: unknown field `locaton`"), "{e}");
     }
 
     #[test]
     fn no_file_is_no_config_unless_named() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(Config::load(Some(&dir.path().join("absent.toml"))).is_err());
+        let absent = dir.path().join("absent.toml");
+        assert!(Config::load(&absent, true).is_err());
+        assert!(Config::load(&absent, false).is_ok());
     }
 }

@@ -11,10 +11,12 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod gate;
+pub mod output;
 pub mod plan;
 pub mod range;
 pub mod render;
 pub mod runner;
+pub mod settings;
 pub mod sql;
 pub mod warehouse;
 
@@ -24,20 +26,11 @@ pub use error::{Error, ExitCode};
 pub fn run() -> i32 {
     use clap::Parser;
     let cli = cli::Cli::parse();
-    match commands::run_cli(cli) {
+    match commands::run(cli) {
         Ok(code) => code.code(),
         Err(error) => {
-            eprintln!("phase4-check: error: {}", one_line(&error));
+            eprintln!("phase4-check: error: {}", error.one_line());
             error.exit_code().code()
         }
     }
-}
-
-/// An error and its causes on one line.
-fn one_line(error: &Error) -> String {
-    let text = match error {
-        Error::Other(e) => format!("{e:#}"),
-        other => other.to_string(),
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -39,24 +39,92 @@ impl Reason {
     }
 }
 
-/// One pair of the plan. Stored in the checkpoint as is, so a resumed run reruns
-/// exactly the stored plan, never a recomputed one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One pair of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedPair {
-    pub processor: String,
+    pub processor: ProcessorId,
     pub date: NaiveDate,
     pub reasons: Vec<Reason>,
 }
 
+/// A planned pair with the invocation (batch) it runs in: what a repair run executes
+/// and its checkpoint stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunPair {
+    pub pair: PlannedPair,
+    pub batch: usize,
+}
+
+/// A [`RunPair`] as the checkpoint stores it: the processor by its catalog code. A
+/// resumed run reruns exactly the stored plan, never a recomputed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPair {
+    pub processor: String,
+    pub date: NaiveDate,
+    pub reasons: Vec<Reason>,
+    pub batch: usize,
+}
+
+impl StoredPair {
+    pub fn from_run(catalog: &Catalog, pair: &RunPair) -> StoredPair {
+        StoredPair {
+            processor: catalog.code(pair.pair.processor).to_string(),
+            date: pair.pair.date,
+            reasons: pair.pair.reasons.clone(),
+            batch: pair.batch,
+        }
+    }
+
+    /// Back to a run pair; fails when the catalog has no such processor.
+    pub fn to_run(&self, catalog: &Catalog) -> Result<RunPair, crate::Error> {
+        let processor = catalog.find(&self.processor).map_err(|_| {
+            crate::Error::usage(format!(
+                "the stored plan names processor {}, which the catalog does not have",
+                self.processor
+            ))
+        })?;
+        Ok(RunPair {
+            pair: PlannedPair {
+                processor,
+                date: self.date,
+                reasons: self.reasons.clone(),
+            },
+            batch: self.batch,
+        })
+    }
+}
+
 /// Options of `repair` that shape the plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Only these processors (empty = all).
-    pub processors: Vec<String>,
+    pub processors: Vec<ProcessorId>,
     /// Drop the processors before this one in run order.
-    pub start_from: Option<String>,
+    pub start_from: Option<ProcessorId>,
     /// Do not add the same date of downstream processors.
     pub no_downstream: bool,
+}
+
+/// [`PlanOptions`] as a stored request records them: processors by code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanOptionsRecord {
+    pub processors: Vec<String>,
+    pub start_from: Option<String>,
+    pub no_downstream: bool,
+}
+
+impl PlanOptions {
+    pub fn record(&self, catalog: &Catalog) -> PlanOptionsRecord {
+        PlanOptionsRecord {
+            processors: self
+                .processors
+                .iter()
+                .map(|&id| catalog.code(id).to_string())
+                .collect(),
+            start_from: self.start_from.map(|id| catalog.code(id).to_string()),
+            no_downstream: self.no_downstream,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +146,10 @@ impl RepairPlan {
     pub fn stages(&self, catalog: &Catalog) -> Vec<Vec<&PlannedPair>> {
         let mut stages: BTreeMap<usize, Vec<&PlannedPair>> = BTreeMap::new();
         for pair in &self.pairs {
-            let depth = catalog
-                .find(&pair.processor)
-                .map(|id| depth(catalog, id))
-                .unwrap_or(0);
-            stages.entry(depth).or_default().push(pair);
+            stages
+                .entry(depth(catalog, pair.processor))
+                .or_default()
+                .push(pair);
         }
         stages.into_values().collect()
     }
@@ -100,21 +167,13 @@ pub fn depth(catalog: &Catalog, id: ProcessorId) -> usize {
 }
 
 /// The processors a plan may contain under `options`, in catalog order.
-pub fn selected_processors(
-    catalog: &Catalog,
-    options: &PlanOptions,
-) -> Result<Vec<ProcessorId>, crate::Error> {
+pub fn selected_processors(catalog: &Catalog, options: &PlanOptions) -> Vec<ProcessorId> {
     let mut selected: Vec<ProcessorId> = if options.processors.is_empty() {
         catalog.ids().collect()
     } else {
-        options
-            .processors
-            .iter()
-            .map(|p| catalog.find(p))
-            .collect::<Result<_, _>>()?
+        options.processors.clone()
     };
-    if let Some(code) = &options.start_from {
-        let from = catalog.find(code)?;
+    if let Some(from) = options.start_from {
         let order = catalog.run_order();
         let position = order.iter().position(|&id| id == from).unwrap_or(0);
         let allowed: BTreeSet<ProcessorId> = order[position..].iter().copied().collect();
@@ -122,16 +181,12 @@ pub fn selected_processors(
     }
     selected.sort();
     selected.dedup();
-    Ok(selected)
+    selected
 }
 
 /// Builds the plan from findings over all processors of the catalog.
-pub fn build_plan(
-    catalog: &Catalog,
-    findings: &Findings,
-    options: &PlanOptions,
-) -> Result<RepairPlan, crate::Error> {
-    let selected = selected_processors(catalog, options)?;
+pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions) -> RepairPlan {
+    let selected = selected_processors(catalog, options);
     let mut reasons: BTreeMap<(ProcessorId, NaiveDate), BTreeSet<Reason>> = BTreeMap::new();
     let mut defective: BTreeSet<(ProcessorId, NaiveDate)> = BTreeSet::new();
 
@@ -217,18 +272,18 @@ pub fn build_plan(
         .cloned()
         .collect();
 
-    Ok(RepairPlan {
+    RepairPlan {
         pairs: ordered
             .into_iter()
-            .map(|((p, date), reasons)| PlannedPair {
-                processor: catalog.code(p).to_string(),
+            .map(|((processor, date), reasons)| PlannedPair {
+                processor,
                 date,
                 reasons: reasons.into_iter().collect(),
             })
             .collect(),
         warnings,
         breakers,
-    })
+    }
 }
 
 fn own_reasons(row: &crate::checks::DateRow) -> BTreeSet<Reason> {

@@ -1,9 +1,11 @@
-//! The SQL of the checks: templates from `sql/*.sql`, rendered for a dialect.
+//! The SQL of the checks: templates from `sql/*.sql`, rendered for an engine's [`Dialect`].
 //!
-//! A template is dialect-neutral. Identifiers come from the catalog and go in through
-//! slots (`{{failures}}`), quoted for the engine; values are always parameters written
-//! `@name`, bound by the engine, never pasted into the text. A fragment repeated once per
-//! processor has its parameters renamed `@name_0`, `@name_1`, ... .
+//! A template is engine-neutral. Identifiers come from the catalog and go in through
+//! slots (`{{failures}}`), quoted by the dialect; values are always parameters written
+//! `@name`, bound by the engine, never pasted into the text; functions whose name
+//! differs between engines are written in their neutral spelling ([`Function`]) and
+//! renamed by the dialect, never inside a string literal or a quoted name. A fragment
+//! repeated once per processor has its parameters renamed `@name_0`, `@name_1`, ... .
 
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
@@ -27,56 +29,41 @@ pub mod text {
     pub const RESET_BREAKERS: &str = include_str!("../sql/reset_breakers.sql");
 }
 
-/// The engine a query is rendered for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dialect {
-    DuckDb,
-    /// BigQuery: the project that qualifies every table, the location whose
-    /// INFORMATION_SCHEMA lists the columns, and the datasets' real names.
-    BigQuery {
-        project: String,
-        location: String,
-        datasets: DatasetNames,
-    },
-}
-
-impl Dialect {
-    /// BigQuery with the catalog's dataset names, in the US.
-    pub fn bigquery(project: &str) -> Dialect {
-        Dialect::BigQuery {
-            project: project.to_string(),
-            location: "US".to_string(),
-            datasets: DatasetNames::default(),
-        }
+/// What differs between engines in the text of a query. Each engine implements it in its
+/// own file under `warehouse/`; the templates and this renderer stay engine-neutral.
+pub trait Dialect: Send + Sync {
+    /// A table, qualified and quoted.
+    fn table(&self, table: &TableName) -> String;
+    /// A column, quoted.
+    fn column(&self, name: &str) -> String;
+    /// The view that lists the columns of every table (the layout check).
+    fn columns_view(&self) -> String;
+    /// The text of a parameter: `name` is the `index`th distinct parameter (from 1).
+    fn placeholder(&self, name: &str, index: usize) -> String;
+    /// The engine's name of a function the templates write in its neutral spelling.
+    fn function(&self, function: Function) -> &'static str;
+    /// The catalog's name of a dataset as the engine lists it (engines may rename them).
+    fn logical_dataset(&self, physical: &str) -> String {
+        physical.to_string()
     }
 }
 
-/// The real names of the catalog's datasets in a project (real projects rename them):
-/// a per-dataset mapping, else a prefix, else the catalog's name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DatasetNames {
-    pub prefix: String,
-    pub map: BTreeMap<String, String>,
+/// Functions spelled differently by the engines. A template writes the neutral name,
+/// followed by `(`, and the dialect supplies the engine's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// A TIMESTAMP as microseconds since the epoch.
+    UnixMicros,
 }
 
-impl DatasetNames {
-    pub fn physical(&self, logical: &str) -> String {
-        match self.map.get(logical) {
-            Some(name) => name.clone(),
-            None => format!("{}{logical}", self.prefix),
-        }
-    }
+impl Function {
+    pub const ALL: [Function; 1] = [Function::UnixMicros];
 
-    /// The catalog's name of a real dataset, if it is one of the catalog's.
-    pub fn logical(&self, physical: &str) -> String {
-        if let Some((logical, _)) = self.map.iter().find(|(_, p)| p.as_str() == physical) {
-            return logical.clone();
+    /// How the templates write it.
+    pub fn neutral_name(self) -> &'static str {
+        match self {
+            Function::UnixMicros => "UNIX_MICROS",
         }
-        physical
-            .strip_prefix(&self.prefix)
-            .filter(|l| !self.map.contains_key(*l))
-            .unwrap_or(physical)
-            .to_string()
     }
 }
 
@@ -90,16 +77,26 @@ pub enum Param {
     Timestamp(NaiveDateTime),
 }
 
-/// A query ready to render: neutral text, identifiers and parameters.
+/// An identifier a slot was filled with.
+#[derive(Debug, Clone)]
+enum Ident {
+    Table(TableName),
+    Column(String),
+    /// The view listing every table's columns.
+    Columns,
+}
+
+/// A query ready to render: neutral text, the identifiers of its slots and parameters.
 #[derive(Debug, Clone)]
 pub struct Query {
     pub name: &'static str,
     text: String,
+    idents: Vec<Ident>,
     params: BTreeMap<String, Param>,
 }
 
-/// A query rendered for one engine: the text and the parameters in binding order
-/// (DuckDB: `$1`, `$2`...) or by name (BigQuery: `@name`).
+/// A query rendered for one engine: the text and the parameters in the order of their
+/// placeholders (DuckDB binds `$1`, `$2`... by position; BigQuery `@name` by name).
 #[derive(Debug, Clone)]
 pub struct RenderedQuery {
     pub name: &'static str,
@@ -107,22 +104,15 @@ pub struct RenderedQuery {
     pub params: Vec<(String, Param)>,
 }
 
-const TABLE_OPEN: char = '\u{27e8}'; // ⟨
-const TABLE_CLOSE: char = '\u{27e9}'; // ⟩
+/// Marks a filled slot in the text: `⟨N⟩` is identifier N of the query.
+const IDENT_OPEN: char = '\u{27e8}'; // ⟨
+const IDENT_CLOSE: char = '\u{27e9}'; // ⟩
 
 /// One repetition of a fragment: the identifiers of its slots and its parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Part {
     slots: Vec<(String, Ident)>,
     params: Vec<(String, Param)>,
-}
-
-#[derive(Debug, Clone)]
-enum Ident {
-    Table(TableName),
-    Column(String),
-    /// The view listing every table's columns.
-    Columns,
 }
 
 impl Part {
@@ -148,30 +138,37 @@ impl Query {
         Query {
             name,
             text: strip_comments(template),
+            idents: Vec::new(),
             params: BTreeMap::new(),
         }
     }
 
     pub fn table(mut self, slot: &str, table: &TableName) -> Self {
-        self.text = fill(&self.text, slot, &Ident::Table(table.clone()));
+        self.text = self.fill(&self.text.clone(), slot, Ident::Table(table.clone()));
         self
     }
 
     pub fn column(mut self, slot: &str, column: &str) -> Self {
-        self.text = fill(&self.text, slot, &Ident::Column(column.into()));
+        self.text = self.fill(&self.text.clone(), slot, Ident::Column(column.into()));
         self
     }
 
-    /// Fills `slot` with the engine's view of every table's columns
-    /// (DuckDB: `information_schema.columns`; BigQuery: the location's INFORMATION_SCHEMA).
+    /// Fills `slot` with the engine's view of every table's columns.
     pub fn columns_view(mut self, slot: &str) -> Self {
-        self.text = fill(&self.text, slot, &Ident::Columns);
+        self.text = self.fill(&self.text.clone(), slot, Ident::Columns);
         self
     }
 
     pub fn param(mut self, name: &str, value: Param) -> Self {
         self.params.insert(name.into(), value);
         self
+    }
+
+    /// Replaces `{{slot}}` in `text` by a marker of a new identifier.
+    fn fill(&mut self, text: &str, slot: &str, ident: Ident) -> String {
+        let marker = format!("{IDENT_OPEN}{}{IDENT_CLOSE}", self.idents.len());
+        self.idents.push(ident);
+        text.replace(&format!("{{{{{slot}}}}}"), &marker)
     }
 
     /// Fills `{{slot}}` with `fragment` once per part, joined by `UNION ALL`; `empty` is
@@ -185,7 +182,7 @@ impl Query {
             for (i, part) in parts.iter().enumerate() {
                 let mut piece = fragment.clone();
                 for (slot, ident) in &part.slots {
-                    piece = fill(&piece, slot, ident);
+                    piece = self.fill(&piece, slot, ident.clone());
                 }
                 let names: Vec<&str> = part.params.iter().map(|(n, _)| n.as_str()).collect();
                 piece = rename_params(&piece, &names, i);
@@ -201,7 +198,7 @@ impl Query {
     }
 
     /// Renders for `dialect`. Fails when a slot was left unfilled or a parameter unbound.
-    pub fn render(&self, dialect: &Dialect) -> Result<RenderedQuery, String> {
+    pub fn render(&self, dialect: &dyn Dialect) -> Result<RenderedQuery, String> {
         if let Some(start) = self.text.find("{{") {
             let rest = &self.text[start..];
             let end = rest.find("}}").map(|e| e + 2).unwrap_or(rest.len());
@@ -212,80 +209,83 @@ impl Query {
             ));
         }
         let mut sql = String::with_capacity(self.text.len());
-        let mut order: Vec<String> = Vec::new();
-        let mut chars = self.text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
+        let mut order: Vec<&str> = Vec::new();
+        let text = self.text.as_str();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
             match c {
-                '\'' => {
-                    // A string literal: copied as is.
-                    sql.push(c);
-                    for (_, c2) in chars.by_ref() {
-                        sql.push(c2);
-                        if c2 == '\'' {
-                            break;
-                        }
-                    }
+                // A string literal or a quoted name: copied as is.
+                '\'' | '"' | '`' => {
+                    let len = rest[1..].find(c).map(|end| end + 2).unwrap_or(rest.len());
+                    sql.push_str(&rest[..len]);
+                    rest = &rest[len..];
                 }
                 '@' => {
-                    let name: String = self.text[i + 1..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
+                    let name = word(&rest[1..]);
                     if name.is_empty() {
-                        sql.push(c);
+                        sql.push('@');
+                        rest = &rest[1..];
                         continue;
                     }
-                    for _ in 0..name.chars().count() {
-                        chars.next();
-                    }
-                    if !self.params.contains_key(&name) {
+                    let Some((bound, _)) = self.params.get_key_value(name) else {
                         return Err(format!(
                             "query {}: parameter @{name} is not bound",
                             self.name
                         ));
-                    }
-                    match dialect {
-                        Dialect::DuckDb => {
-                            let index = match order.iter().position(|n| n == &name) {
-                                Some(p) => p + 1,
-                                None => {
-                                    order.push(name.clone());
-                                    order.len()
-                                }
-                            };
-                            sql.push_str(&format!("${index}"));
+                    };
+                    let index = match order.iter().position(|n| *n == name) {
+                        Some(p) => p + 1,
+                        None => {
+                            order.push(bound);
+                            order.len()
                         }
-                        Dialect::BigQuery { .. } => {
-                            if !order.contains(&name) {
-                                order.push(name.clone());
-                            }
-                            sql.push('@');
-                            sql.push_str(&name);
-                        }
-                    }
+                    };
+                    sql.push_str(&dialect.placeholder(name, index));
+                    rest = &rest[1 + name.len()..];
                 }
-                TABLE_OPEN => {
-                    let mut inner = String::new();
-                    for (_, c2) in chars.by_ref() {
-                        if c2 == TABLE_CLOSE {
-                            break;
-                        }
-                        inner.push(c2);
-                    }
-                    sql.push_str(&render_ident(&inner, dialect));
+                IDENT_OPEN => {
+                    let end = rest.find(IDENT_CLOSE).ok_or_else(|| {
+                        format!("query {}: an identifier marker is not closed", self.name)
+                    })?;
+                    let ident = rest[IDENT_OPEN.len_utf8()..end]
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| self.idents.get(i))
+                        .ok_or_else(|| {
+                            format!("query {}: an identifier marker is invalid", self.name)
+                        })?;
+                    sql.push_str(&match ident {
+                        Ident::Table(t) => dialect.table(t),
+                        Ident::Column(c) => dialect.column(c),
+                        Ident::Columns => dialect.columns_view(),
+                    });
+                    rest = &rest[end + IDENT_CLOSE.len_utf8()..];
                 }
-                _ => sql.push(c),
+                c if c.is_ascii_alphabetic() || c == '_' => {
+                    let name = word(rest);
+                    let after = &rest[name.len()..];
+                    let function = after
+                        .starts_with('(')
+                        .then(|| Function::ALL.into_iter().find(|f| f.neutral_name() == name))
+                        .flatten();
+                    sql.push_str(function.map(|f| dialect.function(f)).unwrap_or(name));
+                    rest = after;
+                }
+                c if c.is_ascii_digit() => {
+                    // A number, or the tail of a name (`col_0`): never a function.
+                    let len = word(rest).len();
+                    sql.push_str(&rest[..len]);
+                    rest = &rest[len..];
+                }
+                c => {
+                    sql.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
             }
-        }
-        if matches!(dialect, Dialect::DuckDb) {
-            sql = sql.replace("UNIX_MICROS(", "epoch_us(");
         }
         let params = order
             .into_iter()
-            .map(|name| {
-                let value = self.params[&name].clone();
-                (name, value)
-            })
+            .map(|name| (name.to_string(), self.params[name].clone()))
             .collect();
         Ok(RenderedQuery {
             name: self.name,
@@ -295,45 +295,12 @@ impl Query {
     }
 }
 
-/// `t:dataset.table` or `c:column`, quoted for the engine.
-fn render_ident(inner: &str, dialect: &Dialect) -> String {
-    let (kind, name) = inner.split_at(2);
-    match (kind, dialect) {
-        ("t:", Dialect::DuckDb) => {
-            let (ds, t) = name.split_once('.').unwrap_or(("main", name));
-            format!("\"{ds}\".\"{t}\"")
-        }
-        (
-            "t:",
-            Dialect::BigQuery {
-                project, datasets, ..
-            },
-        ) => {
-            let (ds, t) = name.split_once('.').unwrap_or(("", name));
-            format!("`{project}.{}.{t}`", datasets.physical(ds))
-        }
-        ("i:", Dialect::DuckDb) => "information_schema.columns".to_string(),
-        (
-            "i:",
-            Dialect::BigQuery {
-                project, location, ..
-            },
-        ) => format!(
-            "`{project}`.`region-{}`.INFORMATION_SCHEMA.COLUMNS",
-            location.to_ascii_lowercase()
-        ),
-        (_, Dialect::DuckDb) => format!("\"{name}\""),
-        (_, Dialect::BigQuery { .. }) => format!("`{name}`"),
-    }
-}
-
-fn fill(text: &str, slot: &str, ident: &Ident) -> String {
-    let marker = match ident {
-        Ident::Table(t) => format!("{TABLE_OPEN}t:{t}{TABLE_CLOSE}"),
-        Ident::Column(c) => format!("{TABLE_OPEN}c:{c}{TABLE_CLOSE}"),
-        Ident::Columns => format!("{TABLE_OPEN}i:columns{TABLE_CLOSE}"),
-    };
-    text.replace(&format!("{{{{{slot}}}}}"), &marker)
+/// The word (letters, digits and `_`) at the start of `text`.
+fn word(text: &str) -> &str {
+    let len = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..len]
 }
 
 /// Renames `@name` to `@name_i` for the given names.
@@ -342,17 +309,13 @@ fn rename_params(text: &str, names: &[&str], i: usize) -> String {
     let mut rest = text;
     while let Some(pos) = rest.find('@') {
         out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after.len());
-        let name = &after[..len];
+        let name = word(&rest[pos + 1..]);
         out.push('@');
         out.push_str(name);
         if names.contains(&name) {
             out.push_str(&format!("_{i}"));
         }
-        rest = &after[len..];
+        rest = &rest[pos + 1 + name.len()..];
     }
     out.push_str(rest);
     out
@@ -374,74 +337,69 @@ fn strip_comments(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn table() -> TableName {
-        TableName {
-            dataset: "nba_precompute".into(),
-            table: "player_daily_cache".into(),
+    /// A dialect unlike either engine, to show what the renderer leaves to the dialect.
+    struct Angle;
+
+    impl Dialect for Angle {
+        fn table(&self, table: &TableName) -> String {
+            format!("<{}|{}>", table.dataset(), table.table())
+        }
+        fn column(&self, name: &str) -> String {
+            format!("<{name}>")
+        }
+        fn columns_view(&self) -> String {
+            "<columns>".into()
+        }
+        fn placeholder(&self, name: &str, index: usize) -> String {
+            format!(":{name}{index}")
+        }
+        fn function(&self, function: Function) -> &'static str {
+            match function {
+                Function::UnixMicros => "micros_of",
+            }
         }
     }
 
+    fn table() -> TableName {
+        TableName::parse("nba_precompute.player_daily_cache").unwrap()
+    }
+
     #[test]
-    fn duckdb_numbers_parameters_and_reuses_them() {
+    fn slots_parameters_and_functions_are_the_dialects() {
         let q = Query::new(
             "t",
-            "SELECT * FROM {{t}} WHERE {{c}} BETWEEN @start AND @end OR {{c}} = @start -- note",
+            "SELECT UNIX_MICROS(x) FROM {{t}} WHERE {{c}} BETWEEN @start AND @end OR {{c}} = @start -- note",
         )
         .table("t", &table())
         .column("c", "cache_date")
         .param("start", Param::Int(1))
         .param("end", Param::Int(2));
-        let r = q.render(&Dialect::DuckDb).unwrap();
+        let r = q.render(&Angle).unwrap();
         assert_eq!(
             r.sql,
-            r#"SELECT * FROM "nba_precompute"."player_daily_cache" WHERE "cache_date" BETWEEN $1 AND $2 OR "cache_date" = $1"#
+            "SELECT micros_of(x) FROM <nba_precompute|player_daily_cache> WHERE <cache_date> BETWEEN :start1 AND :end2 OR <cache_date> = :start1"
         );
-        assert_eq!(r.params.len(), 2);
-        assert_eq!(r.params[0].0, "start");
+        let names: Vec<&str> = r.params.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["start", "end"]);
+        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        assert_eq!(
+            columns.render(&Angle).unwrap().sql,
+            "SELECT * FROM <columns>"
+        );
     }
 
     #[test]
-    fn bigquery_keeps_named_parameters_and_qualifies_tables() {
-        let q = Query::new("t", "SELECT UNIX_MICROS(x) FROM {{t}} WHERE d = @start")
-            .table("t", &table())
-            .param("start", Param::Int(1));
-        let r = q.render(&Dialect::bigquery("proj")).unwrap();
+    fn a_function_name_is_mapped_only_where_it_is_a_call_outside_literals() {
+        let r = Query::new(
+            "t",
+            "SELECT UNIX_MICROS(a), 'UNIX_MICROS(b)', \"UNIX_MICROS(c)\", MY_UNIX_MICROS(d), UNIX_MICROS_X(e), UNIX_MICROS AS f",
+        )
+        .render(&Angle)
+        .unwrap();
         assert_eq!(
             r.sql,
-            "SELECT UNIX_MICROS(x) FROM `proj.nba_precompute.player_daily_cache` WHERE d = @start"
+            "SELECT micros_of(a), 'UNIX_MICROS(b)', \"UNIX_MICROS(c)\", MY_UNIX_MICROS(d), UNIX_MICROS_X(e), UNIX_MICROS AS f"
         );
-        let mut datasets = DatasetNames {
-            prefix: "dev_".into(),
-            ..Default::default()
-        };
-        datasets
-            .map
-            .insert("nba_precompute".into(), "precompute_v2".into());
-        let mapped = Dialect::BigQuery {
-            project: "proj".into(),
-            location: "EU".into(),
-            datasets: datasets.clone(),
-        };
-        assert!(
-            q.render(&mapped)
-                .unwrap()
-                .sql
-                .contains("`proj.precompute_v2.player_daily_cache`")
-        );
-        assert_eq!(datasets.physical("nba_analytics"), "dev_nba_analytics");
-        assert_eq!(datasets.logical("dev_nba_analytics"), "nba_analytics");
-        assert_eq!(datasets.logical("precompute_v2"), "nba_precompute");
-        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
-        assert_eq!(
-            columns.render(&mapped).unwrap().sql,
-            "SELECT * FROM `proj`.`region-eu`.INFORMATION_SCHEMA.COLUMNS"
-        );
-        assert_eq!(
-            columns.render(&Dialect::DuckDb).unwrap().sql,
-            "SELECT * FROM information_schema.columns"
-        );
-        let d = q.render(&Dialect::DuckDb).unwrap();
-        assert!(d.sql.starts_with("SELECT epoch_us(x)"));
     }
 
     #[test]
@@ -462,8 +420,8 @@ mod tests {
                 "SELECT 1",
             )
             .param("end", Param::Int(9));
-        let r = q.render(&Dialect::DuckDb).unwrap();
-        assert!(r.sql.contains("SELECT $1 AS p"), "{}", r.sql);
+        let r = q.render(&Angle).unwrap();
+        assert!(r.sql.contains("SELECT :code_01 AS p"), "{}", r.sql);
         assert!(r.sql.contains("UNION ALL"));
         let names: Vec<&str> = r.params.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["code_0", "end", "code_1"]);
@@ -471,23 +429,13 @@ mod tests {
 
     #[test]
     fn unfilled_slots_and_unbound_parameters_are_errors() {
-        assert!(
-            Query::new("t", "SELECT {{x}}")
-                .render(&Dialect::DuckDb)
-                .is_err()
-        );
-        assert!(
-            Query::new("t", "SELECT @x")
-                .render(&Dialect::DuckDb)
-                .is_err()
-        );
+        assert!(Query::new("t", "SELECT {{x}}").render(&Angle).is_err());
+        assert!(Query::new("t", "SELECT @x").render(&Angle).is_err());
     }
 
     #[test]
     fn string_literals_are_not_parameters() {
-        let r = Query::new("t", "SELECT 'a@b' AS s")
-            .render(&Dialect::DuckDb)
-            .unwrap();
+        let r = Query::new("t", "SELECT 'a@b' AS s").render(&Angle).unwrap();
         assert_eq!(r.sql, "SELECT 'a@b' AS s");
     }
 }

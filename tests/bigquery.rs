@@ -573,9 +573,9 @@ fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_
 fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
     use phase4_check::catalog::Catalog;
     use phase4_check::checks::{CheckRequest, planned_queries};
-    use phase4_check::sql::{DatasetNames, Dialect};
+    use phase4_check::warehouse::bigquery::{BigQueryDialect, DatasetNames};
     let catalog = Catalog::builtin().unwrap();
-    let dialect = Dialect::BigQuery {
+    let dialect = BigQueryDialect {
         project: "my-project".into(),
         location: "US".into(),
         datasets: DatasetNames::default(),

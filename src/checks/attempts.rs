@@ -1,12 +1,12 @@
-//! Reprocessing attempts: entities whose circuit breaker is tripped.
+//! Reprocessing attempts: entities whose circuit breaker is tripped, and their reset.
 
 use chrono::NaiveDate;
 
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
 use crate::range::DateRange;
-use crate::sql::{Query, text};
-use crate::warehouse::Warehouse;
+use crate::sql::{Param, Query, text};
+use crate::warehouse::{Rows, Warehouse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrippedBreaker {
@@ -16,14 +16,13 @@ pub struct TrippedBreaker {
     pub attempts: i64,
 }
 
-pub fn tripped_breakers(
-    warehouse: &mut dyn Warehouse,
+/// The tripped breakers out of the rows of `breakers.sql`.
+pub fn breakers_from(
     catalog: &Catalog,
     ids: &[ProcessorId],
-    range: DateRange,
+    rows: &Rows,
 ) -> Result<Vec<TrippedBreaker>, Error> {
-    let query = breakers_query(catalog);
-    super::query_per_processor(warehouse, catalog, ids, range, query, |processor, row| {
+    super::rows_by_processor(catalog, ids, rows, |processor, row| {
         Ok(TrippedBreaker {
             processor,
             date: row.date("d")?,
@@ -31,6 +30,22 @@ pub fn tripped_breakers(
             attempts: row.int("attempts")?,
         })
     })
+}
+
+/// Resets the tripped circuit breakers of `processor` on the dates of `range` (a repair
+/// is a deliberate retry); returns how many were reset. Needs a warehouse that writes.
+pub fn reset_breakers(
+    warehouse: &mut dyn Warehouse,
+    catalog: &Catalog,
+    processor: ProcessorId,
+    range: DateRange,
+) -> Result<u64, Error> {
+    let query = Query::new("reset_breakers", text::RESET_BREAKERS)
+        .table("attempts", &catalog.processing.attempts)
+        .param("processor", Param::Text(catalog.code(processor).into()))
+        .param("start", Param::Date(range.start()))
+        .param("end", Param::Date(range.end()));
+    warehouse.execute(&query)
 }
 
 /// `breakers.sql` with its table; the processors and range are filled by the caller.

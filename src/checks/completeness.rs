@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
 use crate::range::{DateRange, MAX_DATE, MIN_DATE};
 use crate::sql::{Param, Query, text};
-use crate::warehouse::Warehouse;
+use crate::warehouse::Rows;
 
 /// A season seen in the source, with its first and last game dates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,42 +54,25 @@ impl SkipWeek {
     }
 }
 
-/// Resolves the range (none = every game date in the warehouse) and the seasons it
-/// touches, in one query widened back to the start of the range's first season.
-pub fn resolve_range(
-    warehouse: &mut dyn Warehouse,
-    catalog: &Catalog,
-    range: Option<DateRange>,
-) -> Result<(DateRange, Vec<Season>), Error> {
-    let bounds = season_bounds(range)?;
-    let rows = warehouse.query(&seasons_query(catalog, bounds))?;
-    let mut seasons = Vec::new();
-    for row in rows.iter() {
-        seasons.push(Season {
-            season_year: row.int("season_year")? as i32,
-            first_game: row.date("first_game")?,
-            last_game: row.date("last_game")?,
-            game_dates: row.int("game_dates")? as u32,
-        });
-    }
-    let range = match range {
-        Some(r) => r,
-        None => {
-            let first = seasons.iter().map(|s| s.first_game).min();
-            let last = seasons.iter().map(|s| s.last_game).max();
-            match (first, last) {
-                (Some(first), Some(last)) => DateRange::new(first, last).map_err(Error::usage)?,
-                _ => {
-                    return Err(Error::usage(format!(
-                        "{} in {} has no game dates, so there is no default range: pass --range, or seed the warehouse with `phase4-check seed`",
-                        catalog.source.table,
-                        warehouse.describe()
-                    )));
-                }
-            }
-        }
-    };
-    Ok((range, seasons))
+/// The seasons out of the rows of `seasons.sql`.
+pub fn seasons_from_rows(rows: &Rows) -> Result<Vec<Season>, Error> {
+    rows.iter()
+        .map(|row| {
+            Ok(Season {
+                season_year: row.int("season_year")? as i32,
+                first_game: row.date("first_game")?,
+                last_game: row.date("last_game")?,
+                game_dates: row.int("game_dates")? as u32,
+            })
+        })
+        .collect()
+}
+
+/// From the first to the last game date of `seasons` (the range when none is given).
+pub fn range_of_seasons(seasons: &[Season]) -> Option<DateRange> {
+    let first = seasons.iter().map(|s| s.first_game).min()?;
+    let last = seasons.iter().map(|s| s.last_game).max()?;
+    DateRange::new(first, last).ok()
 }
 
 /// The season a game date belongs to, by the seasons' first and last game dates.

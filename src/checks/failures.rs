@@ -4,9 +4,8 @@ use chrono::NaiveDate;
 
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
-use crate::range::DateRange;
 use crate::sql::{Query, text};
-use crate::warehouse::Warehouse;
+use crate::warehouse::Rows;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureCount {
@@ -16,14 +15,13 @@ pub struct FailureCount {
     pub rows: i64,
 }
 
-pub fn failure_counts(
-    warehouse: &mut dyn Warehouse,
+/// The failure counts out of the rows of `failures.sql`.
+pub fn counts_from(
     catalog: &Catalog,
     ids: &[ProcessorId],
-    range: DateRange,
+    rows: &Rows,
 ) -> Result<Vec<FailureCount>, Error> {
-    let query = failures_query(catalog);
-    super::query_per_processor(warehouse, catalog, ids, range, query, |processor, row| {
+    super::rows_by_processor(catalog, ids, rows, |processor, row| {
         Ok(FailureCount {
             processor,
             date: row.date("d")?,

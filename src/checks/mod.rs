@@ -10,10 +10,11 @@ pub mod reconcile;
 use chrono::NaiveDate;
 use std::time::{Duration, Instant};
 
-use crate::catalog::{Catalog, ProcessorId};
+use crate::catalog::{Catalog, ProcessorId, TableName};
 use crate::error::Error;
 use crate::range::DateRange;
-use crate::warehouse::{Warehouse, check_layout};
+use crate::sql::{Param, Part, Query};
+use crate::warehouse::{Row, Rows, Warehouse, check_layout, layout_from_rows, read_layout};
 
 pub use attempts::TrippedBreaker;
 pub use completeness::{Season, SkipWeek};
@@ -81,11 +82,84 @@ impl Findings {
     }
 }
 
+/// The checks, in the order they run: one query each, over every processor and the
+/// whole range. `report` runs this list and `--estimate` prices it, so a check cannot be
+/// run without being priced, nor priced without being run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Every table and column the checks read exists.
+    Layout,
+    /// The seasons and game dates of the source (and the range when none was given).
+    Seasons,
+    /// The reconciliation identity per (processor, date); staleness.
+    Reconcile,
+    /// Failure rows by category.
+    Failures,
+    /// Tripped circuit breakers.
+    Breakers,
+}
+
+impl Check {
+    pub const ALL: [Check; 5] = [
+        Check::Layout,
+        Check::Seasons,
+        Check::Reconcile,
+        Check::Failures,
+        Check::Breakers,
+    ];
+
+    /// The check's query over `scope`.
+    pub fn query(self, catalog: &Catalog, scope: &Scope) -> Query {
+        match self {
+            Check::Layout => crate::warehouse::layout_query(),
+            Check::Seasons => completeness::seasons_query(catalog, scope.bounds),
+            Check::Reconcile => reconcile::reconcile_query(catalog, &scope.queried, scope.range),
+            Check::Failures => per_processor_query(
+                catalog,
+                &scope.selected,
+                scope.range,
+                failures::failures_query(catalog),
+            ),
+            Check::Breakers => per_processor_query(
+                catalog,
+                &scope.selected,
+                scope.range,
+                attempts::breakers_query(catalog),
+            ),
+        }
+    }
+}
+
+/// What one run of the checks covers.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The processors reported on, in catalog order.
+    pub selected: Vec<ProcessorId>,
+    /// Those and their upstream (cascades and staleness look upstream), in catalog order.
+    pub queried: Vec<ProcessorId>,
+    /// The dates the seasons query reads: back to July 1 of the range's first season.
+    pub bounds: DateRange,
+    /// The range the other checks read: the one asked for, or (until the seasons check
+    /// has found the warehouse's game dates, and in a dry run) every supported date.
+    pub range: DateRange,
+}
+
+impl Scope {
+    pub fn new(catalog: &Catalog, request: &CheckRequest) -> Result<Scope, Error> {
+        let selected = request.selected(catalog);
+        let queried = catalog.with_upstream(&selected);
+        let bounds = completeness::season_bounds(request.range)?;
+        Ok(Scope {
+            selected,
+            queried,
+            bounds,
+            range: request.range.unwrap_or(bounds),
+        })
+    }
+}
+
 /// The tables and columns the checks read, from the catalog.
-pub fn required_layout(
-    catalog: &Catalog,
-    ids: &[ProcessorId],
-) -> Vec<(crate::catalog::TableName, Vec<String>)> {
+pub fn required_layout(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<(TableName, Vec<String>)> {
     let mut source_columns = vec![
         catalog.source.date_column.clone(),
         catalog.source.season_column.clone(),
@@ -135,7 +209,19 @@ pub fn required_layout(
     required
 }
 
-/// Runs every check: at most five queries (layout, seasons, reconcile, failures, breakers).
+/// Checks that the warehouse has every table and column the checks of `ids` read.
+pub fn verify_layout(
+    warehouse: &mut dyn Warehouse,
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+) -> Result<(), Error> {
+    let required = required_layout(catalog, ids);
+    let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
+    let layout = read_layout(warehouse, &tables)?;
+    check_layout(&warehouse.describe(), &layout, &required)
+}
+
+/// Runs every check of [`Check::ALL`], one query each.
 pub fn run_checks(
     warehouse: &mut dyn Warehouse,
     catalog: &Catalog,
@@ -143,17 +229,40 @@ pub fn run_checks(
 ) -> Result<Findings, Error> {
     let started = Instant::now();
     let before = warehouse.queries_run();
-    let selected = request.selected(catalog);
-    // Cascades and staleness look upstream, so upstream processors are queried too.
-    let queried = catalog.with_upstream(&selected);
-
-    check_layout(warehouse, &required_layout(catalog, &queried))?;
-    let (range, seasons) = completeness::resolve_range(warehouse, catalog, request.range)?;
-    let all_rows = reconcile::reconcile(warehouse, catalog, &queried, range)?;
+    let mut scope = Scope::new(catalog, request)?;
+    let mut seasons = Vec::new();
+    let mut all_rows = Vec::new();
+    let mut failures = Vec::new();
+    let mut breakers = Vec::new();
+    for check in Check::ALL {
+        let rows = warehouse.query(&check.query(catalog, &scope))?;
+        match check {
+            Check::Layout => {
+                let required = required_layout(catalog, &scope.queried);
+                let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
+                let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
+                check_layout(&warehouse.describe(), &layout, &required)?;
+            }
+            Check::Seasons => {
+                seasons = completeness::seasons_from_rows(&rows)?;
+                scope.range = match request.range {
+                    Some(range) => range,
+                    None => completeness::range_of_seasons(&seasons).ok_or_else(|| {
+                        Error::usage(format!(
+                            "{} in {} has no game dates, so there is no default range: pass --range, or seed the warehouse with `phase4-check seed`",
+                            catalog.source.table,
+                            warehouse.describe()
+                        ))
+                    })?,
+                };
+            }
+            Check::Reconcile => all_rows = reconcile::rows_from(catalog, &scope.queried, &rows)?,
+            Check::Failures => failures = failures::counts_from(catalog, &scope.selected, &rows)?,
+            Check::Breakers => breakers = attempts::breakers_from(catalog, &scope.selected, &rows)?,
+        }
+    }
     let stale = reconcile::stale_pairs(catalog, &all_rows);
-    let failures = failures::failure_counts(warehouse, catalog, &selected, range)?;
-    let breakers = attempts::tripped_breakers(warehouse, catalog, &selected, range)?;
-
+    let selected = scope.selected;
     let rows: Vec<DateRow> = all_rows
         .into_iter()
         .filter(|r| selected.contains(&r.processor))
@@ -165,7 +274,7 @@ pub fn run_checks(
     let skip_weeks = completeness::skip_weeks(catalog, &selected, &rows, &seasons);
 
     Ok(Findings {
-        range,
+        range: scope.range,
         queries: warehouse.queries_run() - before,
         elapsed: started.elapsed(),
         selected,
@@ -178,17 +287,23 @@ pub fn run_checks(
     })
 }
 
-/// Fills a check's `{{processors}}` fragment and range parameters, runs it, and hands
-/// each row with its processor (rows of processors not asked for are skipped).
-pub(crate) fn query_per_processor<T>(
-    warehouse: &mut dyn Warehouse,
+/// The queries [`run_checks`] sends for `request`, without running them (a dry run).
+/// Without a range they are bounded by every supported date.
+pub fn planned_queries(catalog: &Catalog, request: &CheckRequest) -> Result<Vec<Query>, Error> {
+    let scope = Scope::new(catalog, request)?;
+    Ok(Check::ALL
+        .iter()
+        .map(|check| check.query(catalog, &scope))
+        .collect())
+}
+
+/// The processor of each row of a per-processor check, skipping processors not asked for.
+pub(crate) fn rows_by_processor<T>(
     catalog: &Catalog,
     ids: &[ProcessorId],
-    range: DateRange,
-    query: crate::sql::Query,
-    mut each: impl FnMut(ProcessorId, &crate::warehouse::Row<'_>) -> Result<T, Error>,
+    rows: &Rows,
+    mut each: impl FnMut(ProcessorId, &Row<'_>) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
-    let rows = warehouse.query(&per_processor_query(catalog, ids, range, query))?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.iter() {
         let code = row.text("processor")?;
@@ -204,8 +319,8 @@ pub(crate) fn per_processor_query(
     catalog: &Catalog,
     ids: &[ProcessorId],
     range: DateRange,
-    query: crate::sql::Query,
-) -> crate::sql::Query {
+    query: Query,
+) -> Query {
     let parts = processor_parts(catalog, ids);
     query
         .repeat(
@@ -214,36 +329,14 @@ pub(crate) fn per_processor_query(
             &parts,
             crate::sql::text::PART_PROCESSOR,
         )
-        .param("start", crate::sql::Param::Date(range.start()))
-        .param("end", crate::sql::Param::Date(range.end()))
-}
-
-/// The queries `run_checks` sends for `request`, without running them (for dry runs).
-/// Without a range, the checks' queries are bounded by every supported date.
-pub fn planned_queries(
-    catalog: &Catalog,
-    request: &CheckRequest,
-) -> Result<Vec<crate::sql::Query>, Error> {
-    let selected = request.selected(catalog);
-    let queried = catalog.with_upstream(&selected);
-    let bounds = completeness::season_bounds(request.range)?;
-    let range = request.range.unwrap_or(bounds);
-    Ok(vec![
-        crate::sql::Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS)
-            .columns_view("columns"),
-        completeness::seasons_query(catalog, bounds),
-        reconcile::reconcile_query(catalog, &queried, range),
-        per_processor_query(catalog, &selected, range, failures::failures_query(catalog)),
-        per_processor_query(catalog, &selected, range, attempts::breakers_query(catalog)),
-    ])
+        .param("start", Param::Date(range.start()))
+        .param("end", Param::Date(range.end()))
 }
 
 /// The `processors` fragment: one part per processor code.
-pub(crate) fn processor_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<crate::sql::Part> {
+pub(crate) fn processor_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
     ids.iter()
-        .map(|&id| {
-            crate::sql::Part::new().param("code", crate::sql::Param::Text(catalog.code(id).into()))
-        })
+        .map(|&id| Part::new().param("code", Param::Text(catalog.code(id).into())))
         .collect()
 }
 

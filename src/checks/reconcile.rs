@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
 use crate::range::DateRange;
 use crate::sql::{Param, Part, Query, text};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Rows, Warehouse};
 
 /// The kind of a defective (processor, date): the first that applies, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,15 +98,24 @@ pub struct StalePair {
     pub own_first_us: i64,
 }
 
-/// Runs the reconciliation query for `ids` (which must include their upstream).
+/// Runs the reconciliation query for `ids` (which must include their upstream): the
+/// runner's re-count of the pairs it ran.
 pub fn reconcile(
     warehouse: &mut dyn Warehouse,
     catalog: &Catalog,
     ids: &[ProcessorId],
     range: DateRange,
 ) -> Result<Vec<DateRow>, Error> {
-    let query = reconcile_query(catalog, ids, range);
-    let rows = warehouse.query(&query)?;
+    let rows = warehouse.query(&reconcile_query(catalog, ids, range))?;
+    rows_from(catalog, ids, &rows)
+}
+
+/// The reconciliation rows out of the rows of `reconcile.sql`, by processor then date.
+pub fn rows_from(
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+    rows: &Rows,
+) -> Result<Vec<DateRow>, Error> {
     let by_code: HashMap<&str, ProcessorId> =
         ids.iter().map(|&id| (catalog.code(id), id)).collect();
     let mut out = Vec::with_capacity(rows.len());

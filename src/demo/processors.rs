@@ -6,12 +6,11 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::catalog::TableName;
+use crate::catalog::{Catalog, Processor};
 use crate::error::Error;
 use crate::range::DateRange;
 use crate::sql::{Param, Query};
 use crate::warehouse::Warehouse;
-use crate::warehouse::duckdb::DuckDbWarehouse;
 
 const GAME_PLAYERS: &str = include_str!("../../sql/process/game_players.sql");
 const CLEAR_ROWS: &str = include_str!("../../sql/process/clear_rows.sql");
@@ -53,36 +52,6 @@ impl Builtin {
             Builtin::Pcf => "PCF",
             Builtin::Pdc => "PDC",
             Builtin::Ml => "ML",
-        }
-    }
-
-    /// The table it writes (DOMAIN.md's layout).
-    pub fn table(self) -> TableName {
-        let (dataset, table) = match self {
-            Builtin::Tdza => ("nba_precompute", "team_defense_zone_analysis"),
-            Builtin::Psza => ("nba_precompute", "player_shot_zone_analysis"),
-            Builtin::Pcf => ("nba_precompute", "player_composite_factors"),
-            Builtin::Pdc => ("nba_precompute", "player_daily_cache"),
-            Builtin::Ml => ("nba_predictions", "ml_feature_store_v2"),
-        };
-        TableName {
-            dataset: dataset.into(),
-            table: table.into(),
-        }
-    }
-
-    pub fn date_column(self) -> &'static str {
-        match self {
-            Builtin::Tdza | Builtin::Psza | Builtin::Pcf => "analysis_date",
-            Builtin::Pdc => "cache_date",
-            Builtin::Ml => "game_date",
-        }
-    }
-
-    pub fn entity_column(self) -> &'static str {
-        match self {
-            Builtin::Tdza => "team_abbr",
-            _ => "player_lookup",
         }
     }
 
@@ -129,47 +98,50 @@ impl std::fmt::Display for ProcessSummary {
     }
 }
 
-/// Runs a built-in processor over `range` in one transaction, stamping rows with
-/// `processed_at` (now, when `None`).
+/// Runs a built-in processor over `range` in one transaction, into the table the
+/// catalog gives its code, stamping rows with `processed_at` (now, when `None`).
 pub fn run_builtin(
-    warehouse: &mut DuckDbWarehouse,
+    warehouse: &mut dyn Warehouse,
+    catalog: &Catalog,
     processor: Builtin,
     range: DateRange,
     processed_at: Option<NaiveDateTime>,
 ) -> Result<ProcessSummary, Error> {
+    let target = catalog.get(catalog.find(processor.code())?);
     let processed_at = processed_at.unwrap_or_else(|| Utc::now().naive_utc());
-    warehouse
-        .connection()
-        .execute_batch("BEGIN TRANSACTION")
-        .map_err(|e| Error::QueryFailed(format!("cannot start a transaction: {e}")))?;
-    match run_in_transaction(warehouse, processor, range, processed_at) {
-        Ok(summary) => {
-            warehouse
-                .connection()
-                .execute_batch("COMMIT")
-                .map_err(|e| {
-                    Error::QueryFailed(format!("cannot commit {}: {e}", processor.code()))
-                })?;
-            Ok(summary)
-        }
-        Err(e) => {
-            let _ = warehouse.connection().execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    let mut summary = None;
+    warehouse.transaction(&mut |wh| {
+        summary = Some(run_in_transaction(
+            wh,
+            target,
+            processor,
+            range,
+            processed_at,
+        )?);
+        Ok(())
+    })?;
+    summary.ok_or_else(|| Error::internal(format!("{} wrote no summary", processor.code())))
+}
+
+/// The statements of one processor over a table of the catalog: its table, date and
+/// entity columns, and its code.
+pub(crate) fn bind_to(target: &Processor, query: Query) -> Query {
+    query
+        .table("table", &target.table)
+        .column("date", &target.date_column)
+        .column("entity", &target.entity_column)
+        .param("processor", Param::Text(target.code.clone()))
 }
 
 fn run_in_transaction(
-    warehouse: &mut DuckDbWarehouse,
+    warehouse: &mut dyn Warehouse,
+    target: &Processor,
     processor: Builtin,
     range: DateRange,
     processed_at: NaiveDateTime,
 ) -> Result<ProcessSummary, Error> {
     let bind = |q: Query| {
-        q.table("table", &processor.table())
-            .column("date", processor.date_column())
-            .column("entity", processor.entity_column())
-            .param("processor", Param::Text(processor.code().into()))
+        bind_to(target, q)
             .param("start", Param::Date(range.start()))
             .param("end", Param::Date(range.end()))
     };

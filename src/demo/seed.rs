@@ -6,28 +6,21 @@ use chrono::{Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use super::processors::{Builtin, run_builtin};
+use super::processors::{Builtin, bind_to, run_builtin};
 use super::season::{League, generate_league};
+use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::range::{DateRange, season_label};
+use crate::settings::SeedSettings;
 use crate::sql::{Param, Query};
-use crate::warehouse::Warehouse;
-use crate::warehouse::duckdb::DuckDbWarehouse;
-
-/// The seed used when none is given (the first game date of the 2021-22 season).
-pub const DEFAULT_SEED: u64 = 20211019;
+use crate::warehouse::duckdb::DuckDbSettings;
+use crate::warehouse::{Access, Value, Warehouse, WarehouseSpec, create_embedded};
 
 const CREATE_WAREHOUSE: &str = include_str!("../../sql/create_warehouse.sql");
 const SEED_INFO: &str = include_str!("../../sql/seed/seed_info.sql");
-
-#[derive(Debug, Clone)]
-pub struct SeedSettings {
-    pub path: PathBuf,
-    pub seed: u64,
-    pub seasons: Vec<i32>,
-    pub healthy: bool,
-    pub force: bool,
-}
+const INSERT_SEED_INFO: &str = include_str!("../../sql/seed/insert_seed_info.sql");
+const IS_SEEDED: &str = include_str!("../../sql/seed/is_seeded.sql");
+const CHECKPOINT: &str = include_str!("../../sql/seed/checkpoint.sql");
 
 /// One injected defect: the (processor, date) and the kind the checks must report.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -73,8 +66,8 @@ pub struct Manifest {
 /// Builds the warehouse at `settings.path` (replacing one made by `seed` before; never
 /// anything else without --force), and returns its manifest.
 pub fn seed(settings: &SeedSettings) -> Result<Manifest, Error> {
-    let path = &settings.path;
-    refuse_foreign_file(path, settings.force)?;
+    let path = &settings.target.path;
+    refuse_foreign_file(&settings.target, settings.force)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -120,18 +113,20 @@ fn remove_db_files(path: &Path) {
 }
 
 /// A file that exists and was not made by `seed` is never replaced without --force.
-fn refuse_foreign_file(path: &Path, force: bool) -> Result<(), Error> {
+fn refuse_foreign_file(target: &DuckDbSettings, force: bool) -> Result<(), Error> {
+    let path = &target.path;
     if !path.exists() || force {
         return Ok(());
     }
-    let made_by_seed = DuckDbWarehouse::open_read_only(path)
-        .ok()
-        .and_then(|wh| {
-            wh.connection()
-                .prepare("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'phase4_meta' AND table_name = 'seed_info'")
-                .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
-                .ok()
+    let made_by_seed = WarehouseSpec::DuckDb(target.clone())
+        .open()
+        .and_then(|engine| {
+            let mut wh = engine.session(Access::Read)?;
+            let rows = wh.query(&Query::new("is_seeded", IS_SEEDED))?;
+            rows.iter().next().map(|r| r.int("n")).transpose()
         })
+        .ok()
+        .flatten()
         .is_some_and(|n| n > 0);
     if made_by_seed {
         Ok(())
@@ -144,19 +139,17 @@ fn refuse_foreign_file(path: &Path, force: bool) -> Result<(), Error> {
 }
 
 fn build(path: &Path, settings: &SeedSettings) -> Result<Manifest, Error> {
-    let conn = duckdb::Connection::open(path).map_err(|e| {
-        Error::WarehouseUnavailable(format!("cannot create warehouse {}: {e}", path.display()))
-    })?;
-    conn.execute_batch(CREATE_WAREHOUSE)
-        .map_err(|e| Error::QueryFailed(format!("cannot create the warehouse layout: {e}")))?;
+    let catalog = Catalog::builtin()?;
+    let mut warehouse = create_embedded(path)?;
+    let wh = warehouse.as_mut();
+    wh.run_script("create_warehouse", CREATE_WAREHOUSE)?;
     let league = generate_league(settings.seed, &settings.seasons);
-    append_player_games(&conn, &league)?;
-    let mut warehouse = DuckDbWarehouse::from_connection(path, conn);
+    append_player_games(wh, &catalog, &league)?;
 
     for season in &league.seasons {
         let range = DateRange::new(season.first_game, season.last_game).map_err(Error::usage)?;
         for processor in Builtin::ALL {
-            run_builtin(&mut warehouse, processor, range, None)?;
+            run_builtin(wh, &catalog, processor, range, None)?;
         }
     }
 
@@ -174,61 +167,73 @@ fn build(path: &Path, settings: &SeedSettings) -> Result<Manifest, Error> {
     if !settings.healthy
         && let Some(first) = league.seasons.first()
     {
-        inject_defects(&mut warehouse, &first.game_dates, &mut manifest)?;
+        let mut seeding = Seeding {
+            wh: &mut *wh,
+            catalog: &catalog,
+        };
+        inject_defects(&mut seeding, &first.game_dates, &mut manifest)?;
     }
     manifest.defects.sort();
     manifest.stale.sort();
     manifest.breakers.sort();
 
-    let info = serde_json::to_string(&manifest).map_err(|e| Error::Other(e.into()))?;
-    let conn = warehouse.connection();
-    conn.execute_batch(SEED_INFO)
-        .map_err(|e| Error::QueryFailed(format!("cannot mark the warehouse as seeded: {e}")))?;
-    conn.execute(
-        "INSERT INTO phase4_meta.seed_info VALUES (?, ?, ?, ?)",
-        duckdb::params![
-            settings.seed as i64,
-            manifest.seasons.join(","),
-            info,
-            Utc::now().naive_utc()
-        ],
-    )
-    .map_err(|e| Error::QueryFailed(format!("cannot mark the warehouse as seeded: {e}")))?;
-    // Checkpoint so the single file holds everything before it is renamed into place.
-    conn.execute_batch("CHECKPOINT")
-        .map_err(|e| Error::QueryFailed(format!("cannot checkpoint the warehouse: {e}")))?;
+    let info = serde_json::to_string(&manifest).map_err(|e| Error::internal(e.to_string()))?;
+    wh.run_script("seed_info", SEED_INFO)?;
+    wh.execute(
+        &Query::new("insert_seed_info", INSERT_SEED_INFO)
+            .param("seed", Param::Int(settings.seed as i64))
+            .param("seasons", Param::Text(manifest.seasons.join(",")))
+            .param("manifest", Param::Text(info))
+            .param("created_at", Param::Timestamp(Utc::now().naive_utc())),
+    )?;
+    wh.run_script("checkpoint", CHECKPOINT)?;
     drop(warehouse);
     Ok(manifest)
 }
 
-fn append_player_games(conn: &duckdb::Connection, league: &League) -> Result<(), Error> {
-    let failed =
-        |e: duckdb::Error| Error::QueryFailed(format!("cannot load player_game_summary: {e}"));
-    let mut appender = conn
-        .appender_to_db("player_game_summary", "nba_analytics")
-        .map_err(failed)?;
-    for r in &league.rows {
-        appender
-            .append_row(duckdb::params![
-                r.game_id,
-                r.game_date,
-                r.season_year,
-                r.player_lookup,
-                r.team_abbr,
-                r.opponent_team_abbr,
-                r.minutes_played,
-                r.points,
-                r.paint_attempts,
-                r.paint_makes,
-                r.mid_range_attempts,
-                r.mid_range_makes,
-                r.three_pt_attempts,
-                r.three_pt_makes
-            ])
-            .map_err(failed)?;
-    }
-    appender.flush().map_err(failed)?;
+fn append_player_games(
+    wh: &mut dyn Warehouse,
+    catalog: &Catalog,
+    league: &League,
+) -> Result<(), Error> {
+    let mut rows = league.rows.iter().map(|r| {
+        vec![
+            Value::Text(r.game_id.clone()),
+            Value::Date(r.game_date),
+            Value::Int(r.season_year.into()),
+            Value::Text(r.player_lookup.clone()),
+            Value::Text(r.team_abbr.clone()),
+            Value::Text(r.opponent_team_abbr.clone()),
+            Value::Float(r.minutes_played),
+            Value::Int(r.points.into()),
+            Value::Int(r.paint_attempts.into()),
+            Value::Int(r.paint_makes.into()),
+            Value::Int(r.mid_range_attempts.into()),
+            Value::Int(r.mid_range_makes.into()),
+            Value::Int(r.three_pt_attempts.into()),
+            Value::Int(r.three_pt_makes.into()),
+        ]
+    });
+    wh.append(&catalog.source.table, &mut rows)?;
     Ok(())
+}
+
+/// The warehouse being seeded and the catalog of the processors it is seeded with.
+struct Seeding<'a> {
+    wh: &'a mut dyn Warehouse,
+    catalog: &'a Catalog,
+}
+
+impl Seeding<'_> {
+    /// A statement of `p`'s table, date and entity columns and code.
+    fn on(&self, p: Builtin, q: Query) -> Result<Query, Error> {
+        let target = self.catalog.get(self.catalog.find(p.code())?);
+        Ok(bind_to(target, q))
+    }
+
+    fn execute(&mut self, q: &Query) -> Result<u64, Error> {
+        self.wh.execute(q)
+    }
 }
 
 /// Picks distinct game dates: the first unused game date on or after a day.
@@ -275,17 +280,10 @@ fn defect(manifest: &mut Manifest, p: Builtin, date: NaiveDate, kind: &str, what
     });
 }
 
-fn on(p: Builtin, q: Query) -> Query {
-    q.table("table", &p.table())
-        .column("date", p.date_column())
-        .column("entity", p.entity_column())
-        .param("processor", Param::Text(p.code().into()))
-}
-
 /// Makes `n` entities of `p` on `date` fail with `category` (rows removed, failure rows
 /// written, attempts recorded) and returns their names.
 fn fail_entities(
-    wh: &mut DuckDbWarehouse,
+    s: &mut Seeding<'_>,
     p: Builtin,
     date: NaiveDate,
     n: i64,
@@ -294,43 +292,55 @@ fn fail_entities(
     attempts: i64,
 ) -> Result<Vec<String>, Error> {
     let now = Utc::now().naive_utc();
-    let bind = |q: Query| {
-        on(p, q)
+    let bind = |s: &Seeding<'_>, q: Query| -> Result<Query, Error> {
+        Ok(s.on(p, q)?
             .param("date", Param::Date(date))
-            .param("category", Param::Text(category.into()))
+            .param("category", Param::Text(category.into())))
     };
-    wh.execute(
-        &bind(Query::new(
+    let fail = bind(
+        s,
+        Query::new(
             "fail_entities",
             include_str!("../../sql/seed/fail_entities.sql"),
-        ))
-        .param("reason", Param::Text(reason.into()))
-        .param("created_at", Param::Timestamp(now))
-        .param("n", Param::Int(n)),
+        ),
+    )?
+    .param("reason", Param::Text(reason.into()))
+    .param("created_at", Param::Timestamp(now))
+    .param("n", Param::Int(n));
+    s.execute(&fail)?;
+    let rows = bind(
+        s,
+        Query::new(
+            "fail_entities_rows",
+            include_str!("../../sql/seed/fail_entities_rows.sql"),
+        ),
     )?;
-    wh.execute(&bind(Query::new(
-        "fail_entities_rows",
-        include_str!("../../sql/seed/fail_entities_rows.sql"),
-    )))?;
+    s.execute(&rows)?;
     if attempts > 0 {
-        wh.execute(
-            &bind(Query::new(
+        let record = bind(
+            s,
+            Query::new(
                 "record_attempts",
                 include_str!("../../sql/seed/record_attempts.sql"),
-            ))
-            .param("attempts", Param::Int(attempts))
-            .param("created_at", Param::Timestamp(now)),
-        )?;
+            ),
+        )?
+        .param("attempts", Param::Int(attempts))
+        .param("created_at", Param::Timestamp(now));
+        s.execute(&record)?;
     }
-    let rows = wh.query(&bind(Query::new(
-        "failed_entities",
-        include_str!("../../sql/seed/failed_entities.sql"),
-    )))?;
+    let failed = bind(
+        s,
+        Query::new(
+            "failed_entities",
+            include_str!("../../sql/seed/failed_entities.sql"),
+        ),
+    )?;
+    let rows = s.wh.query(&failed)?;
     rows.iter().map(|r| r.text("entity_id")).collect()
 }
 
 /// The processor never ran on `date`: no rows, no failure rows.
-fn never_ran(wh: &mut DuckDbWarehouse, p: Builtin, date: NaiveDate) -> Result<(), Error> {
+fn never_ran(s: &mut Seeding<'_>, p: Builtin, date: NaiveDate) -> Result<(), Error> {
     let rows = Query::new(
         "delete_rows",
         include_str!("../../sql/seed/delete_rows.sql"),
@@ -339,15 +349,17 @@ fn never_ran(wh: &mut DuckDbWarehouse, p: Builtin, date: NaiveDate) -> Result<()
         "delete_failures",
         include_str!("../../sql/seed/delete_failures.sql"),
     );
-    wh.execute(&on(p, rows).param("date", Param::Date(date)))?;
-    wh.execute(&on(p, failures).param("date", Param::Date(date)))?;
+    let rows = s.on(p, rows)?.param("date", Param::Date(date));
+    let failures = s.on(p, failures)?.param("date", Param::Date(date));
+    s.execute(&rows)?;
+    s.execute(&failures)?;
     Ok(())
 }
 
-fn rerun(wh: &mut DuckDbWarehouse, processors: &[Builtin], date: NaiveDate) -> Result<(), Error> {
+fn rerun(s: &mut Seeding<'_>, processors: &[Builtin], date: NaiveDate) -> Result<(), Error> {
     let day = DateRange::day(date).map_err(Error::usage)?;
     for &p in processors {
-        run_builtin(wh, p, day, None)?;
+        run_builtin(s.wh, s.catalog, p, day, None)?;
     }
     Ok(())
 }
@@ -355,7 +367,7 @@ fn rerun(wh: &mut DuckDbWarehouse, processors: &[Builtin], date: NaiveDate) -> R
 /// The defects of real backfills, each written into the manifest with the kind the
 /// checks must report for every (processor, date) it touches.
 fn inject_defects(
-    wh: &mut DuckDbWarehouse,
+    wh: &mut Seeding<'_>,
     game_dates: &[NaiveDate],
     manifest: &mut Manifest,
 ) -> Result<(), Error> {
@@ -368,17 +380,17 @@ fn inject_defects(
 
     // Duplicated rows: a retried insert wrote some PSZA rows twice.
     let date = pick.on_or_after(11, 3)?;
-    wh.execute(
-        &on(
+    let duplicate = wh
+        .on(
             Psza,
             Query::new(
                 "duplicate_rows",
                 include_str!("../../sql/seed/duplicate_rows.sql"),
             ),
-        )
+        )?
         .param("date", Param::Date(date))
-        .param("n", Param::Int(5)),
-    )?;
+        .param("n", Param::Int(5));
+    wh.execute(&duplicate)?;
     defect(
         manifest,
         Psza,
@@ -406,16 +418,16 @@ fn inject_defects(
 
     // A partial date: a third of PCF's rows lost, no failure rows.
     let date = pick.on_or_after(11, 10)?;
-    wh.execute(
-        &on(
+    let partial = wh
+        .on(
             Pcf,
             Query::new(
                 "partial_rows",
                 include_str!("../../sql/seed/partial_rows.sql"),
             ),
-        )
-        .param("date", Param::Date(date)),
-    )?;
+        )?
+        .param("date", Param::Date(date));
+    wh.execute(&partial)?;
     defect(manifest, Pcf, date, "partial", "every third PCF row lost");
 
     // Tripped circuit breakers: 3 PCF entities failed 3 attempts.
@@ -530,14 +542,4 @@ fn inject_defects(
         });
     }
     Ok(())
-}
-
-/// Reads the manifest stored in a seeded warehouse.
-pub fn stored_manifest(warehouse: &DuckDbWarehouse) -> Option<Manifest> {
-    let text: String = warehouse
-        .connection()
-        .prepare("SELECT manifest FROM phase4_meta.seed_info LIMIT 1")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .ok()?;
-    serde_json::from_str(&text).ok()
 }

@@ -2,6 +2,7 @@
 //! snapshot file. Equal (or within the tolerances) passes; anything else fails with a
 //! diff that names processor, date and count.
 
+pub mod flow;
 pub mod render;
 pub mod snapshot;
 pub mod tolerance;
@@ -13,6 +14,7 @@ use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::Findings;
 use crate::range::DateRange;
 
+pub use flow::{GateRun, GateVerdict};
 pub use snapshot::Snapshot;
 pub use tolerance::{Limit, Tolerances};
 

@@ -5,7 +5,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::{Format, csv_text, table};
+use crate::render::Format;
+use crate::render::table::{Drawing, csv_text, table};
 
 /// How many of the largest changes the summary lists.
 const LARGEST_SHOWN: usize = 10;
@@ -413,7 +414,7 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
     if !cmp.changes.is_empty() {
         out.push('\n');
         let rows = cmp.changes.iter().map(change_cells).collect();
-        out.push_str(&table(&CHANGE_HEADER, rows, Format::Markdown, 3));
+        out.push_str(&table(&CHANGE_HEADER, rows, Drawing::Markdown, 3));
     }
     if !cmp.passed() {
         let _ = writeln!(

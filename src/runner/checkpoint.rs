@@ -30,8 +30,6 @@ use sha2::{Digest, Sha256};
 
 /// Version of the snapshot and journal format; a state of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
-/// The state directory used when none is given.
-pub const DEFAULT_STATE_DIR: &str = ".phase4";
 /// A snapshot is written after this many journal records (and by [`CheckpointWriter::finish`]).
 pub const COMPACT_EVERY: u64 = 64;
 
@@ -50,8 +48,12 @@ pub enum CheckpointError {
     #[error("corrupt checkpoint state in {}: {reason}", path.display())]
     Corrupt { path: PathBuf, reason: String },
     /// An I/O operation on `path` failed.
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     /// The caller passed something inconsistent (a pair index outside the plan, states not
     /// aligned with the plan, a checkpoint of another schema version).
     #[error("invalid checkpoint use: {reason}")]
@@ -65,8 +67,12 @@ fn describe_holder(pid: Option<u32>) -> String {
     }
 }
 
-fn io_at(path: &Path) -> impl FnOnce(io::Error) -> CheckpointError + '_ {
+fn io_at<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> CheckpointError + 'a {
     move |source| CheckpointError::Io {
+        action,
         path: path.to_path_buf(),
         source,
     }
@@ -87,7 +93,7 @@ pub struct StateDir {
 
 impl Default for StateDir {
     fn default() -> Self {
-        StateDir::new(DEFAULT_STATE_DIR)
+        StateDir::new(crate::settings::defaults::STATE_DIR)
     }
 }
 
@@ -103,7 +109,7 @@ impl StateDir {
     /// Creates the directory and its `runs/` subdirectory if missing.
     pub fn ensure(&self) -> Result<(), CheckpointError> {
         let runs = self.runs_dir();
-        fs::create_dir_all(&runs).map_err(io_at(&runs))
+        fs::create_dir_all(&runs).map_err(io_at("create", &runs))
     }
 
     pub fn lock_path(&self) -> PathBuf {
@@ -163,19 +169,19 @@ impl RunLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(io_at(&path))?;
+            .map_err(io_at("open", &path))?;
         let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(locked) => locked,
             Err((file, Errno::EWOULDBLOCK)) => {
                 let pid = read_pid(&file);
                 return Err(CheckpointError::LockHeld { path, pid });
             }
-            Err((_, errno)) => return Err(io_at(&path)(errno.into())),
+            Err((_, errno)) => return Err(io_at("lock", &path)(errno.into())),
         };
         let pid_line = format!("{}\n", std::process::id());
-        file.set_len(0).map_err(io_at(&path))?;
+        file.set_len(0).map_err(io_at("write", &path))?;
         file.write_all_at(pid_line.as_bytes(), 0)
-            .map_err(io_at(&path))?;
+            .map_err(io_at("write", &path))?;
         Ok(RunLock {
             inner: Arc::new(LockedFile {
                 file,
@@ -343,7 +349,7 @@ pub fn load<P: DeserializeOwned>(
     let snapshot = match fs::read(&snapshot_path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(io_at(&snapshot_path)(error)),
+        Err(error) => return Err(io_at("read", &snapshot_path)(error)),
     };
     let mut checkpoint =
         parse_snapshot::<P>(&snapshot).map_err(|reason| corrupt(&snapshot_path, reason))?;
@@ -351,7 +357,7 @@ pub fn load<P: DeserializeOwned>(
     let journal = match fs::read(&journal_path) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return Err(io_at(&journal_path)(error)),
+        Err(error) => return Err(io_at("read", &journal_path)(error)),
     };
     apply_journal(&mut checkpoint, &journal).map_err(|reason| corrupt(&journal_path, reason))?;
     Ok(Some(checkpoint))
@@ -527,12 +533,12 @@ impl<P: Serialize> CheckpointWriter<P> {
             state: &state,
             at,
         };
-        let mut line =
-            serde_json::to_vec(&record).map_err(|error| io_at(&self.journal_path)(error.into()))?;
+        let mut line = serde_json::to_vec(&record)
+            .map_err(|error| io_at("write", &self.journal_path)(error.into()))?;
         line.push(b'\n');
         if let Err(error) = append_synced(&mut self.journal, &line) {
             self.journal_dirty = true;
-            return Err(io_at(&self.journal_path)(error));
+            return Err(io_at("write", &self.journal_path)(error));
         }
         self.checkpoint.states[index] = state;
         self.checkpoint.seq = seq;
@@ -588,15 +594,15 @@ fn open_journal(state: &StateDir) -> Result<(File, PathBuf), CheckpointError> {
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(io_at(&path))?;
+        .map_err(io_at("open", &path))?;
     // The journal may have just been created: make its directory entry durable.
     sync_dir(state.path())?;
     Ok((journal, path))
 }
 
 fn truncate_journal(journal: &File, path: &Path) -> Result<(), CheckpointError> {
-    journal.set_len(0).map_err(io_at(path))?;
-    journal.sync_all().map_err(io_at(path))
+    journal.set_len(0).map_err(io_at("truncate", path))?;
+    journal.sync_all().map_err(io_at("sync", path))
 }
 
 fn write_snapshot<P: Serialize>(
@@ -604,8 +610,8 @@ fn write_snapshot<P: Serialize>(
     checkpoint: &Checkpoint<P>,
 ) -> Result<(), CheckpointError> {
     let path = state.checkpoint_path();
-    let mut bytes =
-        serde_json::to_vec_pretty(checkpoint).map_err(|error| io_at(&path)(error.into()))?;
+    let mut bytes = serde_json::to_vec_pretty(checkpoint)
+        .map_err(|error| io_at("write", &path)(error.into()))?;
     bytes.push(b'\n');
     replace_durably(state.path(), &path, &bytes)
 }
@@ -617,26 +623,28 @@ fn replace_durably(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), Checkp
         .prefix(".checkpoint.")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(io_at(dir))?;
+        .map_err(io_at("create a temporary file in", dir))?;
     let temp_path = temp.path().to_path_buf();
-    temp.write_all(bytes).map_err(io_at(&temp_path))?;
-    temp.as_file().sync_all().map_err(io_at(&temp_path))?;
+    temp.write_all(bytes).map_err(io_at("write", &temp_path))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io_at("sync", &temp_path))?;
     temp.persist(target)
-        .map_err(|error| io_at(target)(error.error))?;
+        .map_err(|error| io_at("replace", target)(error.error))?;
     sync_dir(dir)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
     File::open(dir)
         .and_then(|handle| handle.sync_all())
-        .map_err(io_at(dir))
+        .map_err(io_at("sync", dir))
 }
 
 fn remove_if_present(path: &Path) -> Result<(), CheckpointError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(io_at(path)(error)),
+        Err(error) => Err(io_at("remove", path)(error)),
     }
 }
 
@@ -679,7 +687,13 @@ impl StatusCounts {
         PairStatus::ALL.iter().map(|&status| self.get(status)).sum()
     }
 
-    fn count(&mut self, status: PairStatus) {
+    /// Every pair is done.
+    pub fn all_done(&self) -> bool {
+        self.done == self.total()
+    }
+
+    /// Counts one more pair of `status`.
+    pub fn count(&mut self, status: PairStatus) {
         let slot = match status {
             PairStatus::Pending => &mut self.pending,
             PairStatus::Done => &mut self.done,
@@ -693,7 +707,7 @@ impl StatusCounts {
     }
 }
 
-/// Counts the pairs per status (for `checkpoint status`).
+/// Counts the pairs per status.
 pub fn summarize(states: &[PairState]) -> StatusCounts {
     let mut counts = StatusCounts::default();
     for state in states {

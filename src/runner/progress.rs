@@ -2,16 +2,16 @@
 //! on a terminal, plain one-line events otherwise, or nothing.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::checkpoint::PairStatus;
 use crate::catalog::Catalog;
-use crate::plan::PlannedPair;
+use crate::plan::{PlannedPair, RunPair};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
     /// A bar on a terminal, plain lines otherwise.
     Auto,
@@ -22,6 +22,8 @@ pub enum ProgressMode {
 
 pub struct Progress {
     mode: ProgressMode,
+    /// Processor codes by id, for the lines and the bar.
+    codes: Vec<String>,
     bar: OnceLock<ProgressBar>,
     counts: Mutex<Tally>,
 }
@@ -29,16 +31,14 @@ pub struct Progress {
 /// What the bar and the plain lines count.
 #[derive(Default)]
 struct Tally {
-    /// processor code -> (finished, total)
-    per_processor: BTreeMap<String, (usize, usize)>,
-    /// Processor codes in catalog order.
-    order: Vec<String>,
+    /// (finished, total) per processor id, in catalog order.
+    per_processor: Vec<(usize, usize)>,
     total: usize,
     finished: usize,
 }
 
 impl Progress {
-    pub fn new(mode: ProgressMode) -> Self {
+    pub fn new(mode: ProgressMode, catalog: &Catalog) -> Self {
         let mode = match mode {
             ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Plain,
@@ -46,49 +46,53 @@ impl Progress {
         };
         Progress {
             mode,
+            codes: catalog
+                .ids()
+                .map(|id| catalog.code(id).to_string())
+                .collect(),
             bar: OnceLock::new(),
             counts: Mutex::new(Tally::default()),
         }
     }
 
-    pub fn begin(
-        &self,
-        catalog: &Catalog,
-        plan: &[crate::runner::schedule::RunPair],
-        already_done: usize,
-    ) {
+    fn code(&self, pair: &PlannedPair) -> &str {
+        self.codes
+            .get(pair.processor.0)
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+
+    pub fn begin(&self, plan: &[RunPair], already_done: usize) {
         if let Ok(mut c) = self.counts.lock() {
-            c.order = catalog
-                .ids()
-                .map(|id| catalog.code(id).to_string())
-                .collect();
+            c.per_processor = vec![(0, 0); self.codes.len()];
             for p in plan {
-                c.per_processor
-                    .entry(p.pair.processor.clone())
-                    .or_insert((0, 0))
-                    .1 += 1;
+                if let Some(entry) = c.per_processor.get_mut(p.pair.processor.0) {
+                    entry.1 += 1;
+                }
             }
             c.total = plan.len();
             c.finished = already_done;
         }
-        if self.mode == ProgressMode::Bar {
-            let bar = ProgressBar::new(plan.len() as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} pairs, ETA {eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_position(already_done as u64);
-            bar.enable_steady_tick(Duration::from_millis(200));
-            let _ = self.bar.set(bar);
-        } else if self.mode == ProgressMode::Plain {
-            self.line(&format!(
+        match self.mode {
+            ProgressMode::Bar => {
+                let bar = ProgressBar::new(plan.len() as u64);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{elapsed_precise} [{bar:30}] {pos}/{len} pairs, ETA {eta} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.set_position(already_done as u64);
+                bar.enable_steady_tick(Duration::from_millis(200));
+                let _ = self.bar.set(bar);
+            }
+            ProgressMode::Plain => self.line(&format!(
                 "repair: {} pairs to run ({} already done)",
                 plan.len(),
                 already_done
-            ));
+            )),
+            ProgressMode::Auto | ProgressMode::None => {}
         }
     }
 
@@ -100,13 +104,11 @@ impl Progress {
     fn message(&self) -> String {
         match self.counts.lock() {
             Ok(c) => c
-                .order
+                .per_processor
                 .iter()
-                .filter_map(|code| {
-                    c.per_processor
-                        .get(code)
-                        .map(|(done, total)| format!("{code} {done}/{total}"))
-                })
+                .zip(&self.codes)
+                .filter(|((_, total), _)| *total > 0)
+                .map(|((done, total), code)| format!("{code} {done}/{total}"))
                 .collect::<Vec<_>>()
                 .join("  "),
             Err(_) => String::new(),
@@ -115,20 +117,20 @@ impl Progress {
 
     pub fn started(&self, pair: &PlannedPair) {
         if self.mode == ProgressMode::Plain {
-            self.line(&format!("start    {} {}", pair.processor, pair.date));
+            self.line(&format!("start    {} {}", self.code(pair), pair.date));
         }
     }
 
     pub fn finished(&self, pair: &PlannedPair, status: PairStatus, took: Duration) {
-        let done_so_far = match self.counts.lock() {
+        let (done_so_far, total) = match self.counts.lock() {
             Ok(mut c) => {
-                if let Some(entry) = c.per_processor.get_mut(&pair.processor) {
+                if let Some(entry) = c.per_processor.get_mut(pair.processor.0) {
                     entry.0 += 1;
                 }
                 c.finished += 1;
-                c.finished
+                (c.finished, c.total)
             }
-            Err(_) => 0,
+            Err(_) => (0, 0),
         };
         match self.mode {
             ProgressMode::Bar => {
@@ -139,23 +141,20 @@ impl Progress {
                         bar.println(format!(
                             "{:<11} {} {}",
                             status.name(),
-                            pair.processor,
+                            self.code(pair),
                             pair.date
                         ));
                     }
                 }
             }
-            ProgressMode::Plain => {
-                let total = self.counts.lock().map(|c| c.total).unwrap_or(0);
-                self.line(&format!(
-                    "{:<8} {} {} ({:.1}s) [{done_so_far}/{total}]",
-                    status.name(),
-                    pair.processor,
-                    pair.date,
-                    took.as_secs_f64()
-                ));
-            }
-            _ => {}
+            ProgressMode::Plain => self.line(&format!(
+                "{:<8} {} {} ({:.1}s) [{done_so_far}/{total}]",
+                status.name(),
+                self.code(pair),
+                pair.date,
+                took.as_secs_f64()
+            )),
+            ProgressMode::Auto | ProgressMode::None => {}
         }
     }
 

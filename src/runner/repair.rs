@@ -1,74 +1,59 @@
-//! `repair --apply`: pre-flight, lock, checkpoint (new or resumed), leftovers of a
-//! killed runner, then the schedule, under signal handling.
+//! `repair --apply`: the pre-flight (state directory, lock, stored state, plan,
+//! programs), then the run (checkpoint writer, leftovers of a killed runner, signals,
+//! the schedule). Nothing runs until every pre-flight check has passed.
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::checkpoint::{
     self, Checkpoint, CheckpointError, CheckpointWriter, PairStatus, RunLock, StateDir,
 };
+use super::events::EventLog;
+use super::executor::substitute;
 use super::process::{GroupRegistry, Shutdown, become_subreaper};
-use super::progress::{Progress, ProgressMode};
-use super::schedule::{
-    RunPair, RunSettings, RunSummary, assign_batches, execute, substitute, warehouse_arg,
-};
+use super::progress::Progress;
+use super::schedule::{Context, RunSummary, assign_batches, execute};
 use crate::catalog::Catalog;
-use crate::checks::{CheckRequest, Findings, run_checks};
+use crate::checks::{CheckRequest, Findings, run_checks, verify_layout};
 use crate::error::Error;
-use crate::plan::{PlanOptions, RepairPlan, build_plan};
-use crate::range::DateRange;
-use crate::warehouse::{WarehouseSpec, check_layout, open_for_reading};
-
-/// Everything `repair` needs, resolved from the command line.
-#[derive(Debug, Clone)]
-pub struct RepairSettings {
-    pub range: Option<DateRange>,
-    pub options: PlanOptions,
-    pub state_dir: PathBuf,
-    pub jobs: Option<usize>,
-    pub timeout: Option<Duration>,
-    pub grace: Duration,
-    pub retry_backoff: Duration,
-    pub halt_on_failure: bool,
-    pub verify: bool,
-    pub keep_breakers: bool,
-    pub progress: ProgressMode,
-}
+use crate::plan::{PlanOptionsRecord, RepairPlan, RunPair, StoredPair, build_plan};
+use crate::settings::RepairSettings;
+use crate::warehouse::{Access, Engine};
 
 /// The request a plan answers; a resumed run must be made by the same request.
 #[derive(Debug, Serialize)]
 pub struct RepairRequest {
     pub range: String,
-    pub options: PlanOptions,
+    pub options: PlanOptionsRecord,
     pub catalog: String,
     pub warehouse: String,
 }
 
 impl RepairRequest {
-    pub fn new(catalog: &Catalog, warehouse: &WarehouseSpec, settings: &RepairSettings) -> Self {
+    pub fn new(catalog: &Catalog, engine: &dyn Engine, settings: &RepairSettings) -> Self {
         RepairRequest {
             range: settings
                 .range
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "every game date".into()),
-            options: settings.options.clone(),
+            options: settings.options.record(catalog),
             catalog: catalog.fingerprint().to_string(),
-            warehouse: warehouse_arg(warehouse),
+            warehouse: engine.locator(),
         }
     }
 }
 
 /// Computes the plan from fresh checks over every processor.
 pub fn plan_from_checks(
-    warehouse: &WarehouseSpec,
+    engine: &dyn Engine,
     catalog: &Catalog,
     settings: &RepairSettings,
 ) -> Result<(RepairPlan, Findings), Error> {
-    let mut wh = open_for_reading(warehouse)?;
+    let mut wh = engine.session(Access::Read)?;
     let findings = run_checks(
         wh.as_mut(),
         catalog,
@@ -78,11 +63,13 @@ pub fn plan_from_checks(
         },
     )?;
     drop(wh);
-    let plan = build_plan(catalog, &findings, &settings.options)?;
+    let plan = build_plan(catalog, &findings, &settings.options);
     Ok((plan, findings))
 }
 
-fn checkpoint_error(e: CheckpointError) -> Error {
+/// A checkpoint failure as the user sees it: what to do about a held lock or a corrupt
+/// state; a file that cannot be written is an I/O error naming it.
+pub(super) fn checkpoint_error(e: CheckpointError) -> Error {
     match e {
         CheckpointError::LockHeld { .. } => Error::usage(format!(
             "{e}: wait for it to finish, or stop it (Ctrl-C) and resume with the same command"
@@ -90,8 +77,243 @@ fn checkpoint_error(e: CheckpointError) -> Error {
         CheckpointError::Corrupt { .. } => Error::usage(format!(
             "{e}: it was left untouched; inspect it with `phase4-check checkpoint status` or discard it with `phase4-check checkpoint clear`"
         )),
-        other => Error::Other(other.into()),
+        CheckpointError::Io {
+            action,
+            path,
+            source,
+        } => Error::Io {
+            action,
+            path,
+            source,
+        },
+        CheckpointError::Invalid { .. } => Error::internal(e),
     }
+}
+
+/// What `repair --apply` did.
+pub struct ApplyOutcome {
+    pub summary: Option<RunSummary>,
+    pub resumed: bool,
+    pub plan: Vec<RunPair>,
+    pub leftovers: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Runs (or resumes) the repair. Pre-flight failures are listed together.
+pub fn apply(
+    engine: Arc<dyn Engine>,
+    catalog: &Catalog,
+    settings: &RepairSettings,
+) -> Result<ApplyOutcome, Error> {
+    let state = StateDir::new(&settings.state_dir);
+    let prepared = preflight(engine.as_ref(), catalog, settings, &state)?;
+    if prepared.plan.is_empty() {
+        return Ok(ApplyOutcome {
+            summary: None,
+            resumed: prepared.resumed,
+            plan: Vec::new(),
+            leftovers: Vec::new(),
+            warnings: prepared.warnings,
+        });
+    }
+    run_prepared(engine, catalog, settings, &state, prepared)
+}
+
+/// What the pre-flight found good: the lock, the checkpoint to write and its plan.
+struct Prepared {
+    lock: RunLock,
+    checkpoint: Checkpoint<StoredPair>,
+    plan: Vec<RunPair>,
+    resumed: bool,
+    warnings: Vec<String>,
+}
+
+/// The plan a run executes: the stored one when resuming, never a recomputed one.
+struct Planned {
+    checkpoint: Checkpoint<StoredPair>,
+    plan: Vec<RunPair>,
+    resumed: bool,
+    warnings: Vec<String>,
+}
+
+/// Every check before anything runs or is written (beyond the state directory and its
+/// lock): all problems are listed together, exit 3 when the warehouse is among them.
+fn preflight(
+    engine: &dyn Engine,
+    catalog: &Catalog,
+    settings: &RepairSettings,
+    state: &StateDir,
+) -> Result<Prepared, Error> {
+    let request = RepairRequest::new(catalog, engine, settings);
+    let fingerprint = checkpoint::fingerprint(&request).map_err(Error::internal)?;
+
+    let mut problems: Vec<String> = Vec::new();
+    let lock = match state_dir_problem(state) {
+        Some(p) => {
+            problems.push(p);
+            None
+        }
+        None => match RunLock::acquire(state) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                problems.push(checkpoint_error(e).to_string());
+                None
+            }
+        },
+    };
+    let stored: Option<Checkpoint<StoredPair>> = match &lock {
+        Some(_) => checkpoint::load(state).map_err(checkpoint_error)?,
+        None => None,
+    };
+    let unfinished = stored.filter(|c| c.states.iter().any(|s| s.status != PairStatus::Done));
+    if let Some(c) = &unfinished
+        && c.fingerprint != fingerprint
+    {
+        let counts = checkpoint::summarize(&c.states);
+        return Err(Error::usage(format!(
+            "an unfinished repair of a different request is stored in {} ({} of {} pairs done; request {}): resume it with the same options, inspect it with `phase4-check checkpoint status`, or discard it with `phase4-check checkpoint clear`",
+            state.checkpoint_path().display(),
+            counts.done,
+            counts.total(),
+            c.request
+        )));
+    }
+
+    let planned = match unfinished {
+        Some(c) => resume_plan(engine, catalog, c),
+        None => new_plan(
+            engine,
+            catalog,
+            settings,
+            &request,
+            fingerprint,
+            &mut problems,
+        ),
+    };
+    let mut warehouse_problem = None;
+    let planned = match planned {
+        Ok(p) => Some(p),
+        Err(e @ (Error::WarehouseUnavailable(_) | Error::QueryFailed(_) | Error::Layout(_))) => {
+            warehouse_problem = Some(e);
+            None
+        }
+        Err(e @ Error::Usage(_)) => {
+            problems.push(e.to_string());
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(p) = &planned {
+        problems.extend(program_problems(catalog, &p.plan));
+    }
+    if let Some(e) = warehouse_problem {
+        let mut all = vec![e.to_string()];
+        all.extend(problems);
+        return Err(Error::WarehouseUnavailable(format!(
+            "pre-flight failed: {}",
+            all.join("; ")
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(Error::usage(format!(
+            "pre-flight failed: {}",
+            problems.join("; ")
+        )));
+    }
+    match (lock, planned) {
+        (Some(lock), Some(p)) => Ok(Prepared {
+            lock,
+            checkpoint: p.checkpoint,
+            plan: p.plan,
+            resumed: p.resumed,
+            warnings: p.warnings,
+        }),
+        _ => Err(Error::internal(
+            "pre-flight passed without a lock or a plan",
+        )),
+    }
+}
+
+/// Resuming: the stored plan as it is, its unfinished pairs pending again, and the
+/// warehouse checked to still have the layout.
+fn resume_plan(
+    engine: &dyn Engine,
+    catalog: &Catalog,
+    mut stored: Checkpoint<StoredPair>,
+) -> Result<Planned, Error> {
+    let plan = stored
+        .plan
+        .iter()
+        .map(|p| p.to_run(catalog))
+        .collect::<Result<Vec<_>, _>>()?;
+    for st in stored.states.iter_mut() {
+        if st.status != PairStatus::Done {
+            st.status = PairStatus::Pending;
+        }
+    }
+    let ids: Vec<_> = catalog.ids().collect();
+    let mut wh = engine.session(Access::Read)?;
+    verify_layout(wh.as_mut(), catalog, &ids)?;
+    Ok(Planned {
+        checkpoint: stored,
+        plan,
+        resumed: true,
+        warnings: Vec::new(),
+    })
+}
+
+/// A new run: the plan from fresh checks, batched, in a new checkpoint.
+fn new_plan(
+    engine: &dyn Engine,
+    catalog: &Catalog,
+    settings: &RepairSettings,
+    request: &RepairRequest,
+    fingerprint: String,
+    problems: &mut Vec<String>,
+) -> Result<Planned, Error> {
+    let (plan, findings) = plan_from_checks(engine, catalog, settings)?;
+    if !engine.capabilities().can_write && !settings.keep_breakers && !plan.breakers.is_empty() {
+        problems.push(format!(
+            "{} tripped circuit breakers of planned pairs would need a reset, and phase4-check does not write to {}: reset them in {} yourself, or pass --keep-breakers",
+            plan.breakers.len(),
+            engine.describe(),
+            catalog.processing.attempts
+        ));
+    }
+    let game_dates: BTreeSet<NaiveDate> = findings
+        .rows
+        .iter()
+        .filter(|r| r.is_game_date())
+        .map(|r| r.date)
+        .collect();
+    let pairs = assign_batches(catalog, &plan.pairs, &game_dates);
+    let stored = pairs
+        .iter()
+        .map(|p| StoredPair::from_run(catalog, p))
+        .collect();
+    let request_json = serde_json::to_value(request).map_err(Error::internal)?;
+    Ok(Planned {
+        checkpoint: Checkpoint::new(fingerprint, request_json, stored),
+        plan: pairs,
+        resumed: false,
+        warnings: plan.warnings,
+    })
+}
+
+/// Why the programs of the plan's processors cannot run, one line each.
+fn program_problems(catalog: &Catalog, plan: &[RunPair]) -> Vec<String> {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let ids: BTreeSet<_> = plan.iter().map(|p| p.pair.processor).collect();
+    let day = NaiveDate::default();
+    ids.into_iter()
+        .filter_map(|id| {
+            let argv = substitute(&catalog.get(id).command, day, day, &exe, "");
+            let problem = argv.first().and_then(|a| program_problem(a))?;
+            Some(format!("processor {}: {problem}", catalog.code(id)))
+        })
+        .collect()
 }
 
 /// Why a processor's program cannot run, if it cannot.
@@ -142,165 +364,22 @@ fn state_dir_problem(state: &StateDir) -> Option<String> {
     }
 }
 
-/// What `repair --apply` did.
-pub struct ApplyOutcome {
-    pub summary: Option<RunSummary>,
-    pub resumed: bool,
-    pub plan: Vec<RunPair>,
-    pub leftovers: Vec<String>,
-    pub warnings: Vec<String>,
-}
-
-/// Runs (or resumes) the repair. Pre-flight failures are listed together.
-pub fn apply(
-    warehouse: &WarehouseSpec,
+/// The run: the checkpoint writer, the leftovers of a killed runner ended, this run's
+/// directory, then the schedule under signal handling.
+fn run_prepared(
+    engine: Arc<dyn Engine>,
     catalog: &Catalog,
     settings: &RepairSettings,
+    state: &StateDir,
+    prepared: Prepared,
 ) -> Result<ApplyOutcome, Error> {
-    let state = StateDir::new(&settings.state_dir);
-    let request = RepairRequest::new(catalog, warehouse, settings);
-    let fingerprint = checkpoint::fingerprint(&request).map_err(|e| Error::Other(e.into()))?;
-
-    // Pre-flight, part one: state directory, lock, stored state.
-    let mut problems: Vec<String> = Vec::new();
-    let mut warehouse_problem: Option<Error> = None;
-    if let Some(p) = state_dir_problem(&state) {
-        problems.push(p);
-    }
-    let lock = if problems.is_empty() {
-        match RunLock::acquire(&state) {
-            Ok(lock) => Some(lock),
-            Err(e) => {
-                problems.push(checkpoint_error(e).to_string());
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let stored: Option<Checkpoint<RunPair>> = match &lock {
-        Some(_) => checkpoint::load(&state).map_err(checkpoint_error)?,
-        None => None,
-    };
-    let unfinished = stored
-        .as_ref()
-        .filter(|c| c.states.iter().any(|s| s.status != PairStatus::Done));
-    if let Some(c) = unfinished
-        && c.fingerprint != fingerprint
-    {
-        let counts = checkpoint::summarize(&c.states);
-        return Err(Error::usage(format!(
-            "an unfinished repair of a different request is stored in {} ({} of {} pairs done; request {}): resume it with the same options, inspect it with `phase4-check checkpoint status`, or discard it with `phase4-check checkpoint clear`",
-            state.checkpoint_path().display(),
-            counts.done,
-            counts.total(),
-            c.request
-        )));
-    }
-
-    // The plan: the stored one when resuming, never a recomputed one.
-    let mut warnings = Vec::new();
-    let (checkpoint, resumed) = match unfinished {
-        Some(c) => {
-            let mut c = c.clone();
-            for st in c.states.iter_mut() {
-                if st.status != PairStatus::Done {
-                    st.status = PairStatus::Pending;
-                }
-            }
-            match open_for_reading(warehouse).and_then(|mut wh| {
-                let ids: Vec<_> = catalog.ids().collect();
-                check_layout(wh.as_mut(), &crate::checks::required_layout(catalog, &ids))
-            }) {
-                Ok(()) => {}
-                Err(e) => warehouse_problem = Some(e),
-            }
-            (Some(c), true)
-        }
-        None => match plan_from_checks(warehouse, catalog, settings) {
-            Ok((plan, findings)) => {
-                warnings = plan.warnings.clone();
-                if matches!(warehouse, WarehouseSpec::BigQuery(_))
-                    && !settings.keep_breakers
-                    && !plan.breakers.is_empty()
-                {
-                    problems.push(format!(
-                        "{} tripped circuit breakers of planned pairs would need a reset, and phase4-check does not write to BigQuery: reset them in {} yourself, or pass --keep-breakers",
-                        plan.breakers.len(),
-                        catalog.processing.attempts
-                    ));
-                }
-                let game_dates: BTreeSet<NaiveDate> = findings
-                    .rows
-                    .iter()
-                    .filter(|r| r.is_game_date())
-                    .map(|r| r.date)
-                    .collect();
-                let pairs = assign_batches(catalog, &plan.pairs, &game_dates);
-                let request_json =
-                    serde_json::to_value(&request).map_err(|e| Error::Other(e.into()))?;
-                (
-                    Some(Checkpoint::new(fingerprint.clone(), request_json, pairs)),
-                    false,
-                )
-            }
-            Err(
-                e @ (Error::WarehouseUnavailable(_) | Error::QueryFailed(_) | Error::Layout(_)),
-            ) => {
-                warehouse_problem = Some(e);
-                (None, false)
-            }
-            Err(e) => return Err(e),
-        },
-    };
-
-    // Pre-flight, part two: every processor's program.
-    if let Some(c) = &checkpoint {
-        let exe = std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let codes: BTreeSet<&str> = c.plan.iter().map(|p| p.pair.processor.as_str()).collect();
-        for code in codes {
-            let Ok(id) = catalog.find(code) else {
-                problems.push(format!(
-                    "the stored plan names processor {code}, which the catalog does not have"
-                ));
-                continue;
-            };
-            let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
-            let argv = substitute(&catalog.get(id).command, day, day, &exe, "");
-            if let Some(p) = argv.first().and_then(|a| program_problem(a)) {
-                problems.push(format!("processor {code}: {p}"));
-            }
-        }
-    }
-    if let Some(e) = warehouse_problem {
-        let mut all = vec![e.to_string()];
-        all.extend(problems);
-        return Err(Error::WarehouseUnavailable(format!(
-            "pre-flight failed: {}",
-            all.join("; ")
-        )));
-    }
-    if !problems.is_empty() {
-        return Err(Error::usage(format!(
-            "pre-flight failed: {}",
-            problems.join("; ")
-        )));
-    }
-    let (Some(lock), Some(checkpoint)) = (lock, checkpoint) else {
-        return Err(Error::usage("pre-flight failed: no lock or plan"));
-    };
-    if checkpoint.plan.is_empty() {
-        return Ok(ApplyOutcome {
-            summary: None,
-            resumed,
-            plan: Vec::new(),
-            leftovers: Vec::new(),
-            warnings,
-        });
-    }
-    let plan = checkpoint.plan.clone();
+    let Prepared {
+        lock,
+        checkpoint,
+        plan,
+        resumed,
+        mut warnings,
+    } = prepared;
     let mut writer = if resumed {
         CheckpointWriter::resume(&lock, checkpoint)
     } else {
@@ -309,12 +388,8 @@ pub fn apply(
     .map_err(checkpoint_error)?;
 
     // Leftovers of a runner that was SIGKILLed end before anything starts.
-    let registry = GroupRegistry::open(state.path().join("groups")).map_err(|e| {
-        Error::usage(format!(
-            "cannot open {}: {e}",
-            state.path().join("groups").display()
-        ))
-    })?;
+    let groups = state.path().join("groups");
+    let registry = GroupRegistry::open(&groups).map_err(Error::io("create", &groups))?;
     let leftovers: Vec<String> = registry
         .end_leftovers(settings.grace)
         .into_iter()
@@ -326,72 +401,24 @@ pub fn apply(
         ));
     }
 
-    let run_dir = state.runs_dir().join(format!(
-        "{}-{}",
-        Utc::now().format("%Y%m%dT%H%M%SZ"),
-        std::process::id()
-    ));
-    std::fs::create_dir_all(run_dir.join("logs")).map_err(|e| {
-        Error::usage(format!(
-            "cannot create run directory {}: {e}",
-            run_dir.display()
-        ))
-    })?;
-    let run_settings = RunSettings {
-        warehouse: warehouse.clone(),
-        jobs: settings.jobs.unwrap_or(catalog.processors().len()).max(1),
-        timeout: settings.timeout,
-        grace: settings.grace,
-        retry_backoff: settings.retry_backoff,
-        halt_on_failure: settings.halt_on_failure,
-        verify: settings.verify,
-        keep_breakers: settings.keep_breakers,
+    let run_dir = create_run_dir(state)?;
+    let ctx = Context {
+        // A clone: the engine (BigQuery's holds a runtime of its own) must not be
+        // dropped inside the runner's runtime, where the context ends.
+        engine: engine.clone(),
+        catalog: catalog.clone(),
+        plan: plan.clone(),
+        settings: settings.clone(),
+        events: EventLog::create(&run_dir.join("events.jsonl"))?,
         run_dir,
+        registry,
+        progress: Progress::new(settings.progress, catalog),
+        exe: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "phase4-check".into()),
     };
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Other(anyhow::anyhow!("cannot start the runtime: {e}")))?;
-    let progress = Progress::new(settings.progress);
-    let summary = runtime.block_on(async {
-        let (tx, rx) = watch::channel(Shutdown::Running);
-        let signals = tokio::spawn(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                // No signal handling: keep the sender alive so the run is never "interrupted".
-                let _keep = tx;
-                std::future::pending::<()>().await;
-                return;
-            };
-            let mut count = 0;
-            loop {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
-                count += 1;
-                let level = if count == 1 {
-                    Shutdown::Graceful
-                } else {
-                    Shutdown::Immediate
-                };
-                if count == 1 {
-                    eprintln!(
-                        "phase4-check: stopping: ending running processors (again to kill at once)"
-                    );
-                }
-                let _ = tx.send(level);
-            }
-        });
-        let result = execute(catalog, &run_settings, &mut writer, registry, progress, rx).await;
-        signals.abort();
-        result
-    })?;
+    let summary = run_with_signals(ctx, &mut writer)?;
+    drop(engine);
     writer.finish().map_err(checkpoint_error)?;
     Ok(ApplyOutcome {
         summary: Some(summary),
@@ -400,6 +427,69 @@ pub fn apply(
         leftovers,
         warnings,
     })
+}
+
+/// `runs/<UTC time>-<pid>/logs`.
+fn create_run_dir(state: &StateDir) -> Result<PathBuf, Error> {
+    let run_dir = state.runs_dir().join(format!(
+        "{}-{}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    ));
+    let logs = run_dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(Error::io("create", &logs))?;
+    Ok(run_dir)
+}
+
+/// Runs the schedule on its own runtime; Ctrl-C or SIGTERM ends it gracefully, a second
+/// one at once.
+fn run_with_signals(
+    ctx: Context,
+    writer: &mut CheckpointWriter<StoredPair>,
+) -> Result<RunSummary, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("cannot start the runner's runtime: {e}")))?;
+    runtime.block_on(async {
+        let (tx, rx) = watch::channel(Shutdown::Running);
+        let signals = tokio::spawn(watch_signals(tx));
+        let result = execute(ctx, writer, rx).await;
+        signals.abort();
+        result
+    })
+}
+
+/// Raises the shutdown level on each SIGINT or SIGTERM.
+async fn watch_signals(tx: watch::Sender<Shutdown>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // No signal handling: keep the sender alive so the run is never "interrupted".
+        let _keep = tx;
+        std::future::pending::<()>().await;
+        return;
+    };
+    let mut count = 0;
+    loop {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        count += 1;
+        let level = if count == 1 {
+            Shutdown::Graceful
+        } else {
+            Shutdown::Immediate
+        };
+        if count == 1 {
+            eprintln!("phase4-check: stopping: ending running processors (again to kill at once)");
+        }
+        let _ = tx.send(level);
+    }
 }
 
 /// `checkpoint status`: what is stored, read without the lock (never modified).

@@ -6,7 +6,8 @@
 //! page token) under one deadline per query: a job that does not finish in time is an
 //! error naming the job, never an endless poll. Retryable replies (5xx, rate limits,
 //! timeouts) are retried a bounded number of times with backoff; everything else is one
-//! line and exit 3.
+//! line and exit 3. One engine holds one client and one runtime for every query of a
+//! command, the runner's verifications included.
 
 use gcp_bigquery_client::Client;
 use gcp_bigquery_client::auth::Authenticator;
@@ -21,14 +22,16 @@ use gcp_bigquery_client::model::query_parameter_value::QueryParameterValue;
 use gcp_bigquery_client::model::query_request::QueryRequest;
 use gcp_bigquery_client::model::query_response::QueryResponse;
 use gcp_bigquery_client::model::table_schema::TableSchema;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Layout, Rows, Value, Warehouse, layout_from_rows};
+use super::{Access, Capabilities, Engine, Rows, Value, Warehouse};
 use crate::catalog::TableName;
 use crate::error::Error;
-use crate::sql::{DatasetNames, Dialect, Param, Query, RenderedQuery};
+use crate::settings::defaults;
+use crate::sql::{Dialect, Function, Param, Query, RenderedQuery};
 
 /// Where and how to reach BigQuery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +44,10 @@ pub struct BigQuerySettings {
     pub max_bytes_billed: Option<i64>,
     /// The deadline of one query, from its first request to its last page.
     pub query_timeout: Duration,
-    /// Another endpoint than Google's (an emulator, or the tests' fake server); it is
-    /// sent a fixed token instead of Google credentials.
+    /// Another endpoint than Google's (an emulator, or the tests' fake server) and the
+    /// fixed token it is sent instead of Google credentials.
     pub api_url: Option<String>,
+    pub api_token: String,
     /// Rows per page asked of BigQuery (None: BigQuery's default).
     pub page_size: Option<i32>,
     /// Attempts of one request when BigQuery replies with a retryable error.
@@ -56,19 +60,34 @@ impl BigQuerySettings {
     pub fn new(project: &str) -> Self {
         BigQuerySettings {
             project: project.to_string(),
-            location: "US".to_string(),
+            location: defaults::BIGQUERY_LOCATION.to_string(),
             datasets: DatasetNames::default(),
             max_bytes_billed: None,
-            query_timeout: Duration::from_secs(600),
+            query_timeout: defaults::BIGQUERY_QUERY_TIMEOUT,
             api_url: None,
+            api_token: defaults::BIGQUERY_TOKEN.to_string(),
             page_size: None,
-            max_attempts: 4,
-            retry_backoff: Duration::from_millis(500),
+            max_attempts: defaults::BIGQUERY_ATTEMPTS,
+            retry_backoff: defaults::BIGQUERY_RETRY_BACKOFF,
         }
     }
 
-    pub fn dialect(&self) -> Dialect {
-        Dialect::BigQuery {
+    /// The settings of `bigquery:PROJECT`.
+    pub fn from_spec(project: &str) -> Result<Self, Error> {
+        let valid = !project.is_empty()
+            && project
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':' || c == '.');
+        if !valid {
+            return Err(Error::usage(format!(
+                "--warehouse bigquery:{project}: `{project}` is not a Google Cloud project id"
+            )));
+        }
+        Ok(BigQuerySettings::new(project))
+    }
+
+    pub fn dialect(&self) -> BigQueryDialect {
+        BigQueryDialect {
             project: self.project.clone(),
             location: self.location.clone(),
             datasets: self.datasets.clone(),
@@ -76,17 +95,103 @@ impl BigQuerySettings {
     }
 }
 
+/// The real names of the catalog's datasets in a project (real projects rename them):
+/// a per-dataset mapping, else a prefix, else the catalog's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetNames {
+    pub prefix: String,
+    pub map: BTreeMap<String, String>,
+}
+
+impl DatasetNames {
+    pub fn physical(&self, logical: &str) -> String {
+        match self.map.get(logical) {
+            Some(name) => name.clone(),
+            None => format!("{}{logical}", self.prefix),
+        }
+    }
+
+    /// The catalog's name of a real dataset, if it is one of the catalog's.
+    pub fn logical(&self, physical: &str) -> String {
+        if let Some((logical, _)) = self.map.iter().find(|(_, p)| p.as_str() == physical) {
+            return logical.clone();
+        }
+        physical
+            .strip_prefix(&self.prefix)
+            .filter(|l| !self.map.contains_key(*l))
+            .unwrap_or(physical)
+            .to_string()
+    }
+}
+
+/// SQL for BigQuery: the project qualifies every table, backticked names, `@name`
+/// parameters, the location's INFORMATION_SCHEMA for the columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BigQueryDialect {
+    pub project: String,
+    pub location: String,
+    pub datasets: DatasetNames,
+}
+
+impl BigQueryDialect {
+    /// The catalog's dataset names, in the US.
+    pub fn new(project: &str) -> Self {
+        BigQuerySettings::new(project).dialect()
+    }
+}
+
+impl Dialect for BigQueryDialect {
+    fn table(&self, table: &TableName) -> String {
+        format!(
+            "`{}.{}.{}`",
+            self.project,
+            self.datasets.physical(table.dataset()),
+            table.table()
+        )
+    }
+
+    fn column(&self, name: &str) -> String {
+        format!("`{name}`")
+    }
+
+    fn columns_view(&self) -> String {
+        format!(
+            "`{}`.`region-{}`.INFORMATION_SCHEMA.COLUMNS",
+            self.project,
+            self.location.to_ascii_lowercase()
+        )
+    }
+
+    fn placeholder(&self, name: &str, _index: usize) -> String {
+        format!("@{name}")
+    }
+
+    fn function(&self, function: Function) -> &'static str {
+        match function {
+            Function::UnixMicros => "UNIX_MICROS",
+        }
+    }
+
+    fn logical_dataset(&self, physical: &str) -> String {
+        self.datasets.logical(physical)
+    }
+}
+
 /// Server-side wait of one jobs.query / getQueryResults call (BigQuery caps it at 10 s
 /// of useful waiting; the deadline is ours).
 const POLL_WAIT: Duration = Duration::from_secs(10);
-/// The environment variable that names an endpoint other than Google's.
-pub const API_URL_ENV: &str = "PHASE4_BIGQUERY_API_URL";
 
-pub struct BigQueryWarehouse {
+const CAPABILITIES: Capabilities = Capabilities {
+    can_write: false,
+    can_dry_run: true,
+};
+
+/// The engine: one client (credentials found once) and one runtime for every session.
+pub struct BigQueryEngine {
     settings: BigQuerySettings,
+    dialect: BigQueryDialect,
     client: Client,
     runtime: tokio::runtime::Runtime,
-    queries: usize,
 }
 
 /// A fixed bearer token, for an emulator or a fake server.
@@ -102,37 +207,87 @@ impl Authenticator for FixedToken {
 
 const CREDENTIALS_HINT: &str = "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (JSON), or run `gcloud auth application-default login`";
 
-impl BigQueryWarehouse {
+impl BigQueryEngine {
     /// Builds the client: a fixed token for another endpoint; else
     /// GOOGLE_APPLICATION_CREDENTIALS; else Application Default Credentials.
     pub fn connect(settings: &BigQuerySettings) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // A worker of its own, so sessions on several threads (the runner's
+        // verifications) can each block on a query.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| {
                 Error::WarehouseUnavailable(format!("cannot start the HTTP runtime: {e}"))
             })?;
         let client = runtime.block_on(build_client(settings))?;
-        Ok(BigQueryWarehouse {
+        Ok(BigQueryEngine {
+            dialect: settings.dialect(),
             settings: settings.clone(),
             client,
             runtime,
-            queries: 0,
         })
     }
 
-    /// The bytes BigQuery would process for `query`, from a dry run (runs nothing).
-    pub fn dry_run(&mut self, query: &Query) -> Result<i64, Error> {
-        self.send(query, true).map(|answer| answer.bytes)
-    }
-
-    fn send(&mut self, query: &Query, dry_run: bool) -> Result<Answer, Error> {
-        let rendered = query
-            .render(&self.settings.dialect())
-            .map_err(Error::config)?;
-        self.queries += 1;
+    fn send(&self, query: &Query, dry_run: bool) -> Result<Answer, Error> {
+        let rendered = query.render(&self.dialect).map_err(Error::internal)?;
         self.runtime
             .block_on(run_query(&self.client, &self.settings, &rendered, dry_run))
+    }
+}
+
+impl Engine for BigQueryEngine {
+    fn describe(&self) -> String {
+        format!("bigquery:{}", self.settings.project)
+    }
+
+    fn locator(&self) -> String {
+        self.describe()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn session(&self, _access: Access) -> Result<Box<dyn Warehouse + '_>, Error> {
+        Ok(Box::new(BigQuerySession {
+            engine: self,
+            queries: 0,
+        }))
+    }
+}
+
+/// A session: the engine's client, and a count of this session's queries.
+struct BigQuerySession<'a> {
+    engine: &'a BigQueryEngine,
+    queries: usize,
+}
+
+impl Warehouse for BigQuerySession<'_> {
+    fn describe(&self) -> String {
+        self.engine.describe()
+    }
+
+    fn dialect(&self) -> &dyn Dialect {
+        &self.engine.dialect
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn query(&mut self, query: &Query) -> Result<Rows, Error> {
+        self.queries += 1;
+        self.engine.send(query, false).map(|answer| answer.rows)
+    }
+
+    fn queries_run(&self) -> usize {
+        self.queries
+    }
+
+    fn dry_run(&mut self, query: &Query) -> Result<i64, Error> {
+        self.queries += 1;
+        self.engine.send(query, true).map(|answer| answer.bytes)
     }
 }
 
@@ -140,10 +295,8 @@ async fn build_client(settings: &BigQuerySettings) -> Result<Client, Error> {
     let mut builder = ClientBuilder::new();
     if let Some(url) = &settings.api_url {
         builder.with_v2_base_url(url.trim_end_matches('/').to_string());
-        let token =
-            std::env::var("PHASE4_BIGQUERY_TOKEN").unwrap_or_else(|_| "phase4-check".into());
         return builder
-            .build_from_authenticator(Arc::new(FixedToken(token)))
+            .build_from_authenticator(Arc::new(FixedToken(settings.api_token.clone())))
             .await
             .map_err(|e| Error::WarehouseUnavailable(format!("BigQuery at {url}: {e}")));
     }
@@ -526,32 +679,46 @@ fn convert(
     Ok(Rows { columns, rows })
 }
 
-impl Warehouse for BigQueryWarehouse {
-    fn describe(&self) -> String {
-        format!("bigquery:{}", self.settings.project)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn dialect(&self) -> Dialect {
-        self.settings.dialect()
-    }
-
-    fn query(&mut self, query: &Query) -> Result<Rows, Error> {
-        self.send(query, false).map(|answer| answer.rows)
-    }
-
-    fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error> {
-        let rows = self.query(
-            &Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns"),
-        )?;
-        let datasets = self.settings.datasets.clone();
-        layout_from_rows(&rows, tables, |physical| datasets.logical(physical))
-    }
-
-    fn queries_run(&self) -> usize {
-        self.queries
-    }
-
-    fn dry_run(&mut self, query: &Query) -> Result<Option<i64>, Error> {
-        BigQueryWarehouse::dry_run(self, query).map(Some)
+    #[test]
+    fn bigquery_keeps_named_parameters_qualifies_tables_and_renames_datasets() {
+        let table = TableName::parse("nba_precompute.player_daily_cache").unwrap();
+        let q = Query::new("t", "SELECT UNIX_MICROS(x) FROM {{t}} WHERE d = @start")
+            .table("t", &table)
+            .param("start", Param::Int(1));
+        let r = q.render(&BigQueryDialect::new("proj")).unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT UNIX_MICROS(x) FROM `proj.nba_precompute.player_daily_cache` WHERE d = @start"
+        );
+        let mut datasets = DatasetNames {
+            prefix: "dev_".into(),
+            ..Default::default()
+        };
+        datasets
+            .map
+            .insert("nba_precompute".into(), "precompute_v2".into());
+        let mapped = BigQueryDialect {
+            project: "proj".into(),
+            location: "EU".into(),
+            datasets: datasets.clone(),
+        };
+        assert!(
+            q.render(&mapped)
+                .unwrap()
+                .sql
+                .contains("`proj.precompute_v2.player_daily_cache`")
+        );
+        assert_eq!(datasets.physical("nba_analytics"), "dev_nba_analytics");
+        assert_eq!(datasets.logical("dev_nba_analytics"), "nba_analytics");
+        assert_eq!(datasets.logical("precompute_v2"), "nba_precompute");
+        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        assert_eq!(
+            columns.render(&mapped).unwrap().sql,
+            "SELECT * FROM `proj`.`region-eu`.INFORMATION_SCHEMA.COLUMNS"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The embedded warehouse: a DuckDB file, one schema per dataset.
 //!
 //! DuckDB admits one read-write process per file, and while one holds it no other
-//! process can open it at all. So every process opens the file for as short a time as
+//! process can open it at all. So every session opens the file for as short a time as
 //! it can, and waits with bounded retries and backoff when it is busy.
 
 use duckdb::types::{TimeUnit, ValueRef};
@@ -10,14 +10,117 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::{Layout, Rows, Value, Warehouse};
+use super::{Access, Capabilities, Engine, Rows, Value, Warehouse};
 use crate::catalog::TableName;
-use crate::error::Error;
-use crate::sql::{Dialect, Param, Query, RenderedQuery};
+use crate::error::{Error, one_line};
+use crate::settings::defaults;
+use crate::sql::{Dialect, Function, Param, Query, RenderedQuery};
 
-/// How long a process waits for a busy warehouse file before it gives up.
-pub const DEFAULT_BUSY_WAIT: Duration = Duration::from_secs(60);
+/// Where the embedded warehouse is and how long to wait for it when it is busy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuckDbSettings {
+    pub path: PathBuf,
+    /// How long a session waits for a file another process holds.
+    pub busy_wait: Duration,
+}
 
+impl Default for DuckDbSettings {
+    fn default() -> Self {
+        DuckDbSettings {
+            path: PathBuf::from(defaults::WAREHOUSE_FILE),
+            busy_wait: defaults::BUSY_WAIT,
+        }
+    }
+}
+
+impl DuckDbSettings {
+    /// The settings of `duckdb:PATH`.
+    pub fn from_spec(path: &str) -> Result<Self, Error> {
+        if path.is_empty() {
+            return Err(Error::usage(
+                "--warehouse duckdb: needs a file path, e.g. duckdb:phase4.duckdb",
+            ));
+        }
+        Ok(DuckDbSettings {
+            path: PathBuf::from(path),
+            ..Default::default()
+        })
+    }
+}
+
+/// SQL for DuckDB: a dataset is a schema, identifiers in double quotes, `$n` parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DuckDbDialect;
+
+impl Dialect for DuckDbDialect {
+    fn table(&self, table: &TableName) -> String {
+        format!("\"{}\".\"{}\"", table.dataset(), table.table())
+    }
+
+    fn column(&self, name: &str) -> String {
+        format!("\"{name}\"")
+    }
+
+    fn columns_view(&self) -> String {
+        "information_schema.columns".to_string()
+    }
+
+    fn placeholder(&self, _name: &str, index: usize) -> String {
+        format!("${index}")
+    }
+
+    fn function(&self, function: Function) -> &'static str {
+        match function {
+            Function::UnixMicros => "epoch_us",
+        }
+    }
+}
+
+/// The embedded engine: every session opens the file, and closes it when dropped.
+pub struct DuckDbEngine {
+    settings: DuckDbSettings,
+}
+
+impl DuckDbEngine {
+    pub fn new(settings: DuckDbSettings) -> Self {
+        DuckDbEngine { settings }
+    }
+}
+
+impl Engine for DuckDbEngine {
+    fn describe(&self) -> String {
+        format!("duckdb:{}", self.settings.path.display())
+    }
+
+    fn locator(&self) -> String {
+        let path = &self.settings.path;
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        format!("duckdb:{}", absolute.display())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn session(&self, access: Access) -> Result<Box<dyn Warehouse + '_>, Error> {
+        let mode = match access {
+            Access::Read => AccessMode::ReadOnly,
+            Access::Write => AccessMode::ReadWrite,
+        };
+        Ok(Box::new(DuckDbWarehouse::open(
+            &self.settings.path,
+            mode,
+            self.settings.busy_wait,
+        )?))
+    }
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    can_write: true,
+    can_dry_run: false,
+};
+
+/// A session: one open connection to the file.
 pub struct DuckDbWarehouse {
     path: PathBuf,
     conn: Connection,
@@ -29,7 +132,7 @@ pub struct DuckDbWarehouse {
 
 /// DuckDB's file lock is per process, so it cannot keep two connections of one process
 /// apart (the runner verifies one pair while it resets breakers of another): within a
-/// process, openers take turns on this lock as processes take turns on the file.
+/// process, sessions take turns on this lock as processes take turns on the file.
 static TURN: Mutex<()> = Mutex::new(());
 
 fn take_turn() -> MutexGuard<'static, ()> {
@@ -37,10 +140,10 @@ fn take_turn() -> MutexGuard<'static, ()> {
 }
 
 impl DuckDbWarehouse {
-    /// Opens an existing file read-only (never creates one).
-    pub fn open_read_only(path: &Path) -> Result<Self, Error> {
+    /// Opens an existing file (never creates one).
+    fn open(path: &Path, mode: AccessMode, wait: Duration) -> Result<Self, Error> {
         let turn = take_turn();
-        let conn = open_existing(path, AccessMode::ReadOnly, busy_wait())?;
+        let conn = open_existing(path, mode, wait)?;
         Ok(Self {
             path: path.to_path_buf(),
             conn,
@@ -49,50 +152,19 @@ impl DuckDbWarehouse {
         })
     }
 
-    /// Opens an existing file for writing (never creates one).
-    pub fn open_read_write(path: &Path) -> Result<Self, Error> {
-        let turn = take_turn();
-        let conn = open_existing(path, AccessMode::ReadWrite, busy_wait())?;
+    /// Creates a new file (the seed builds one beside its target, which nobody else
+    /// opens, so it takes no turn).
+    pub(super) fn create(path: &Path) -> Result<Self, Error> {
+        let conn = Connection::open(path).map_err(|e| {
+            Error::WarehouseUnavailable(format!("cannot create warehouse {}: {e}", path.display()))
+        })?;
         Ok(Self {
-            path: path.to_path_buf(),
-            conn,
-            queries: 0,
-            _turn: Some(turn),
-        })
-    }
-
-    /// Wraps a connection made elsewhere (the seed builds a new file).
-    pub fn from_connection(path: &Path, conn: Connection) -> Self {
-        Self {
             path: path.to_path_buf(),
             conn,
             queries: 0,
             _turn: None,
-        }
+        })
     }
-
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// Runs a statement that returns no rows (processors' writes).
-    pub fn execute(&mut self, query: &Query) -> Result<usize, Error> {
-        let rendered = query.render(&Dialect::DuckDb).map_err(Error::config)?;
-        self.queries += 1;
-        execute_rendered(&self.conn, &rendered)
-    }
-}
-
-/// The wait for a busy file; `PHASE4_BUSY_WAIT` (humantime, e.g. `5s`) overrides it.
-fn busy_wait() -> Duration {
-    std::env::var("PHASE4_BUSY_WAIT")
-        .ok()
-        .and_then(|v| humantime::parse_duration(&v).ok())
-        .unwrap_or(DEFAULT_BUSY_WAIT)
 }
 
 fn open_existing(path: &Path, mode: AccessMode, wait: Duration) -> Result<Connection, Error> {
@@ -164,19 +236,27 @@ fn holder(message: &str) -> Option<String> {
     (!digits.is_empty()).then(|| format!("PID {digits}"))
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+fn to_sql_value(value: &Value) -> duckdb::types::Value {
+    match value {
+        Value::Null => duckdb::types::Value::Null,
+        Value::Bool(b) => duckdb::types::Value::Boolean(*b),
+        Value::Int(i) => duckdb::types::Value::BigInt(*i),
+        Value::Float(f) => duckdb::types::Value::Double(*f),
+        Value::Text(t) => duckdb::types::Value::Text(t.clone()),
+        Value::Date(d) => duckdb::types::Value::Date32(days_since_epoch(*d)),
+    }
 }
 
-fn to_sql_values(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
+fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
+    (date - chrono::NaiveDate::default()).num_days() as i32
+}
+
+fn to_sql_params(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
     rendered
         .params
         .iter()
         .map(|(_, p)| match p {
-            Param::Date(d) => duckdb::types::Value::Date32(
-                (*d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days()
-                    as i32,
-            ),
+            Param::Date(d) => duckdb::types::Value::Date32(days_since_epoch(*d)),
             Param::Text(t) => duckdb::types::Value::Text(t.clone()),
             Param::Int(i) => duckdb::types::Value::BigInt(*i),
             Param::Timestamp(t) => duckdb::types::Value::Timestamp(
@@ -191,40 +271,8 @@ fn query_failed(name: &str, e: impl std::fmt::Display) -> Error {
     Error::QueryFailed(format!("query {name} failed: {}", one_line(&e.to_string())))
 }
 
-pub(crate) fn execute_rendered(
-    conn: &Connection,
-    rendered: &RenderedQuery,
-) -> Result<usize, Error> {
-    let values = to_sql_values(rendered);
-    let mut stmt = conn
-        .prepare(&rendered.sql)
-        .map_err(|e| query_failed(rendered.name, e))?;
-    stmt.execute(duckdb::params_from_iter(values.iter()))
-        .map_err(|e| query_failed(rendered.name, e))
-}
-
-pub(crate) fn query_rendered(conn: &Connection, rendered: &RenderedQuery) -> Result<Rows, Error> {
-    let values = to_sql_values(rendered);
-    let mut stmt = conn
-        .prepare(&rendered.sql)
-        .map_err(|e| query_failed(rendered.name, e))?;
-    let mut rows = stmt
-        .query(duckdb::params_from_iter(values.iter()))
-        .map_err(|e| query_failed(rendered.name, e))?;
-    let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
-    let mut out = Rows {
-        columns: columns.clone(),
-        rows: Vec::new(),
-    };
-    while let Some(row) = rows.next().map_err(|e| query_failed(rendered.name, e))? {
-        let mut values = Vec::with_capacity(columns.len());
-        for i in 0..columns.len() {
-            let v = row.get_ref(i).map_err(|e| query_failed(rendered.name, e))?;
-            values.push(convert(v));
-        }
-        out.rows.push(values);
-    }
-    Ok(out)
+fn render(query: &Query) -> Result<RenderedQuery, Error> {
+    query.render(&DuckDbDialect).map_err(Error::internal)
 }
 
 fn convert(v: ValueRef<'_>) -> Value {
@@ -246,8 +294,8 @@ fn convert(v: ValueRef<'_>) -> Value {
         ValueRef::Decimal(d) => Value::Float(d.to_string().parse().unwrap_or(f64::NAN)),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Date32(days) => Value::Date(
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-                .and_then(|e| e.checked_add_signed(chrono::Duration::days(days.into())))
+            chrono::NaiveDate::default()
+                .checked_add_signed(chrono::Duration::days(days.into()))
                 .unwrap_or_default(),
         ),
         ValueRef::Timestamp(unit, v) => Value::Int(match unit {
@@ -265,24 +313,138 @@ impl Warehouse for DuckDbWarehouse {
         format!("duckdb:{}", self.path.display())
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::DuckDb
+    fn dialect(&self) -> &dyn Dialect {
+        &DuckDbDialect
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
-        let rendered = query.render(&Dialect::DuckDb).map_err(Error::config)?;
+        let rendered = render(query)?;
         self.queries += 1;
-        query_rendered(&self.conn, &rendered)
-    }
-
-    fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error> {
-        let rows = self.query(
-            &Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns"),
-        )?;
-        super::layout_from_rows(&rows, tables, str::to_string)
+        let values = to_sql_params(&rendered);
+        let mut stmt = self
+            .conn
+            .prepare(&rendered.sql)
+            .map_err(|e| query_failed(rendered.name, e))?;
+        let mut rows = stmt
+            .query(duckdb::params_from_iter(values.iter()))
+            .map_err(|e| query_failed(rendered.name, e))?;
+        let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+        let mut out = Rows {
+            columns: columns.clone(),
+            rows: Vec::new(),
+        };
+        while let Some(row) = rows.next().map_err(|e| query_failed(rendered.name, e))? {
+            let mut values = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                let v = row.get_ref(i).map_err(|e| query_failed(rendered.name, e))?;
+                values.push(convert(v));
+            }
+            out.rows.push(values);
+        }
+        Ok(out)
     }
 
     fn queries_run(&self) -> usize {
         self.queries
+    }
+
+    fn execute(&mut self, query: &Query) -> Result<u64, Error> {
+        let rendered = render(query)?;
+        self.queries += 1;
+        let values = to_sql_params(&rendered);
+        let mut stmt = self
+            .conn
+            .prepare(&rendered.sql)
+            .map_err(|e| query_failed(rendered.name, e))?;
+        stmt.execute(duckdb::params_from_iter(values.iter()))
+            .map(|n| n as u64)
+            .map_err(|e| query_failed(rendered.name, e))
+    }
+
+    fn run_script(&mut self, name: &'static str, script: &str) -> Result<(), Error> {
+        self.queries += 1;
+        self.conn
+            .execute_batch(script)
+            .map_err(|e| query_failed(name, e))
+    }
+
+    fn append(
+        &mut self,
+        table: &TableName,
+        rows: &mut dyn Iterator<Item = Vec<Value>>,
+    ) -> Result<u64, Error> {
+        let failed = |e: duckdb::Error| {
+            Error::QueryFailed(format!(
+                "cannot append to {table}: {}",
+                one_line(&e.to_string())
+            ))
+        };
+        let mut appender = self
+            .conn
+            .appender_to_db(table.table(), table.dataset())
+            .map_err(failed)?;
+        let mut appended = 0;
+        for row in rows {
+            let values: Vec<duckdb::types::Value> = row.iter().map(to_sql_value).collect();
+            appender
+                .append_row(duckdb::appender_params_from_iter(values))
+                .map_err(failed)?;
+            appended += 1;
+        }
+        appender.flush().map_err(failed)?;
+        Ok(appended)
+    }
+
+    fn transaction(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn Warehouse) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute_batch("BEGIN TRANSACTION")
+            .map_err(|e| query_failed("begin", e))?;
+        match work(self) {
+            Ok(()) => self
+                .conn
+                .execute_batch("COMMIT")
+                .map_err(|e| query_failed("commit", e)),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duckdb_numbers_parameters_quotes_names_and_maps_functions() {
+        let table = TableName::parse("nba_precompute.player_daily_cache").unwrap();
+        let q = Query::new(
+            "t",
+            "SELECT UNIX_MICROS(x) FROM {{t}} WHERE {{c}} BETWEEN @start AND @end OR {{c}} = @start -- note",
+        )
+        .table("t", &table)
+        .column("c", "cache_date")
+        .param("start", Param::Int(1))
+        .param("end", Param::Int(2));
+        let r = q.render(&DuckDbDialect).unwrap();
+        assert_eq!(
+            r.sql,
+            r#"SELECT epoch_us(x) FROM "nba_precompute"."player_daily_cache" WHERE "cache_date" BETWEEN $1 AND $2 OR "cache_date" = $1"#
+        );
+        assert_eq!(r.params.len(), 2);
+        assert_eq!(r.params[0].0, "start");
+        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        assert_eq!(
+            columns.render(&DuckDbDialect).unwrap().sql,
+            "SELECT * FROM information_schema.columns"
+        );
     }
 }

@@ -1,5 +1,10 @@
-//! Where the data lives: the embedded DuckDB file (default) or BigQuery.
-//! Checks talk to a [`Warehouse`]; the SQL is the same for both, rendered per dialect.
+//! Where the data lives: the embedded DuckDB file (default) or BigQuery, behind one
+//! interface. An [`Engine`] is opened once per command; the checks, the runner and the
+//! built-in processors work in short [`Warehouse`] sessions of it. The SQL is the same for
+//! every engine, rendered by the engine's [`Dialect`].
+//!
+//! A new engine is one file here (its engine, session and dialect), one variant of
+//! [`WarehouseSpec`], and its arm in [`WarehouseSpec::open`].
 
 pub mod bigquery;
 pub mod duckdb;
@@ -7,26 +12,48 @@ pub mod duckdb;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::catalog::TableName;
 use crate::error::Error;
 use crate::sql::{Dialect, Query};
 
-/// Where the warehouse is, as the user named it.
+/// Where the warehouse is, as the user named it (and the settings resolved for it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WarehouseSpec {
-    DuckDb(PathBuf),
+    DuckDb(duckdb::DuckDbSettings),
     BigQuery(bigquery::BigQuerySettings),
 }
 
-/// The embedded warehouse file used when nothing else is configured.
-pub const DEFAULT_WAREHOUSE: &str = "phase4.duckdb";
-
 impl Default for WarehouseSpec {
     fn default() -> Self {
-        WarehouseSpec::DuckDb(PathBuf::from(DEFAULT_WAREHOUSE))
+        WarehouseSpec::DuckDb(duckdb::DuckDbSettings::default())
+    }
+}
+
+impl WarehouseSpec {
+    /// Opens the engine: nothing is read yet (BigQuery builds its client and finds its
+    /// credentials here; the embedded file is opened per session).
+    pub fn open(&self) -> Result<Arc<dyn Engine>, Error> {
+        Ok(match self {
+            WarehouseSpec::DuckDb(s) => Arc::new(duckdb::DuckDbEngine::new(s.clone())),
+            WarehouseSpec::BigQuery(s) => Arc::new(bigquery::BigQueryEngine::connect(s)?),
+        })
+    }
+
+    /// The embedded warehouse's file, for the commands that create or write one.
+    pub fn embedded_file(&self) -> Option<&Path> {
+        match self {
+            WarehouseSpec::DuckDb(s) => Some(&s.path),
+            WarehouseSpec::BigQuery(_) => None,
+        }
+    }
+
+    /// Is this the warehouse used when nothing is configured?
+    pub fn is_default(&self) -> bool {
+        self.to_string() == WarehouseSpec::default().to_string()
     }
 }
 
@@ -35,26 +62,10 @@ impl FromStr for WarehouseSpec {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some(path) = s.strip_prefix("duckdb:") {
-            if path.is_empty() {
-                return Err(Error::usage(
-                    "--warehouse duckdb: needs a file path, e.g. duckdb:phase4.duckdb",
-                ));
-            }
-            return Ok(WarehouseSpec::DuckDb(PathBuf::from(path)));
+            return duckdb::DuckDbSettings::from_spec(path).map(WarehouseSpec::DuckDb);
         }
         if let Some(project) = s.strip_prefix("bigquery:") {
-            let valid = !project.is_empty()
-                && project.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':' || c == '.'
-                });
-            if !valid {
-                return Err(Error::usage(format!(
-                    "--warehouse bigquery:{project}: `{project}` is not a Google Cloud project id"
-                )));
-            }
-            return Ok(WarehouseSpec::BigQuery(bigquery::BigQuerySettings::new(
-                project,
-            )));
+            return bigquery::BigQuerySettings::from_spec(project).map(WarehouseSpec::BigQuery);
         }
         Err(Error::usage(format!(
             "invalid warehouse `{s}`: expected duckdb:PATH or bigquery:PROJECT"
@@ -65,10 +76,39 @@ impl FromStr for WarehouseSpec {
 impl fmt::Display for WarehouseSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WarehouseSpec::DuckDb(p) => write!(f, "duckdb:{}", p.display()),
+            WarehouseSpec::DuckDb(s) => write!(f, "duckdb:{}", s.path.display()),
             WarehouseSpec::BigQuery(s) => write!(f, "bigquery:{}", s.project),
         }
     }
+}
+
+/// How a session will use the warehouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// What an engine can do beyond reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Statements that change data: the built-in processors, the breaker reset.
+    pub can_write: bool,
+    /// Byte estimates from a dry run (`--estimate`).
+    pub can_dry_run: bool,
+}
+
+/// An opened engine. Shared by the runner's tasks, so it is `Send + Sync`.
+pub trait Engine: Send + Sync {
+    /// How the user named it, for messages: `duckdb:phase4.duckdb`, `bigquery:my-project`.
+    fn describe(&self) -> String;
+    /// The warehouse as a processor's command is told about it (`{warehouse}`): the same
+    /// warehouse from any working directory.
+    fn locator(&self) -> String;
+    fn capabilities(&self) -> Capabilities;
+    /// A session. On the embedded engine it holds the file until it is dropped, so keep
+    /// it short; on BigQuery it shares the engine's client.
+    fn session(&self, access: Access) -> Result<Box<dyn Warehouse + '_>, Error>;
 }
 
 /// One value of a result row.
@@ -118,8 +158,8 @@ impl Row<'_> {
         self.columns
             .iter()
             .position(|c| c.eq_ignore_ascii_case(column))
-            .map(|i| &self.values[i])
-            .ok_or_else(|| Error::Other(anyhow::anyhow!("result has no column `{column}`")))
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| Error::internal(format!("a query result has no column `{column}`")))
     }
 
     pub fn int(&self, column: &str) -> Result<i64, Error> {
@@ -161,49 +201,95 @@ impl Row<'_> {
 }
 
 fn bad_value(column: &str, wanted: &str, got: &Value) -> Error {
-    Error::Other(anyhow::anyhow!(
-        "column `{column}` should hold {wanted}, found {got:?}"
+    Error::internal(format!(
+        "result column `{column}` should hold {wanted}, found {got:?}"
     ))
 }
 
 /// The tables and columns a warehouse has, by table.
 pub type Layout = BTreeMap<TableName, BTreeSet<String>>;
 
-/// A warehouse the checks can query. Implementations count their queries.
+/// A session on a warehouse: what the checks, the runner and the built-in processors
+/// need of an engine. Writes are refused by engines that cannot write
+/// ([`Capabilities::can_write`]). Implementations count their queries.
 pub trait Warehouse {
     /// How the user named it, for messages.
     fn describe(&self) -> String;
-    fn dialect(&self) -> Dialect;
+    fn dialect(&self) -> &dyn Dialect;
+    fn capabilities(&self) -> Capabilities;
     /// Runs one query and returns all its rows.
     fn query(&mut self, query: &Query) -> Result<Rows, Error>;
-    /// The columns of the given tables (absent tables are absent from the map).
-    fn layout(&mut self, tables: &[TableName]) -> Result<Layout, Error>;
-    /// How many queries this warehouse has run so far.
+    /// How many queries and statements this session has run so far.
     fn queries_run(&self) -> usize;
-    /// The bytes the query would process, from a dry run that runs nothing; None when
-    /// the engine has no such estimate (the embedded one).
-    fn dry_run(&mut self, _query: &Query) -> Result<Option<i64>, Error> {
-        Ok(None)
+
+    /// The bytes the query would process, from a dry run that runs nothing.
+    fn dry_run(&mut self, _query: &Query) -> Result<i64, Error> {
+        Err(Error::usage(format!(
+            "{} has no byte estimates: --estimate needs a BigQuery warehouse",
+            self.describe()
+        )))
+    }
+
+    /// Runs one statement that changes data; returns the rows it changed.
+    fn execute(&mut self, _query: &Query) -> Result<u64, Error> {
+        Err(read_only(&self.describe()))
+    }
+
+    /// Runs a script of statements without parameters (the layout a seed creates).
+    fn run_script(&mut self, _name: &'static str, _script: &str) -> Result<(), Error> {
+        Err(read_only(&self.describe()))
+    }
+
+    /// Appends rows to a table, the values in the order of its columns.
+    fn append(
+        &mut self,
+        _table: &TableName,
+        _rows: &mut dyn Iterator<Item = Vec<Value>>,
+    ) -> Result<u64, Error> {
+        Err(read_only(&self.describe()))
+    }
+
+    /// Runs `work` in one transaction: committed if it succeeds, rolled back otherwise.
+    fn transaction(
+        &mut self,
+        _work: &mut dyn FnMut(&mut dyn Warehouse) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        Err(read_only(&self.describe()))
     }
 }
 
-/// The layout from the rows of `layout_columns.sql`, for the wanted tables; `logical`
-/// maps the engine's dataset names to the catalog's.
+fn read_only(warehouse: &str) -> Error {
+    Error::usage(format!(
+        "phase4-check does not write to {warehouse}: only the embedded warehouse (duckdb:PATH) takes writes"
+    ))
+}
+
+/// A new embedded warehouse file (the seed builds one): a write session on it.
+pub fn create_embedded(path: &Path) -> Result<Box<dyn Warehouse>, Error> {
+    Ok(Box::new(duckdb::DuckDbWarehouse::create(path)?))
+}
+
+/// `layout_columns.sql`: the columns of every table the engine lists.
+pub fn layout_query() -> Query {
+    Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns")
+}
+
+/// The layout from the rows of [`layout_query`], for the wanted tables.
 pub fn layout_from_rows(
     rows: &Rows,
     tables: &[TableName],
-    logical: impl Fn(&str) -> String,
+    dialect: &dyn Dialect,
 ) -> Result<Layout, Error> {
-    let wanted: BTreeSet<&TableName> = tables.iter().collect();
     let mut layout = Layout::new();
     for row in rows.iter() {
-        let table = TableName {
-            dataset: logical(&row.text("dataset")?),
-            table: row.text("table_name")?,
-        };
-        if wanted.contains(&table) {
+        let dataset = dialect.logical_dataset(&row.text("dataset")?);
+        let name = row.text("table_name")?;
+        if let Some(table) = tables
+            .iter()
+            .find(|t| t.dataset() == dataset && t.table() == name)
+        {
             layout
-                .entry(table)
+                .entry(table.clone())
                 .or_default()
                 .insert(row.text("column_name")?.to_ascii_lowercase());
         }
@@ -211,23 +297,18 @@ pub fn layout_from_rows(
     Ok(layout)
 }
 
-/// Opens the warehouse for reading.
-pub fn open_for_reading(spec: &WarehouseSpec) -> Result<Box<dyn Warehouse>, Error> {
-    match spec {
-        WarehouseSpec::DuckDb(path) => Ok(Box::new(duckdb::DuckDbWarehouse::open_read_only(path)?)),
-        WarehouseSpec::BigQuery(settings) => {
-            Ok(Box::new(bigquery::BigQueryWarehouse::connect(settings)?))
-        }
-    }
+/// Reads the layout of the given tables (absent tables are absent from the map).
+pub fn read_layout(warehouse: &mut dyn Warehouse, tables: &[TableName]) -> Result<Layout, Error> {
+    let rows = warehouse.query(&layout_query())?;
+    layout_from_rows(&rows, tables, warehouse.dialect())
 }
 
-/// Checks that every table and column the checks read exists; names the first missing.
+/// Checks that every table and column in `required` exists in `layout`; names them all.
 pub fn check_layout(
-    warehouse: &mut dyn Warehouse,
+    describe: &str,
+    layout: &Layout,
     required: &[(TableName, Vec<String>)],
 ) -> Result<(), Error> {
-    let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
-    let layout = warehouse.layout(&tables)?;
     let mut problems = Vec::new();
     for (table, columns) in required {
         match layout.get(table) {
@@ -251,8 +332,7 @@ pub fn check_layout(
         Ok(())
     } else {
         Err(Error::Layout(format!(
-            "warehouse {} does not have the Phase 4 layout: {}",
-            warehouse.describe(),
+            "warehouse {describe} does not have the Phase 4 layout: {}",
             problems.join("; ")
         )))
     }

@@ -1,0 +1,3 @@
+-- Folds the write-ahead log into the file, so the one file holds everything before the
+-- seed renames it into place.
+CHECKPOINT

@@ -1,0 +1,25 @@
+//! `--estimate`: every check as a dry run, the bytes each would process; runs nothing.
+
+use crate::checks::{CheckRequest, planned_queries};
+use crate::error::{Error, ExitCode};
+use crate::output::print;
+use crate::render::TableFormat;
+use crate::render::estimate::render_estimate;
+use crate::settings::GlobalSettings;
+use crate::warehouse::Access;
+
+pub fn run(
+    global: &GlobalSettings,
+    request: &CheckRequest,
+    format: TableFormat,
+) -> Result<ExitCode, Error> {
+    let queries = planned_queries(&global.catalog, request)?;
+    let engine = global.warehouse.open()?;
+    let mut warehouse = engine.session(Access::Read)?;
+    let mut estimates = Vec::with_capacity(queries.len());
+    for query in &queries {
+        estimates.push((query.name, warehouse.dry_run(query)?));
+    }
+    print(&render_estimate(&engine.describe(), &estimates, format))?;
+    Ok(ExitCode::Healthy)
+}

@@ -1,0 +1,50 @@
+//! The commands: resolved settings in, exit code out. Each file resolves its settings,
+//! calls the library, renders, and returns the exit code.
+
+mod checkpoint;
+mod demo;
+mod estimate;
+mod gaps;
+mod gate;
+mod process;
+mod repair;
+mod report;
+mod seed;
+
+use crate::checks::{CheckRequest, Findings, run_checks};
+use crate::cli::{Cli, Command};
+use crate::error::{Error, ExitCode};
+use crate::settings::{Environment, GlobalSettings};
+use crate::warehouse::Access;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let global = GlobalSettings::load(&cli.global, &Environment::from_process())?;
+    let estimable = match &cli.command {
+        Command::Report(_) | Command::Gaps(_) | Command::Gate(_) => true,
+        Command::Repair(args) => !args.apply,
+        Command::Seed(_) | Command::Process(_) | Command::Checkpoint(_) | Command::Demo(_) => false,
+    };
+    if global.estimate && !estimable {
+        return Err(Error::usage(
+            "--estimate dry-runs the checks of report, gaps, gate and repair (without --apply) only",
+        ));
+    }
+    match &cli.command {
+        Command::Seed(args) => seed::run(args, &global),
+        Command::Report(args) => report::run(args, &global),
+        Command::Gaps(args) => gaps::run(args, &global),
+        Command::Process(args) => process::run(args, &global),
+        Command::Repair(args) => repair::run(args, &global),
+        Command::Checkpoint(args) => checkpoint::run(args, &global),
+        Command::Demo(args) => demo::run(args, &global),
+        Command::Gate(args) => gate::run(args, &global),
+    }
+}
+
+/// Runs the checks of `request` in one read session of the warehouse.
+fn findings(global: &GlobalSettings, request: &CheckRequest) -> Result<Findings, Error> {
+    let engine = global.warehouse.open()?;
+    let mut warehouse = engine.session(Access::Read)?;
+    run_checks(warehouse.as_mut(), &global.catalog, request)
+}

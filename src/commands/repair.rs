@@ -1,0 +1,63 @@
+//! `repair`: the plan (a dry run), or with --apply the run.
+
+use crate::checks::CheckRequest;
+use crate::cli::RepairArgs;
+use crate::error::{Error, ExitCode};
+use crate::output::{note, print, warn};
+use crate::render::plan::render_plan;
+use crate::render::run::render_run;
+use crate::runner::repair::{apply, plan_from_checks};
+use crate::settings::{GlobalSettings, RepairSettings};
+
+pub fn run(args: &RepairArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
+    let settings = RepairSettings::resolve(args, global)?;
+    if settings.apply {
+        run_apply(global, &settings)
+    } else {
+        run_plan(global, &settings)
+    }
+}
+
+/// The plan, stage by stage; nothing changes. Exit 0 for an empty plan, 1 otherwise.
+fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCode, Error> {
+    if global.estimate {
+        let request = CheckRequest {
+            range: settings.range,
+            processors: Vec::new(),
+        };
+        return super::estimate::run(global, &request, settings.format);
+    }
+    let engine = global.warehouse.open()?;
+    let (plan, _) = plan_from_checks(engine.as_ref(), &global.catalog, settings)?;
+    for w in &plan.warnings {
+        warn(w);
+    }
+    print(&render_plan(&global.catalog, &plan, settings.format))?;
+    Ok(ExitCode::findings_if(!plan.is_empty()))
+}
+
+/// `repair --apply`, also the demo's repair step.
+pub(super) fn run_apply(
+    global: &GlobalSettings,
+    settings: &RepairSettings,
+) -> Result<ExitCode, Error> {
+    if !settings.verify {
+        warn(
+            "--verify off: a pair counts as done when its processor exits 0, WITHOUT a re-count in the warehouse (for benchmarks with simulated processors only)",
+        );
+    }
+    let engine = global.warehouse.open()?;
+    let outcome = apply(engine, &global.catalog, settings)?;
+    for w in &outcome.warnings {
+        warn(w);
+    }
+    for l in &outcome.leftovers {
+        note(&format!("leftover of an earlier run: {l}"));
+    }
+    print(&render_run(&global.catalog, &outcome, settings.format))?;
+    Ok(match &outcome.summary {
+        None => ExitCode::Healthy,
+        Some(s) if s.interrupted => ExitCode::Interrupted,
+        Some(s) => ExitCode::findings_if(!s.all_done()),
+    })
+}

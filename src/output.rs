@@ -1,0 +1,68 @@
+//! Where output goes: the document on stdout, warnings and notes on stderr.
+//!
+//! A closed pipe (`| head`) ends the output quietly; any other failure to write stdout
+//! (a full disk behind a redirect) is an error, never a silent exit 0.
+
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::Error;
+
+/// Set once stdout's reader has gone: nothing more is written to it.
+static PIPE_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to stdout.
+pub fn print(text: &str) -> Result<(), Error> {
+    print_to(&mut std::io::stdout().lock(), text)
+}
+
+fn print_to(out: &mut impl Write, text: &str) -> Result<(), Error> {
+    if PIPE_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+            PIPE_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(Error::io("write", Path::new("standard output"))(e)),
+    }
+}
+
+/// `phase4-check: warning: ...` on stderr.
+pub fn warn(text: &str) {
+    note(&format!("warning: {text}"));
+}
+
+/// `phase4-check: ...` on stderr (best effort: stderr is where failures are reported).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "phase4-check: {text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing(ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_behind_stdout_is_an_error_naming_it() {
+        let e = print_to(&mut Failing(ErrorKind::StorageFull), "report").unwrap_err();
+        assert_eq!(e.exit_code().code(), 4);
+        assert!(
+            e.to_string().starts_with("cannot write standard output"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! What the user sees: findings as a table (default), JSON (the stable contract of
+//! DOMAIN.md), CSV or Markdown; one file per command's output. Every piece of output
+//! goes through here, and every `match` on a format names every format.
+
+pub mod checkpoint;
+pub mod estimate;
+pub mod gaps;
+pub mod plan;
+pub mod process;
+pub mod report;
+pub mod run;
+pub mod seed;
+pub(crate) mod table;
+
+use serde::Serialize;
+
+/// What `--format` asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    /// JUnit XML, for CI test report viewers (`gate` only).
+    Junit,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+/// The formats of the commands that print tables of findings: `report`, `gaps`,
+/// `repair` (the plan and the run) and `--estimate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// The formats of the commands that print a short summary: `seed`, `process`,
+/// `checkpoint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFormat {
+    /// Sentences for a person (`--format table`).
+    Text,
+    Json,
+}
+
+/// A document as pretty JSON, one per output.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    // The documents are plain structs of strings, numbers and string-keyed maps, which
+    // always serialize; the fallback is never reached.
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+}
+
+/// `0.4321` as a share rounded to four decimals (JSON rates).
+pub(crate) fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,122 @@
+//! `repair` without --apply: the plan, stage by stage, in run order.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::report::{BreakerJson, breakers_json, breakers_table};
+use super::table::{Drawing, csv_text, heading, table};
+use super::{TableFormat, to_json};
+use crate::catalog::{Catalog, ProcessorId};
+use crate::plan::{PlannedPair, RepairPlan};
+
+#[derive(Serialize)]
+pub(crate) struct PlanPairJson<'a> {
+    pub processor: &'a str,
+    pub date: String,
+    pub reasons: Vec<&'static str>,
+}
+
+pub(crate) fn plan_pair_json<'a>(catalog: &'a Catalog, p: &PlannedPair) -> PlanPairJson<'a> {
+    PlanPairJson {
+        processor: catalog.code(p.processor),
+        date: p.date.to_string(),
+        reasons: p.reasons.iter().map(|r| r.as_str()).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    pairs: Vec<PlanPairJson<'a>>,
+    // Added fields:
+    breakers: Vec<BreakerJson>,
+    warnings: &'a [String],
+}
+
+pub(crate) const NOTHING_TO_REPAIR: &str =
+    "Nothing to repair: no defective or stale (processor, date) pairs.\n";
+
+/// The plan's pairs in run order: number, processor, date, reasons joined by `sep`.
+fn plan_rows(catalog: &Catalog, plan: &RepairPlan, sep: &str) -> Vec<Vec<String>> {
+    plan.pairs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
+            vec![
+                (i + 1).to_string(),
+                catalog.code(p.processor).to_string(),
+                p.date.to_string(),
+                reasons.join(sep),
+            ]
+        })
+        .collect()
+}
+
+/// The plan (dry run): stages, run order, breakers to reset, warnings.
+pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) -> String {
+    let drawing = match format {
+        TableFormat::Json => {
+            return to_json(&PlanJson {
+                pairs: plan
+                    .pairs
+                    .iter()
+                    .map(|p| plan_pair_json(catalog, p))
+                    .collect(),
+                breakers: breakers_json(catalog, &plan.breakers),
+                warnings: &plan.warnings,
+            });
+        }
+        TableFormat::Csv => {
+            return csv_text(
+                &["order", "processor", "date", "reasons"],
+                plan_rows(catalog, plan, " "),
+            );
+        }
+        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Markdown => Drawing::Markdown,
+    };
+    let mut out = String::new();
+    if plan.is_empty() {
+        out.push_str(NOTHING_TO_REPAIR);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Repair plan: {} pairs (a dry run; nothing was changed; run it with --apply)",
+        plan.pairs.len()
+    );
+    for (i, stage) in plan.stages(catalog).iter().enumerate() {
+        let mut dates: BTreeMap<ProcessorId, usize> = BTreeMap::new();
+        for p in stage {
+            *dates.entry(p.processor).or_default() += 1;
+        }
+        let parts: Vec<String> = dates
+            .iter()
+            .map(|(&id, n)| format!("{} ({n} dates)", catalog.code(id)))
+            .collect();
+        let _ = writeln!(out, "  stage {}: {}", i + 1, parts.join(", "));
+    }
+    heading(&mut out, drawing, "Run order");
+    out.push_str(&table(
+        &["#", "processor", "date", "reasons"],
+        plan_rows(catalog, plan, ", "),
+        drawing,
+        4,
+    ));
+    if !plan.breakers.is_empty() {
+        heading(
+            &mut out,
+            drawing,
+            &format!(
+                "Tripped breakers of planned pairs ({}), reset before their pair runs unless --keep-breakers",
+                plan.breakers.len()
+            ),
+        );
+        out.push_str(&breakers_table(catalog, &plan.breakers, drawing));
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}

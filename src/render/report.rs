@@ -1,0 +1,480 @@
+//! `report`: every processor's totals, the defective and stale dates, failure rows by
+//! category, tripped breakers and the expected-skip share by season week.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::table::{Drawing, csv_text, heading, pct, table, title};
+use super::{TableFormat, round4, to_json};
+use crate::catalog::{Catalog, CategoryClass, ProcessorId};
+use crate::checks::{DateRow, Findings, ProcessorSummary, TrippedBreaker};
+use crate::range::{DateRange, season_label};
+
+// ---- JSON: the contract ------------------------------------------------------------
+
+#[derive(Serialize)]
+pub(crate) struct RangeJson {
+    start: String,
+    end: String,
+}
+
+impl From<DateRange> for RangeJson {
+    fn from(r: DateRange) -> Self {
+        RangeJson {
+            start: r.start().to_string(),
+            end: r.end().to_string(),
+        }
+    }
+}
+
+/// ROW of DOMAIN.md: the reconciliation of one (processor, date).
+#[derive(Serialize)]
+pub(crate) struct RowJson {
+    processor: String,
+    date: String,
+    kind: String,
+    expected: i64,
+    produced: i64,
+    expected_skips: i64,
+    cascades: i64,
+    real_failures: i64,
+    unaccounted: i64,
+    duplicates: i64,
+    unexpected: i64,
+}
+
+pub(crate) fn row_json(catalog: &Catalog, r: &DateRow) -> RowJson {
+    RowJson {
+        processor: catalog.code(r.processor).into(),
+        date: r.date.to_string(),
+        kind: kind_name(r).into(),
+        expected: r.expected,
+        produced: r.produced,
+        expected_skips: r.expected_skips,
+        cascades: r.cascades,
+        real_failures: r.real_failures,
+        unaccounted: r.unaccounted,
+        duplicates: r.duplicates,
+        unexpected: r.unexpected,
+    }
+}
+
+fn kind_name(r: &DateRow) -> &'static str {
+    r.kind().map(|k| k.as_str()).unwrap_or("ok")
+}
+
+#[derive(Serialize)]
+struct ProcessorJson {
+    processor: String,
+    game_dates: usize,
+    dates_with_rows: usize,
+    records: i64,
+    expected: i64,
+    produced: i64,
+    expected_skips: i64,
+    cascades: i64,
+    real_failures: i64,
+    unaccounted: i64,
+    duplicates: i64,
+    unexpected: i64,
+    missing_dates: Vec<String>,
+    partial_dates: Vec<String>,
+    stale_dates: Vec<String>,
+    breakers_tripped: usize,
+    failures_by_category: BTreeMap<String, i64>,
+    // Added fields (the contract allows additions):
+    true_failure_rate: f64,
+}
+
+#[derive(Serialize)]
+struct SkipShareJson {
+    processor: String,
+    season: String,
+    week: u32,
+    dates: u32,
+    expected: i64,
+    expected_skips: i64,
+    share: f64,
+    band_low: Option<f64>,
+    band_high: Option<f64>,
+    anomaly: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct BreakerJson {
+    processor: String,
+    date: String,
+    entity: String,
+    attempts: i64,
+}
+
+/// The tripped breakers as `report` and `repair` list them.
+pub(crate) fn breakers_json(catalog: &Catalog, breakers: &[TrippedBreaker]) -> Vec<BreakerJson> {
+    breakers
+        .iter()
+        .map(|b| BreakerJson {
+            processor: catalog.code(b.processor).into(),
+            date: b.date.to_string(),
+            entity: b.entity.clone(),
+            attempts: b.attempts,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ReportJson {
+    range: RangeJson,
+    queries: usize,
+    processors: Vec<ProcessorJson>,
+    dates: Vec<RowJson>,
+    // Added fields:
+    breakers: Vec<BreakerJson>,
+    skip_share: Vec<SkipShareJson>,
+}
+
+pub(crate) fn dates(list: &[chrono::NaiveDate]) -> Vec<String> {
+    list.iter().map(|d| d.to_string()).collect()
+}
+
+fn report_json(catalog: &Catalog, f: &Findings) -> ReportJson {
+    ReportJson {
+        range: f.range.into(),
+        queries: f.queries,
+        processors: f
+            .summaries()
+            .into_iter()
+            .map(|s| ProcessorJson {
+                processor: catalog.code(s.processor).into(),
+                game_dates: s.game_dates,
+                dates_with_rows: s.dates_with_rows,
+                records: s.records,
+                expected: s.expected,
+                produced: s.produced,
+                expected_skips: s.expected_skips,
+                cascades: s.cascades,
+                real_failures: s.real_failures,
+                unaccounted: s.unaccounted,
+                duplicates: s.duplicates,
+                unexpected: s.unexpected,
+                missing_dates: dates(&s.missing_dates),
+                partial_dates: dates(&s.partial_dates),
+                stale_dates: dates(&s.stale_dates),
+                breakers_tripped: s.breakers_tripped,
+                true_failure_rate: round4(s.true_failure_rate()),
+                failures_by_category: s.failures_by_category,
+            })
+            .collect(),
+        dates: f.defective_rows().map(|r| row_json(catalog, r)).collect(),
+        breakers: breakers_json(catalog, &f.breakers),
+        skip_share: f
+            .skip_weeks
+            .iter()
+            .map(|w| SkipShareJson {
+                processor: catalog.code(w.processor).into(),
+                season: season_label(w.season_year),
+                week: w.week,
+                dates: w.dates,
+                expected: w.expected,
+                expected_skips: w.expected_skips,
+                share: round4(w.share()),
+                band_low: w.band.map(|b| b.0),
+                band_high: w.band.map(|b| b.1),
+                anomaly: w.is_anomaly(),
+            })
+            .collect(),
+    }
+}
+
+// ---- tables ------------------------------------------------------------------------
+
+/// The cells of a ROW, in [`ROW_HEADER`] order.
+pub(crate) fn row_cells(catalog: &Catalog, r: &DateRow) -> Vec<String> {
+    vec![
+        catalog.code(r.processor).to_string(),
+        r.date.to_string(),
+        kind_name(r).to_string(),
+        r.expected.to_string(),
+        r.produced.to_string(),
+        r.expected_skips.to_string(),
+        r.cascades.to_string(),
+        r.real_failures.to_string(),
+        r.unaccounted.to_string(),
+        r.duplicates.to_string(),
+        r.unexpected.to_string(),
+    ]
+}
+
+pub(crate) const ROW_HEADER: [&str; 11] = [
+    "processor",
+    "date",
+    "kind",
+    "expected",
+    "produced",
+    "expected skips",
+    "cascades",
+    "real failures",
+    "unaccounted",
+    "duplicates",
+    "unexpected",
+];
+
+fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
+    vec![
+        catalog.code(s.processor).to_string(),
+        s.game_dates.to_string(),
+        s.dates_with_rows.to_string(),
+        s.records.to_string(),
+        s.expected.to_string(),
+        s.produced.to_string(),
+        s.expected_skips.to_string(),
+        s.cascades.to_string(),
+        s.real_failures.to_string(),
+        s.unaccounted.to_string(),
+        s.duplicates.to_string(),
+        s.unexpected.to_string(),
+        s.stale_dates.len().to_string(),
+        s.breakers_tripped.to_string(),
+        pct(s.true_failure_rate()),
+    ]
+}
+
+const SUMMARY_HEADER: [&str; 15] = [
+    "processor",
+    "game dates",
+    "dates with rows",
+    "records",
+    "expected",
+    "produced",
+    "expected skips",
+    "cascades",
+    "real failures",
+    "unaccounted",
+    "duplicates",
+    "unexpected",
+    "stale dates",
+    "breakers",
+    "failure rate",
+];
+
+/// The report in the requested format.
+pub fn render_report(
+    catalog: &Catalog,
+    f: &Findings,
+    warehouse: &str,
+    format: TableFormat,
+) -> String {
+    match format {
+        TableFormat::Json => to_json(&report_json(catalog, f)),
+        TableFormat::Csv => {
+            let rows = f
+                .summaries()
+                .iter()
+                .map(|s| summary_cells(catalog, s))
+                .collect();
+            csv_text(&SUMMARY_HEADER, rows)
+        }
+        TableFormat::Table => report_text(catalog, f, warehouse, Drawing::Boxes),
+        TableFormat::Markdown => report_text(catalog, f, warehouse, Drawing::Markdown),
+    }
+}
+
+fn report_text(catalog: &Catalog, f: &Findings, warehouse: &str, drawing: Drawing) -> String {
+    let mut out = String::new();
+    title(
+        &mut out,
+        drawing,
+        &format!(
+            "Phase 4 report {} on {warehouse}: {} queries in {:.2}s",
+            f.range,
+            f.queries,
+            f.elapsed.as_secs_f64()
+        ),
+    );
+    let summaries = f.summaries();
+    out.push_str(&table(
+        &SUMMARY_HEADER,
+        summaries
+            .iter()
+            .map(|s| summary_cells(catalog, s))
+            .collect(),
+        drawing,
+        1,
+    ));
+
+    let defective: Vec<&DateRow> = f.defective_rows().collect();
+    if !defective.is_empty() {
+        heading(
+            &mut out,
+            drawing,
+            &format!("Defective dates ({})", defective.len()),
+        );
+        out.push_str(&table(
+            &ROW_HEADER,
+            defective.iter().map(|r| row_cells(catalog, r)).collect(),
+            drawing,
+            3,
+        ));
+    }
+
+    if !f.stale.is_empty() {
+        heading(
+            &mut out,
+            drawing,
+            &format!("Stale dates ({})", f.stale.len()),
+        );
+        let rows = f
+            .stale
+            .iter()
+            .map(|s| {
+                vec![
+                    catalog.code(s.processor).to_string(),
+                    s.date.to_string(),
+                    format!("{} rows are newer", catalog.code(s.upstream)),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["processor", "date", "why"], rows, drawing, 3));
+    }
+
+    let categories = category_rows(catalog, f);
+    if !categories.is_empty() {
+        heading(&mut out, drawing, "Failure rows by category");
+        let mut header = vec!["category", "class"];
+        header.extend(f.selected.iter().map(|&id| catalog.code(id)));
+        out.push_str(&table(&header, categories, drawing, 2));
+    }
+
+    if !f.breakers.is_empty() {
+        heading(
+            &mut out,
+            drawing,
+            &format!("Tripped circuit breakers ({})", f.breakers.len()),
+        );
+        out.push_str(&breakers_table(catalog, &f.breakers, drawing));
+    }
+
+    if !f.skip_weeks.is_empty() {
+        heading(&mut out, drawing, "Expected-skip share by season week");
+        let rows = f
+            .skip_weeks
+            .iter()
+            .map(|w| {
+                vec![
+                    catalog.code(w.processor).to_string(),
+                    season_label(w.season_year),
+                    w.week.to_string(),
+                    w.dates.to_string(),
+                    w.expected.to_string(),
+                    w.expected_skips.to_string(),
+                    pct(w.share()),
+                    w.band
+                        .map(|(lo, hi)| format!("{:.0}-{:.0}%", lo * 100.0, hi * 100.0))
+                        .unwrap_or_else(|| "-".into()),
+                    if w.is_anomaly() { "ANOMALY" } else { "ok" }.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                "processor",
+                "season",
+                "week",
+                "dates",
+                "expected",
+                "skips",
+                "share",
+                "band",
+                "status",
+            ],
+            rows,
+            drawing,
+            2,
+        ));
+    }
+
+    let _ = writeln!(out, "\n{}", verdict(f));
+    out
+}
+
+/// The tripped breakers as a table.
+pub(crate) fn breakers_table(
+    catalog: &Catalog,
+    breakers: &[TrippedBreaker],
+    drawing: Drawing,
+) -> String {
+    let rows = breakers
+        .iter()
+        .map(|b| {
+            vec![
+                catalog.code(b.processor).to_string(),
+                b.date.to_string(),
+                b.entity.clone(),
+                b.attempts.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &["processor", "date", "entity", "attempts"],
+        rows,
+        drawing,
+        3,
+    )
+}
+
+fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
+    let mut by_category: BTreeMap<&str, BTreeMap<ProcessorId, i64>> = BTreeMap::new();
+    for c in &f.failures {
+        *by_category
+            .entry(c.category.as_str())
+            .or_default()
+            .entry(c.processor)
+            .or_default() += c.rows;
+    }
+    by_category
+        .into_iter()
+        .map(|(category, counts)| {
+            let class = if catalog.is_known_category(category) {
+                catalog.class_of(category).label().to_string()
+            } else {
+                format!("{} (unknown category)", CategoryClass::RealFailure.label())
+            };
+            let mut row = vec![category.to_string(), class];
+            row.extend(
+                f.selected
+                    .iter()
+                    .map(|id| counts.get(id).copied().unwrap_or(0).to_string()),
+            );
+            row
+        })
+        .collect()
+}
+
+/// The one-line conclusion.
+pub fn verdict(f: &Findings) -> String {
+    let defective = f.defective_rows().count();
+    let anomalies = f.skip_weeks.iter().filter(|w| w.is_anomaly()).count();
+    let mut notes = Vec::new();
+    if anomalies > 0 {
+        notes.push(format!("{anomalies} skip-share anomalies (not failures)"));
+    }
+    if !f.breakers.is_empty() {
+        notes.push(format!("{} tripped breakers", f.breakers.len()));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", notes.join(", "))
+    };
+    if f.has_defects() {
+        format!(
+            "FINDINGS: {defective} defective (processor, date) pairs, {} stale{notes}. Plan the fix with `phase4-check repair --range {}`.",
+            f.stale.len(),
+            f.range
+        )
+    } else {
+        format!(
+            "HEALTHY: no gaps, real failures, duplicates, unexpected rows or stale dates{notes}."
+        )
+    }
+}

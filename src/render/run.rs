@@ -1,0 +1,166 @@
+//! `repair --apply`: the final summary of a run.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+use super::plan::NOTHING_TO_REPAIR;
+use super::table::{Drawing, csv_text, table};
+use super::{TableFormat, round4, to_json};
+use crate::catalog::Catalog;
+use crate::plan::RunPair;
+use crate::runner::checkpoint::{PairState, PairStatus, StatusCounts};
+use crate::runner::repair::ApplyOutcome;
+use crate::runner::schedule::RunSummary;
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    pairs: Vec<RunPairJson<'a>>,
+    // Added fields:
+    resumed: bool,
+    counts: StatusCounts,
+    wall_seconds: f64,
+    interrupted: bool,
+    breakers_reset: u64,
+    run_dir: String,
+}
+
+#[derive(Serialize)]
+struct RunPairJson<'a> {
+    processor: &'a str,
+    date: String,
+    reasons: Vec<&'static str>,
+    status: &'static str,
+    error: Option<String>,
+    log: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EmptyRunJson {
+    pairs: [(); 0],
+}
+
+/// One pair of the run with what became of it; error and log only when it is not done.
+fn run_pair_json<'a>(catalog: &'a Catalog, p: &RunPair, st: &PairState) -> RunPairJson<'a> {
+    let problem = st.status != PairStatus::Done;
+    RunPairJson {
+        processor: catalog.code(p.pair.processor),
+        date: p.pair.date.to_string(),
+        reasons: p.pair.reasons.iter().map(|r| r.as_str()).collect(),
+        status: st.status.name(),
+        error: problem.then(|| st.last_error.clone().unwrap_or_default()),
+        log: st.log_path.clone().filter(|_| problem),
+    }
+}
+
+const PAIR_HEADER: [&str; 6] = ["processor", "date", "reasons", "status", "error", "log"];
+
+/// The final summary of `repair --apply`.
+pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat) -> String {
+    let Some(summary) = &outcome.summary else {
+        return match format {
+            TableFormat::Json => to_json(&EmptyRunJson { pairs: [] }),
+            TableFormat::Csv => csv_text(&PAIR_HEADER, Vec::new()),
+            TableFormat::Table | TableFormat::Markdown => NOTHING_TO_REPAIR.into(),
+        };
+    };
+    let pairs = outcome.plan.iter().zip(&summary.states);
+    let drawing = match format {
+        TableFormat::Json => {
+            return to_json(&RunJson {
+                pairs: pairs.map(|(p, st)| run_pair_json(catalog, p, st)).collect(),
+                resumed: outcome.resumed,
+                counts: summary.counts,
+                wall_seconds: round4(summary.wall.as_secs_f64()),
+                interrupted: summary.interrupted,
+                breakers_reset: summary.breakers_reset,
+                run_dir: summary.run_dir.display().to_string(),
+            });
+        }
+        TableFormat::Csv => {
+            let rows = pairs
+                .map(|(p, st)| {
+                    let j = run_pair_json(catalog, p, st);
+                    vec![
+                        j.processor.to_string(),
+                        j.date,
+                        j.reasons.join(" "),
+                        j.status.to_string(),
+                        j.error.unwrap_or_default(),
+                        j.log.unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            return csv_text(&PAIR_HEADER, rows);
+        }
+        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Markdown => Drawing::Markdown,
+    };
+    run_text(catalog, outcome, summary, drawing)
+}
+
+fn run_text(
+    catalog: &Catalog,
+    outcome: &ApplyOutcome,
+    summary: &RunSummary,
+    drawing: Drawing,
+) -> String {
+    let mut out = String::new();
+    if drawing == Drawing::Markdown {
+        out.push_str("# ");
+    }
+    let c = &summary.counts;
+    let _ = writeln!(
+        out,
+        "Repair {}: {} pairs: {} done, {} failed, {} timed out, {} blocked, {} unverified, {} interrupted, {} pending; {} breakers reset; wall time {:.1}s",
+        if outcome.resumed { "resumed" } else { "run" },
+        outcome.plan.len(),
+        c.done,
+        c.failed,
+        c.timed_out,
+        c.blocked,
+        c.unverified,
+        c.interrupted,
+        c.pending,
+        summary.breakers_reset,
+        summary.wall.as_secs_f64()
+    );
+    if drawing == Drawing::Markdown {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "Logs and events: {}", summary.run_dir.display());
+    let problems: Vec<Vec<String>> = outcome
+        .plan
+        .iter()
+        .zip(&summary.states)
+        .filter(|(_, st)| st.status != PairStatus::Done)
+        .map(|(p, st)| {
+            vec![
+                catalog.code(p.pair.processor).to_string(),
+                p.pair.date.to_string(),
+                st.status.name().to_string(),
+                st.last_error.clone().unwrap_or_default(),
+                st.log_path.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if !problems.is_empty() {
+        if drawing == Drawing::Markdown {
+            out.push('\n');
+        }
+        out.push_str(&table(
+            &["processor", "date", "status", "why", "log"],
+            problems,
+            drawing,
+            5,
+        ));
+    }
+    if summary.interrupted {
+        let _ = writeln!(out, "Interrupted: run the same command again to resume.");
+    } else if summary.halted {
+        let _ = writeln!(
+            out,
+            "Halted after a failure (--halt-on-failure): run the same command again to resume."
+        );
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! The building blocks of text output: tables (rounded boxes or Markdown), CSV, headings.
+
+use std::fmt::Write as _;
+use tabled::builder::Builder;
+use tabled::settings::{Alignment, Style, object::Columns};
+
+/// How a table is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drawing {
+    /// Rounded boxes, numbers right-aligned.
+    Boxes,
+    Markdown,
+}
+
+/// A table of `rows` under `header`; columns from `numeric_from` are right-aligned.
+pub(crate) fn table(
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    drawing: Drawing,
+    numeric_from: usize,
+) -> String {
+    let mut b = Builder::default();
+    b.push_record(header.iter().map(|h| h.to_string()));
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut t = b.build();
+    match drawing {
+        Drawing::Markdown => {
+            t.with(Style::markdown());
+        }
+        Drawing::Boxes => {
+            t.with(Style::rounded());
+            t.modify(Columns::new(numeric_from..), Alignment::right());
+        }
+    }
+    t.to_string() + "\n"
+}
+
+/// A section heading: `## text` in Markdown, a line of its own otherwise.
+pub(crate) fn heading(out: &mut String, drawing: Drawing, text: &str) {
+    match drawing {
+        Drawing::Markdown => {
+            let _ = writeln!(out, "\n## {text}\n");
+        }
+        Drawing::Boxes => {
+            let _ = writeln!(out, "\n{text}");
+        }
+    }
+}
+
+/// The title of an output: `# text` in Markdown.
+pub(crate) fn title(out: &mut String, drawing: Drawing, text: &str) {
+    match drawing {
+        Drawing::Markdown => {
+            let _ = writeln!(out, "# {text}\n");
+        }
+        Drawing::Boxes => {
+            let _ = writeln!(out, "{text}\n");
+        }
+    }
+}
+
+/// CSV with a header line.
+pub(crate) fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(header);
+    for r in rows {
+        let _ = w.write_record(&r);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `0.123` as `12.3%`.
+pub(crate) fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}

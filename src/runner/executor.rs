@@ -1,0 +1,351 @@
+//! One unit's executor: reset its breakers, run its attempts (each a supervised
+//! invocation, retried with backoff), then settle the state of each of its pairs, with
+//! a re-count in the warehouse after an exit 0.
+
+use chrono::NaiveDate;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+use super::checkpoint::{PairState, PairStatus};
+use super::events::{Outcome, RunEvent};
+use super::process::{Invocation, InvocationOutcome, Shutdown, run_invocation};
+use super::schedule::{Context, Unit};
+use super::verify::verify_unit;
+use crate::checks::attempts::reset_breakers;
+use crate::error::Error;
+use crate::range::DateRange;
+use crate::settings::defaults;
+use crate::warehouse::Access;
+
+/// What became of a unit: the state of each of its pairs, and the breakers reset.
+pub(super) struct UnitOutcome {
+    pub states: Vec<(usize, PairState)>,
+    pub breakers_reset: u64,
+}
+
+/// How the attempts of a unit ended.
+enum Ending {
+    /// An attempt exited 0: the pairs are done once the warehouse agrees.
+    ExitedZero { attempts: u32, log: String },
+    /// Every pair of the unit ends in `status`.
+    Ended {
+        status: PairStatus,
+        attempts: u32,
+        error: String,
+        log: Option<String>,
+    },
+}
+
+/// Runs one unit to its end. Never fails: every failure is a pair state.
+pub(super) async fn run_unit(
+    ctx: &Context,
+    unit: &Unit,
+    shutdown: watch::Receiver<Shutdown>,
+) -> UnitOutcome {
+    for &i in &unit.pairs {
+        ctx.progress.started(&ctx.plan[i].pair);
+    }
+    let started = Instant::now();
+    let breakers_reset = reset_unit_breakers(ctx, unit).await;
+    let ending = run_attempts(ctx, unit, shutdown).await;
+    let states = settle(ctx, unit, ending, started).await;
+    for (i, st) in &states {
+        ctx.progress.finished(
+            &ctx.plan[*i].pair,
+            st.status,
+            Duration::from_millis(st.duration_ms),
+        );
+    }
+    UnitOutcome {
+        states,
+        breakers_reset,
+    }
+}
+
+/// Resets the tripped breakers of the unit's processor on its dates (unless
+/// --keep-breakers, or the engine takes no writes); returns how many.
+async fn reset_unit_breakers(ctx: &Context, unit: &Unit) -> u64 {
+    if ctx.settings.keep_breakers || !ctx.engine.capabilities().can_write {
+        return 0;
+    }
+    let engine = ctx.engine.clone();
+    let catalog = ctx.catalog.clone();
+    let (processor, start, end) = (unit.processor, unit.start, unit.end);
+    let reset = tokio::task::spawn_blocking(move || {
+        let range = DateRange::new(start, end).map_err(Error::usage)?;
+        let mut wh = engine.session(Access::Write)?;
+        reset_breakers(wh.as_mut(), &catalog, processor, range)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::internal(format!("the breaker reset panicked: {e}"))));
+    let processor = ctx.code(unit);
+    match reset {
+        Ok(entities) => {
+            if entities > 0 {
+                ctx.events.write(&RunEvent::BreakersReset {
+                    processor,
+                    start,
+                    end,
+                    entities,
+                });
+            }
+            entities
+        }
+        Err(e) => {
+            ctx.events.write(&RunEvent::BreakersResetFailed {
+                processor,
+                start,
+                end,
+                error: e.one_line(),
+            });
+            0
+        }
+    }
+}
+
+/// Runs attempts until one exits 0, one cannot start or is interrupted, or
+/// `max_attempts` are spent (timeouts and failed exits are retried with backoff).
+async fn run_attempts(ctx: &Context, unit: &Unit, shutdown: watch::Receiver<Shutdown>) -> Ending {
+    let processor = ctx.catalog.get(unit.processor);
+    let code = ctx.code(unit);
+    let max_attempts = processor.max_attempts.max(1);
+    let timeout = ctx.settings.timeout.unwrap_or(processor.timeout);
+    let span = if unit.start == unit.end {
+        unit.start.to_string()
+    } else {
+        format!("{}_{}", unit.start, unit.end)
+    };
+    let argv = substitute(
+        &processor.command,
+        unit.start,
+        unit.end,
+        &ctx.exe,
+        &ctx.engine.locator(),
+    );
+    let mut last = Ending::Ended {
+        status: PairStatus::Failed,
+        attempts: 0,
+        error: String::new(),
+        log: None,
+    };
+    for attempt in 1..=max_attempts {
+        let log_path = ctx
+            .run_dir
+            .join("logs")
+            .join(format!("{code}_{span}.attempt{attempt}.log"));
+        let log = log_path.display().to_string();
+        let invocation = Invocation {
+            argv: argv.clone(),
+            log_path,
+            timeout,
+            grace: ctx.settings.grace,
+            env: Vec::new(),
+            current_dir: None,
+        };
+        ctx.events.write(&RunEvent::Start {
+            processor: code,
+            start: unit.start,
+            end: unit.end,
+            attempt,
+            argv: &argv,
+            log: log.clone(),
+        });
+        let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
+        ctx.events.write(&RunEvent::Exit {
+            processor: code,
+            start: unit.start,
+            end: unit.end,
+            attempt,
+            outcome: Outcome::from(&report.outcome),
+            seconds: report.duration.as_secs_f64(),
+            pid: report.pid,
+        });
+        let ended = |status, error: String| Ending::Ended {
+            status,
+            attempts: attempt,
+            error,
+            log: Some(log.clone()),
+        };
+        let failure = match report.outcome {
+            InvocationOutcome::Exited(0) => {
+                return Ending::ExitedZero {
+                    attempts: attempt,
+                    log,
+                };
+            }
+            InvocationOutcome::Interrupted => {
+                return ended(PairStatus::Interrupted, "interrupted".into());
+            }
+            InvocationOutcome::SpawnFailed(why) => return ended(PairStatus::Failed, why),
+            InvocationOutcome::TimedOut => ended(
+                PairStatus::TimedOut,
+                format!("timed out after {}", humantime::format_duration(timeout)),
+            ),
+            InvocationOutcome::Exited(exit) => {
+                ended(PairStatus::Failed, format!("exited with code {exit}"))
+            }
+            InvocationOutcome::Signaled(signal) => {
+                ended(PairStatus::Failed, format!("killed by signal {signal}"))
+            }
+        };
+        last = failure;
+        if attempt < max_attempts
+            && let Ending::Ended { error, .. } = &last
+            && wait_to_retry(ctx, unit, attempt, error, &shutdown).await
+        {
+            return Ending::Ended {
+                status: PairStatus::Interrupted,
+                attempts: attempt,
+                error: format!("interrupted while waiting to retry ({error})"),
+                log: Some(log),
+            };
+        }
+    }
+    last
+}
+
+/// Waits the backoff before the next attempt; true if a shutdown came first.
+async fn wait_to_retry(
+    ctx: &Context,
+    unit: &Unit,
+    attempt: u32,
+    error: &str,
+    shutdown: &watch::Receiver<Shutdown>,
+) -> bool {
+    let delay = ctx
+        .settings
+        .retry_backoff
+        .saturating_mul(1 << (attempt - 1).min(16))
+        .min(defaults::RETRY_BACKOFF_CAP);
+    ctx.events.write(&RunEvent::Retry {
+        processor: ctx.code(unit),
+        start: unit.start,
+        end: unit.end,
+        after_attempt: attempt,
+        error,
+        delay_seconds: delay.as_secs_f64(),
+    });
+    let mut rx = shutdown.clone();
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => false,
+        _ = rx.wait_for(|s| *s != Shutdown::Running) => true,
+    }
+}
+
+/// The state of every pair of the unit: after an exit 0, each pair is done only if its
+/// re-count in the warehouse reconciles (unless --verify off).
+async fn settle(
+    ctx: &Context,
+    unit: &Unit,
+    ending: Ending,
+    started: Instant,
+) -> Vec<(usize, PairState)> {
+    let state = |status, attempts, error: Option<String>, log: Option<String>| PairState {
+        status,
+        attempts,
+        duration_ms: started.elapsed().as_millis() as u64,
+        last_error: error,
+        log_path: log,
+    };
+    let every_pair = |st: PairState| unit.pairs.iter().map(|&i| (i, st.clone())).collect();
+    let (attempts, log) = match ending {
+        Ending::Ended {
+            status,
+            attempts,
+            error,
+            log,
+        } => return every_pair(state(status, attempts, Some(error), log)),
+        Ending::ExitedZero { attempts, log } if !ctx.settings.verify => {
+            return every_pair(state(PairStatus::Done, attempts, None, Some(log)));
+        }
+        Ending::ExitedZero { attempts, log } => (attempts, Some(log)),
+    };
+    let engine = ctx.engine.clone();
+    let catalog = ctx.catalog.clone();
+    let owned = unit.clone();
+    let verdicts =
+        tokio::task::spawn_blocking(move || verify_unit(engine.as_ref(), &catalog, &owned))
+            .await
+            .unwrap_or_else(|e| Err(Error::internal(format!("the verification panicked: {e}"))));
+    match verdicts {
+        Ok(verdicts) => verdicts
+            .into_iter()
+            .map(|(i, verdict)| {
+                let st = match verdict {
+                    Ok(()) => state(PairStatus::Done, attempts, None, log.clone()),
+                    Err(why) => state(
+                        PairStatus::Unverified,
+                        attempts,
+                        Some(format!("exit 0 but {why}")),
+                        log.clone(),
+                    ),
+                };
+                (i, st)
+            })
+            .collect(),
+        Err(e) => every_pair(state(
+            PairStatus::Unverified,
+            attempts,
+            Some(format!("verification failed: {}", e.one_line())),
+            log,
+        )),
+    }
+}
+
+/// `{start}`, `{end}`, `{date}`, `{exe}` and `{warehouse}` in an argv template.
+pub fn substitute(
+    template: &[String],
+    start: NaiveDate,
+    end: NaiveDate,
+    exe: &str,
+    warehouse: &str,
+) -> Vec<String> {
+    template
+        .iter()
+        .map(|arg| {
+            arg.replace("{start}", &start.to_string())
+                .replace("{end}", &end.to_string())
+                .replace("{date}", &start.to_string())
+                .replace("{exe}", exe)
+                .replace("{warehouse}", warehouse)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2021, 12, day).unwrap()
+    }
+
+    #[test]
+    fn argv_templates_are_substituted_without_a_shell() {
+        let argv = substitute(
+            &[
+                "{exe}".into(),
+                "--from={start}".into(),
+                "{end}".into(),
+                "{date}".into(),
+                "{warehouse}".into(),
+                "$(rm -rf /)".into(),
+            ],
+            d(1),
+            d(3),
+            "/bin/p4",
+            "duckdb:/w.duckdb",
+        );
+        assert_eq!(
+            argv,
+            [
+                "/bin/p4",
+                "--from=2021-12-01",
+                "2021-12-03",
+                "2021-12-01",
+                "duckdb:/w.duckdb",
+                "$(rm -rf /)"
+            ]
+        );
+    }
+}

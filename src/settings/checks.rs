@@ -1,0 +1,151 @@
+//! The settings of the commands that run the checks: `report`, `gaps`, `gate`.
+
+use std::path::PathBuf;
+
+use super::global::GlobalSettings;
+use super::values::{parse_processors, parse_range, table_format};
+use crate::catalog::ProcessorId;
+use crate::checks::CheckRequest;
+use crate::cli::{GapsArgs, GateArgs, ReportArgs};
+use crate::error::Error;
+use crate::gate::{Limit, Tolerances};
+use crate::range::DateRange;
+use crate::render::{Format, TableFormat};
+
+/// `report`.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub request: CheckRequest,
+    pub format: TableFormat,
+}
+
+impl ReportSettings {
+    pub fn resolve(args: &ReportArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        Ok(ReportSettings {
+            request: CheckRequest {
+                range: parse_range(args.range.as_deref())?,
+                processors: parse_processors(&global.catalog, &args.processor)?,
+            },
+            format: table_format(global.format, "report")?,
+        })
+    }
+}
+
+/// `gaps`.
+#[derive(Debug, Clone)]
+pub struct GapsSettings {
+    pub processor: ProcessorId,
+    pub request: CheckRequest,
+    pub format: TableFormat,
+}
+
+impl GapsSettings {
+    pub fn resolve(args: &GapsArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let processor = global.catalog.find(&args.processor)?;
+        Ok(GapsSettings {
+            processor,
+            request: CheckRequest {
+                range: parse_range(args.range.as_deref())?,
+                processors: vec![processor],
+            },
+            format: table_format(global.format, "gaps")?,
+        })
+    }
+}
+
+/// `gate`.
+#[derive(Debug, Clone)]
+pub struct GateSettings {
+    pub snapshot: PathBuf,
+    pub range: Option<DateRange>,
+    /// `--range` as the user wrote it, for the commands suggested in messages.
+    pub range_text: Option<String>,
+    pub update: bool,
+    /// From the command line; they override the snapshot's own.
+    pub tolerances: Tolerances,
+    pub format: Format,
+}
+
+impl GateSettings {
+    pub fn resolve(args: &GateArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let mut tolerances = Tolerances::default();
+        for t in &args.tolerance {
+            tolerances.set_from_flag(t).map_err(Error::usage)?;
+        }
+        for name in args.allow.iter().filter(|n| !n.trim().is_empty()) {
+            tolerances
+                .set(name.trim(), Limit::Any)
+                .map_err(|e| Error::usage(format!("--allow: {e}")))?;
+        }
+        Ok(GateSettings {
+            snapshot: args.snapshot.clone(),
+            range: parse_range(args.range.as_deref())?,
+            range_text: args.range.clone(),
+            update: args.update,
+            tolerances,
+            format: global.format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::warehouse::WarehouseSpec;
+
+    fn global(format: Format) -> GlobalSettings {
+        GlobalSettings {
+            warehouse: WarehouseSpec::default(),
+            catalog: Catalog::builtin().unwrap(),
+            format,
+            estimate: false,
+        }
+    }
+
+    #[test]
+    fn report_takes_the_range_processors_and_format_given_else_everything() {
+        let g = global(Format::Json);
+        let s = ReportSettings::resolve(
+            &ReportArgs {
+                range: Some("2021-12".into()),
+                processor: vec!["ml".into(), " ".into()],
+            },
+            &g,
+        )
+        .unwrap();
+        assert_eq!(s.request.range, Some("2021-12".parse().unwrap()));
+        assert_eq!(s.request.processors, [g.catalog.find("ML").unwrap()]);
+        assert_eq!(s.format, TableFormat::Json);
+        let s = ReportSettings::resolve(&ReportArgs::default(), &global(Format::Table)).unwrap();
+        assert_eq!((s.request.range, s.request.processors.len()), (None, 0));
+        assert!(ReportSettings::resolve(&ReportArgs::default(), &global(Format::Junit)).is_err());
+    }
+
+    #[test]
+    fn gaps_names_one_processor_and_gate_keeps_every_format() {
+        let g = global(Format::Csv);
+        let s = GapsSettings::resolve(
+            &GapsArgs {
+                processor: "pcf".into(),
+                range: None,
+            },
+            &g,
+        )
+        .unwrap();
+        assert_eq!(s.processor, g.catalog.find("PCF").unwrap());
+        assert_eq!(s.request.processors, [s.processor]);
+        let gate = GateSettings::resolve(
+            &GateArgs {
+                snapshot: "s.json".into(),
+                tolerance: vec!["records=3".into()],
+                allow: vec!["expected_skips".into()],
+                ..Default::default()
+            },
+            &global(Format::Junit),
+        )
+        .unwrap();
+        assert_eq!(gate.format, Format::Junit);
+        assert_eq!(gate.tolerances.allowed(), ["expected_skips"]);
+    }
+}

@@ -1,0 +1,345 @@
+//! Settings every command shares: the warehouse, the catalog, the output format.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::defaults::{self, env};
+use super::environment::Environment;
+use super::values::{parse_duration, parse_positive_duration};
+use crate::catalog::Catalog;
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::error::Error;
+use crate::render::Format;
+use crate::warehouse::WarehouseSpec;
+use crate::warehouse::bigquery::{BigQuerySettings, DatasetNames};
+use crate::warehouse::duckdb::DuckDbSettings;
+
+/// Settings every command shares.
+#[derive(Debug, Clone)]
+pub struct GlobalSettings {
+    pub warehouse: WarehouseSpec,
+    pub catalog: Catalog,
+    pub format: Format,
+    /// Dry-run the checks and print the bytes they would process (BigQuery).
+    pub estimate: bool,
+}
+
+/// Which settings file to read: --config > PHASE4_CONFIG > `phase4.toml` if present.
+/// The flag is `true` when the file must exist (it was named).
+pub fn config_path(args: &GlobalArgs, env: &Environment) -> (PathBuf, bool) {
+    match args
+        .config
+        .clone()
+        .or_else(|| env.get(env::CONFIG).map(PathBuf::from))
+    {
+        Some(path) => (path, true),
+        None => (PathBuf::from(defaults::CONFIG_FILE), false),
+    }
+}
+
+/// Which catalog to read: --catalog > PHASE4_CATALOG > the built-in one.
+pub fn catalog_path(args: &GlobalArgs, env: &Environment) -> Option<PathBuf> {
+    args.catalog
+        .clone()
+        .or_else(|| env.get(env::CATALOG).map(PathBuf::from))
+}
+
+impl GlobalSettings {
+    /// Reads the settings file and the catalog, then resolves the rest.
+    pub fn load(args: &GlobalArgs, env: &Environment) -> Result<Self, Error> {
+        let (path, required) = config_path(args, env);
+        let config = Config::load(&path, required)?;
+        let catalog = Catalog::load(catalog_path(args, env).as_deref())?;
+        GlobalSettings::resolve(args, env, &config, catalog)
+    }
+
+    /// flag > environment > settings file > default, for every shared setting.
+    pub fn resolve(
+        args: &GlobalArgs,
+        env: &Environment,
+        config: &Config,
+        catalog: Catalog,
+    ) -> Result<Self, Error> {
+        Ok(GlobalSettings {
+            warehouse: resolve_warehouse(args, env, config, &catalog)?,
+            catalog,
+            format: args.format.into(),
+            estimate: args.estimate,
+        })
+    }
+}
+
+/// The warehouse from --warehouse, else PHASE4_WAREHOUSE, else phase4.toml, else the
+/// embedded default; each engine's settings from the flags, the environment and the file.
+fn resolve_warehouse(
+    args: &GlobalArgs,
+    env: &Environment,
+    config: &Config,
+    catalog: &Catalog,
+) -> Result<WarehouseSpec, Error> {
+    let text = args
+        .warehouse
+        .as_deref()
+        .or_else(|| env.get(env::WAREHOUSE))
+        .or(config.warehouse.url.as_deref());
+    let spec: WarehouseSpec = match text {
+        Some(text) => text.parse()?,
+        None => WarehouseSpec::default(),
+    };
+    Ok(match spec {
+        WarehouseSpec::DuckDb(s) => WarehouseSpec::DuckDb(resolve_duckdb(args, env, s)?),
+        WarehouseSpec::BigQuery(s) => {
+            WarehouseSpec::BigQuery(resolve_bigquery(args, env, config, catalog, s)?)
+        }
+    })
+}
+
+fn resolve_duckdb(
+    args: &GlobalArgs,
+    env: &Environment,
+    mut s: DuckDbSettings,
+) -> Result<DuckDbSettings, Error> {
+    let bigquery_only = [
+        ("--location", args.location.is_some()),
+        ("--max-bytes-billed", args.max_bytes_billed.is_some()),
+        ("--query-timeout", args.query_timeout.is_some()),
+        ("--estimate", args.estimate),
+    ];
+    if let Some((flag, _)) = bigquery_only.iter().find(|(_, set)| *set) {
+        return Err(Error::usage(format!(
+            "{flag} is for BigQuery warehouses, and this one is duckdb:{}",
+            s.path.display()
+        )));
+    }
+    if let Some(wait) = env.get(env::BUSY_WAIT) {
+        s.busy_wait = parse_duration(env::BUSY_WAIT, wait)?;
+    }
+    Ok(s)
+}
+
+fn resolve_bigquery(
+    args: &GlobalArgs,
+    env: &Environment,
+    config: &Config,
+    catalog: &Catalog,
+    mut s: BigQuerySettings,
+) -> Result<BigQuerySettings, Error> {
+    let c = &config.warehouse;
+    if let Some(location) = args.location.as_ref().or(c.location.as_ref()) {
+        let valid = !location.is_empty()
+            && location
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+        if !valid {
+            return Err(Error::usage(format!(
+                "location `{location}` is not a BigQuery location (e.g. US, EU, europe-west2)"
+            )));
+        }
+        s.location = location.clone();
+    }
+    s.max_bytes_billed = args.max_bytes_billed.or(c.max_bytes_billed);
+    if let Some(n) = s.max_bytes_billed.filter(|n| *n <= 0) {
+        return Err(Error::usage(format!(
+            "--max-bytes-billed {n}: give a number of bytes above 0"
+        )));
+    }
+    if let Some(t) = args.query_timeout.as_ref().or(c.query_timeout.as_ref()) {
+        s.query_timeout = parse_positive_duration("--query-timeout", t)?;
+    }
+    if let Some(n) = c.page_size {
+        if n <= 0 {
+            return Err(Error::config(format!(
+                "config: warehouse.page_size {n}: give a number of rows above 0"
+            )));
+        }
+        s.page_size = Some(n);
+    }
+    s.datasets = dataset_names(config, catalog)?;
+    s.api_url = env.get(env::BIGQUERY_API_URL).map(str::to_string);
+    if let Some(token) = env.get(env::BIGQUERY_TOKEN) {
+        s.api_token = token.to_string();
+    }
+    Ok(s)
+}
+
+/// The datasets' real names from `[warehouse] dataset_prefix` and `[warehouse.datasets]`.
+fn dataset_names(config: &Config, catalog: &Catalog) -> Result<DatasetNames, Error> {
+    let c = &config.warehouse;
+    let catalog_datasets: BTreeSet<&str> = catalog
+        .processors()
+        .map(|(_, p)| p.table.dataset())
+        .chain([
+            catalog.source.table.dataset(),
+            catalog.processing.failures.dataset(),
+            catalog.processing.attempts.dataset(),
+        ])
+        .collect();
+    let is_name =
+        |n: &str| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+    if !c.dataset_prefix.is_empty() && !is_name(&c.dataset_prefix) {
+        return Err(Error::config(format!(
+            "config: warehouse.dataset_prefix `{}` may hold letters, digits and _ only",
+            c.dataset_prefix
+        )));
+    }
+    for (logical, physical) in &c.datasets {
+        if !catalog_datasets.contains(logical.as_str()) {
+            return Err(Error::config(format!(
+                "config: warehouse.datasets.{logical}: the catalog has no dataset {logical} (it has {})",
+                catalog_datasets
+                    .iter()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if !is_name(physical) {
+            return Err(Error::config(format!(
+                "config: warehouse.datasets.{logical} = `{physical}` is not a dataset name (letters, digits and _)"
+            )));
+        }
+    }
+    Ok(DatasetNames {
+        prefix: c.dataset_prefix.clone(),
+        map: c.datasets.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn config(text: &str) -> Config {
+        toml::from_str(text).unwrap()
+    }
+
+    fn resolve(args: &GlobalArgs, env: &Environment, config: &Config) -> GlobalSettings {
+        GlobalSettings::resolve(args, env, config, Catalog::builtin().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_warehouse_is_the_flag_then_the_environment_then_the_file_then_the_default() {
+        let file = config("[warehouse]\nurl = \"duckdb:file.duckdb\"\n");
+        let env = Environment::from_pairs([(env::WAREHOUSE, "duckdb:env.duckdb")]);
+        let flag = GlobalArgs {
+            warehouse: Some("duckdb:flag.duckdb".into()),
+            ..Default::default()
+        };
+        let none = GlobalArgs::default();
+        let nothing = Environment::default();
+        let empty = Config::default();
+        assert_eq!(
+            resolve(&flag, &env, &file).warehouse.to_string(),
+            "duckdb:flag.duckdb"
+        );
+        assert_eq!(
+            resolve(&none, &env, &file).warehouse.to_string(),
+            "duckdb:env.duckdb"
+        );
+        assert_eq!(
+            resolve(&none, &nothing, &file).warehouse.to_string(),
+            "duckdb:file.duckdb"
+        );
+        assert_eq!(
+            resolve(&none, &nothing, &empty).warehouse,
+            WarehouseSpec::default()
+        );
+    }
+
+    #[test]
+    fn config_and_catalog_files_are_the_flag_then_the_environment_then_the_default() {
+        let env = Environment::from_pairs([
+            (env::CONFIG, "env.toml"),
+            (env::CATALOG, "env-catalog.toml"),
+        ]);
+        let flag = GlobalArgs {
+            config: Some("flag.toml".into()),
+            catalog: Some("flag-catalog.toml".into()),
+            ..Default::default()
+        };
+        let none = GlobalArgs::default();
+        let nothing = Environment::default();
+        assert_eq!(config_path(&flag, &env), (PathBuf::from("flag.toml"), true));
+        assert_eq!(config_path(&none, &env), (PathBuf::from("env.toml"), true));
+        assert_eq!(
+            config_path(&none, &nothing),
+            (PathBuf::from(defaults::CONFIG_FILE), false)
+        );
+        assert_eq!(
+            catalog_path(&flag, &env),
+            Some(PathBuf::from("flag-catalog.toml"))
+        );
+        assert_eq!(
+            catalog_path(&none, &env),
+            Some(PathBuf::from("env-catalog.toml"))
+        );
+        assert_eq!(catalog_path(&none, &nothing), None);
+    }
+
+    #[test]
+    fn the_busy_wait_is_the_environment_then_the_default() {
+        let none = GlobalArgs::default();
+        let busy = |env: &Environment| match resolve(&none, env, &Config::default()).warehouse {
+            WarehouseSpec::DuckDb(s) => s.busy_wait,
+            other => panic!("{other}"),
+        };
+        assert_eq!(busy(&Environment::default()), defaults::BUSY_WAIT);
+        assert_eq!(
+            busy(&Environment::from_pairs([(env::BUSY_WAIT, "5s")])),
+            Duration::from_secs(5)
+        );
+        let bad = GlobalSettings::resolve(
+            &none,
+            &Environment::from_pairs([(env::BUSY_WAIT, "soon")]),
+            &Config::default(),
+            Catalog::builtin().unwrap(),
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("PHASE4_BUSY_WAIT `soon`"), "{bad}");
+    }
+
+    #[test]
+    fn bigquery_settings_are_the_flag_then_the_file_then_the_default() {
+        let file = config(
+            "[warehouse]\nurl = \"bigquery:p\"\nlocation = \"EU\"\nmax_bytes_billed = 1000\nquery_timeout = \"2m\"\n",
+        );
+        let bq = |args: &GlobalArgs, config: &Config| match resolve(
+            args,
+            &Environment::default(),
+            config,
+        )
+        .warehouse
+        {
+            WarehouseSpec::BigQuery(s) => s,
+            other => panic!("{other}"),
+        };
+        let flags = GlobalArgs {
+            location: Some("asia-east1".into()),
+            max_bytes_billed: Some(5),
+            query_timeout: Some("30s".into()),
+            ..Default::default()
+        };
+        let s = bq(&flags, &file);
+        assert_eq!(
+            (s.location.as_str(), s.max_bytes_billed, s.query_timeout),
+            ("asia-east1", Some(5), Duration::from_secs(30))
+        );
+        let s = bq(&GlobalArgs::default(), &file);
+        assert_eq!(
+            (s.location.as_str(), s.max_bytes_billed, s.query_timeout),
+            ("EU", Some(1000), Duration::from_secs(120))
+        );
+        let only_url = config("[warehouse]\nurl = \"bigquery:p\"\n");
+        let s = bq(&GlobalArgs::default(), &only_url);
+        assert_eq!(
+            (s.location.as_str(), s.max_bytes_billed, s.query_timeout),
+            (
+                defaults::BIGQUERY_LOCATION,
+                None,
+                defaults::BIGQUERY_QUERY_TIMEOUT
+            )
+        );
+    }
+}

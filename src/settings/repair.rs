@@ -1,0 +1,235 @@
+//! The settings of `repair` (the plan and the run) and `checkpoint`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::defaults;
+use super::global::GlobalSettings;
+use super::values::{
+    parse_duration, parse_positive_duration, parse_processors, parse_range, summary_format,
+    table_format,
+};
+use crate::catalog::Catalog;
+use crate::cli::{CheckpointAction, CheckpointArgs, ProgressArg, RepairArgs};
+use crate::error::Error;
+use crate::plan::PlanOptions;
+use crate::range::DateRange;
+use crate::render::{SummaryFormat, TableFormat};
+use crate::runner::progress::ProgressMode;
+
+/// `repair`: what to plan and, with --apply, how to run it.
+#[derive(Debug, Clone)]
+pub struct RepairSettings {
+    pub range: Option<DateRange>,
+    pub options: PlanOptions,
+    /// Run the plan (else print it).
+    pub apply: bool,
+    pub state_dir: PathBuf,
+    /// Concurrent invocations.
+    pub jobs: usize,
+    /// Overrides every processor's catalog timeout.
+    pub timeout: Option<Duration>,
+    /// Between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// First retry delay; doubles per attempt, capped at [`defaults::RETRY_BACKOFF_CAP`].
+    pub retry_backoff: Duration,
+    pub halt_on_failure: bool,
+    /// Re-count each pair in the warehouse after its processor exits 0.
+    pub verify: bool,
+    pub keep_breakers: bool,
+    pub progress: ProgressMode,
+    pub format: TableFormat,
+}
+
+impl RepairSettings {
+    pub fn resolve(args: &RepairArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let catalog = &global.catalog;
+        let jobs = match args.jobs {
+            Some(0) => return Err(Error::usage("--jobs must be at least 1")),
+            Some(n) => n,
+            None => default_jobs(catalog),
+        };
+        Ok(RepairSettings {
+            range: parse_range(args.range.as_deref())?,
+            options: PlanOptions {
+                processors: parse_processors(catalog, &args.processor)?,
+                start_from: args
+                    .start_from
+                    .as_deref()
+                    .map(|c| catalog.find(c))
+                    .transpose()?,
+                no_downstream: args.no_downstream,
+            },
+            apply: args.apply,
+            state_dir: args
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(defaults::STATE_DIR)),
+            jobs,
+            timeout: args
+                .timeout
+                .as_deref()
+                .map(|t| parse_positive_duration("--timeout", t))
+                .transpose()?,
+            grace: match &args.grace {
+                Some(t) => parse_duration("--grace", t)?,
+                None => defaults::GRACE,
+            },
+            retry_backoff: match &args.retry_backoff {
+                Some(t) => parse_duration("--retry-backoff", t)?,
+                None => defaults::RETRY_BACKOFF,
+            },
+            halt_on_failure: args.halt_on_failure,
+            verify: args.verify.into(),
+            keep_breakers: args.keep_breakers,
+            progress: args.progress.into(),
+            format: table_format(global.format, "repair")?,
+        })
+    }
+
+    /// The demo's repair of `range`: every default, progress as the terminal allows.
+    pub fn for_demo(catalog: &Catalog, range: DateRange, state_dir: PathBuf) -> Self {
+        RepairSettings {
+            range: Some(range),
+            options: PlanOptions::default(),
+            apply: true,
+            state_dir,
+            jobs: default_jobs(catalog),
+            timeout: None,
+            grace: defaults::GRACE,
+            retry_backoff: defaults::RETRY_BACKOFF,
+            halt_on_failure: false,
+            verify: true,
+            keep_breakers: false,
+            progress: ProgressArg::Auto.into(),
+            format: TableFormat::Table,
+        }
+    }
+}
+
+/// One lane per processor.
+fn default_jobs(catalog: &Catalog) -> usize {
+    catalog.processors().len().max(1)
+}
+
+/// `checkpoint status|clear`.
+#[derive(Debug, Clone)]
+pub struct CheckpointSettings {
+    pub action: CheckpointAction,
+    pub state_dir: PathBuf,
+    pub format: SummaryFormat,
+}
+
+impl CheckpointSettings {
+    pub fn resolve(args: &CheckpointArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let command = match args.action {
+            CheckpointAction::Status => "checkpoint status",
+            CheckpointAction::Clear => "checkpoint clear",
+        };
+        Ok(CheckpointSettings {
+            action: args.action,
+            state_dir: args
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(defaults::STATE_DIR)),
+            format: summary_format(global.format, command)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::SwitchArg;
+    use crate::render::Format;
+    use crate::warehouse::WarehouseSpec;
+
+    fn global(format: Format) -> GlobalSettings {
+        GlobalSettings {
+            warehouse: WarehouseSpec::default(),
+            catalog: Catalog::builtin().unwrap(),
+            format,
+            estimate: false,
+        }
+    }
+
+    #[test]
+    fn repair_flags_win_over_the_defaults() {
+        let g = global(Format::Csv);
+        let s = RepairSettings::resolve(
+            &RepairArgs {
+                processor: vec!["PDC".into()],
+                start_from: Some("pcf".into()),
+                jobs: Some(2),
+                timeout: Some("90s".into()),
+                grace: Some("1s".into()),
+                retry_backoff: Some("10ms".into()),
+                state_dir: Some("elsewhere".into()),
+                verify: SwitchArg::Off,
+                progress: ProgressArg::Plain,
+                apply: true,
+                ..Default::default()
+            },
+            &g,
+        )
+        .unwrap();
+        assert_eq!(s.options.processors, [g.catalog.find("PDC").unwrap()]);
+        assert_eq!(s.options.start_from, Some(g.catalog.find("PCF").unwrap()));
+        assert_eq!(
+            (s.jobs, s.timeout, s.grace, s.retry_backoff),
+            (
+                2,
+                Some(Duration::from_secs(90)),
+                Duration::from_secs(1),
+                Duration::from_millis(10)
+            )
+        );
+        assert_eq!(s.state_dir, PathBuf::from("elsewhere"));
+        assert!(!s.verify && s.apply);
+        assert_eq!(s.progress, ProgressMode::Plain);
+        assert_eq!(s.format, TableFormat::Csv);
+    }
+
+    #[test]
+    fn repair_defaults_come_from_one_place_and_the_demo_uses_the_same() {
+        let g = global(Format::Table);
+        let s = RepairSettings::resolve(&RepairArgs::default(), &g).unwrap();
+        assert_eq!(s.state_dir, PathBuf::from(defaults::STATE_DIR));
+        assert_eq!(s.grace, defaults::GRACE);
+        assert_eq!(s.retry_backoff, defaults::RETRY_BACKOFF);
+        assert_eq!(s.jobs, 5, "one lane per processor");
+        assert_eq!(s.timeout, None);
+        let demo = RepairSettings::for_demo(
+            &g.catalog,
+            DateRange::season(2021).unwrap(),
+            s.state_dir.clone(),
+        );
+        assert_eq!(
+            (demo.grace, demo.retry_backoff, demo.jobs),
+            (s.grace, s.retry_backoff, s.jobs)
+        );
+        let bad = RepairSettings::resolve(
+            &RepairArgs {
+                jobs: Some(0),
+                ..Default::default()
+            },
+            &g,
+        )
+        .unwrap_err();
+        assert_eq!(bad.to_string(), "--jobs must be at least 1");
+    }
+
+    #[test]
+    fn checkpoint_takes_table_or_json() {
+        let args = CheckpointArgs {
+            action: CheckpointAction::Status,
+            state_dir: None,
+        };
+        let s = CheckpointSettings::resolve(&args, &global(Format::Json)).unwrap();
+        assert_eq!(
+            (s.format, s.state_dir),
+            (SummaryFormat::Json, PathBuf::from(defaults::STATE_DIR))
+        );
+        assert!(CheckpointSettings::resolve(&args, &global(Format::Csv)).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Values as the user writes them, parsed into the program's types with messages that
+//! name the flag and the value.
+
+use chrono::NaiveDate;
+use std::time::Duration;
+
+use crate::catalog::{Catalog, ProcessorId};
+use crate::error::Error;
+use crate::range::{DateRange, parse_season};
+use crate::render::{Format, SummaryFormat, TableFormat};
+
+/// `--range`, if given.
+pub fn parse_range(text: Option<&str>) -> Result<Option<DateRange>, Error> {
+    text.map(|t| t.parse::<DateRange>().map_err(Error::usage))
+        .transpose()
+}
+
+/// One date (`YYYY-MM-DD`) of `flag`.
+pub fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, Error> {
+    let range: DateRange = text
+        .parse()
+        .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
+    if range.start() != range.end() || text.len() != 10 {
+        return Err(Error::usage(format!(
+            "{flag} `{text}` is not a date (YYYY-MM-DD)"
+        )));
+    }
+    Ok(range.start())
+}
+
+/// A duration of `flag` (`90s`, `10m`, `6h`).
+pub fn parse_duration(flag: &str, text: &str) -> Result<Duration, Error> {
+    humantime::parse_duration(text)
+        .map_err(|e| Error::usage(format!("{flag} `{text}`: {e} (e.g. 90s, 10m, 6h)")))
+}
+
+/// A duration of `flag` that must be more than zero.
+pub fn parse_positive_duration(flag: &str, text: &str) -> Result<Duration, Error> {
+    let d = parse_duration(flag, text)?;
+    if d.is_zero() {
+        return Err(Error::usage(format!("{flag} must be more than zero")));
+    }
+    Ok(d)
+}
+
+/// `--processor` values (blank ones ignored), by catalog code, case-insensitively.
+pub fn parse_processors(catalog: &Catalog, names: &[String]) -> Result<Vec<ProcessorId>, Error> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| catalog.find(n))
+        .collect()
+}
+
+/// `--seasons 2021-22,2022-23`: distinct seasons, sorted.
+pub fn parse_seasons(text: &str) -> Result<Vec<i32>, Error> {
+    let mut seasons = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let year = parse_season(part).map_err(|e| Error::usage(format!("--seasons: {e}")))?;
+        if !(1946..=2099).contains(&year) {
+            return Err(Error::usage(format!(
+                "--seasons: season {part} is outside 1946-47..2099-00"
+            )));
+        }
+        if seasons.contains(&year) {
+            return Err(Error::usage(format!(
+                "--seasons: season {part} is listed twice"
+            )));
+        }
+        seasons.push(year);
+    }
+    if seasons.is_empty() {
+        return Err(Error::usage(
+            "--seasons: name at least one season, e.g. 2021-22",
+        ));
+    }
+    seasons.sort();
+    Ok(seasons)
+}
+
+fn refuse(format: Format, command: &str, takes: &str) -> Error {
+    match format {
+        Format::Junit => Error::usage(format!(
+            "--format junit is for `gate` only (`{command}` takes {takes})"
+        )),
+        other => Error::usage(format!(
+            "--format {} is not available for `{command}` (it takes {takes})",
+            other.name()
+        )),
+    }
+}
+
+/// The format of a command that prints tables of findings.
+pub fn table_format(format: Format, command: &str) -> Result<TableFormat, Error> {
+    match format {
+        Format::Table => Ok(TableFormat::Table),
+        Format::Json => Ok(TableFormat::Json),
+        Format::Csv => Ok(TableFormat::Csv),
+        Format::Markdown => Ok(TableFormat::Markdown),
+        Format::Junit => Err(refuse(format, command, "table, json, csv or markdown")),
+    }
+}
+
+/// The format of a command that prints a short summary.
+pub fn summary_format(format: Format, command: &str) -> Result<SummaryFormat, Error> {
+    match format {
+        Format::Table => Ok(SummaryFormat::Text),
+        Format::Json => Ok(SummaryFormat::Json),
+        Format::Csv | Format::Markdown | Format::Junit => {
+            Err(refuse(format, command, "table or json"))
+        }
+    }
+}
+
+/// The demo is for a person: tables only.
+pub fn demo_format(format: Format) -> Result<(), Error> {
+    match format {
+        Format::Table => Ok(()),
+        Format::Json | Format::Csv | Format::Markdown | Format::Junit => Err(refuse(
+            format,
+            "demo",
+            "table only: it tells a story to a person",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_command_takes_its_formats_and_refuses_the_others() {
+        use Format::*;
+        for f in [Table, Json, Csv, Markdown] {
+            assert!(table_format(f, "report").is_ok());
+        }
+        let e = table_format(Junit, "report").unwrap_err().to_string();
+        assert!(e.contains("junit is for `gate` only"), "{e}");
+        for f in [Table, Json] {
+            assert!(summary_format(f, "seed").is_ok());
+        }
+        for f in [Csv, Markdown, Junit] {
+            let e = summary_format(f, "checkpoint status").unwrap_err();
+            assert_eq!(e.exit_code().code(), 2);
+            assert!(e.to_string().contains("`checkpoint status`"), "{e}");
+        }
+        assert!(demo_format(Table).is_ok());
+        assert!(demo_format(Json).is_err());
+    }
+
+    #[test]
+    fn durations_name_their_flag() {
+        assert_eq!(
+            parse_duration("--grace", "90s").unwrap(),
+            Duration::from_secs(90)
+        );
+        let e = parse_duration("--grace", "soon").unwrap_err().to_string();
+        assert!(e.starts_with("--grace `soon`"), "{e}");
+        let e = parse_positive_duration("--timeout", "0s")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "--timeout must be more than zero");
+    }
+}
