@@ -14,6 +14,8 @@ mod seed;
 use crate::checks::{CheckRequest, Findings, run_checks};
 use crate::cli::{Cli, Command};
 use crate::error::{Error, ExitCode};
+use crate::output::print;
+use crate::render::TableFormat;
 use crate::settings::{Environment, GlobalSettings};
 use crate::warehouse::Access;
 
@@ -40,6 +42,22 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Demo(args) => demo::run(args, &global),
         Command::Gate(args) => gate::run(args, &global),
     }
+}
+
+/// A command that runs the checks and prints them (`report`, `gaps`): the byte
+/// estimate instead with --estimate; exit 1 on findings.
+fn checks_command(
+    global: &GlobalSettings,
+    request: &CheckRequest,
+    format: TableFormat,
+    render: impl FnOnce(&Findings) -> String,
+) -> Result<ExitCode, Error> {
+    if global.estimate {
+        return estimate::run(global, request, format);
+    }
+    let findings = findings(global, request)?;
+    print(&render(&findings))?;
+    Ok(ExitCode::findings_if(findings.has_defects()))
 }
 
 /// Runs the checks of `request` in one read session of the warehouse.

@@ -11,9 +11,14 @@ use crate::render::to_json;
 use crate::settings::{GlobalSettings, SeedSettings};
 
 pub fn run(args: &SeedArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
-    let settings = SeedSettings::resolve(args, global)?;
+    build(global, &SeedSettings::resolve(args, global)?)?;
+    Ok(ExitCode::Healthy)
+}
+
+/// Seeds, writes the manifest where asked, prints the summary (also the demo's step 1).
+pub(super) fn build(global: &GlobalSettings, settings: &SeedSettings) -> Result<(), Error> {
     let started = Instant::now();
-    let manifest = seed(&settings)?;
+    let manifest = seed(settings)?;
     if let Some(path) = &settings.manifest {
         std::fs::write(path, to_json(&manifest))
             .map_err(|e| Error::usage(format!("cannot write manifest {}: {e}", path.display())))?;
@@ -23,6 +28,5 @@ pub fn run(args: &SeedArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         &manifest,
         started.elapsed(),
         settings.format,
-    ))?;
-    Ok(ExitCode::Healthy)
+    ))
 }

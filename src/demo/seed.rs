@@ -83,19 +83,15 @@ pub fn seed(settings: &SeedSettings) -> Result<Manifest, Error> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "phase4.duckdb".into());
+        .unwrap_or_else(|| crate::settings::defaults::WAREHOUSE_FILE.into());
     let building = dir.join(format!(".{file_name}.seeding-{}", std::process::id()));
     remove_db_files(&building);
     let result = build(&building, settings);
     match result {
         Ok(manifest) => {
             remove_db_files(path);
-            std::fs::rename(&building, path).map_err(|e| {
-                Error::Other(anyhow::anyhow!(
-                    "cannot move the seeded warehouse into {}: {e}",
-                    path.display()
-                ))
-            })?;
+            std::fs::rename(&building, path)
+                .map_err(Error::io("move the seeded warehouse to", path))?;
             Ok(manifest)
         }
         Err(e) => {

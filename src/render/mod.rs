@@ -3,6 +3,7 @@
 //! goes through here, and every `match` on a format names every format.
 
 pub mod checkpoint;
+pub mod demo;
 pub mod estimate;
 pub mod gaps;
 pub mod plan;

@@ -486,7 +486,7 @@ async fn watch_signals(tx: watch::Sender<Shutdown>) {
             Shutdown::Immediate
         };
         if count == 1 {
-            eprintln!("phase4-check: stopping: ending running processors (again to kill at once)");
+            crate::output::note("stopping: ending running processors (again to kill at once)");
         }
         let _ = tx.send(level);
     }

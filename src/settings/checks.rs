@@ -91,16 +91,9 @@ impl GateSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::warehouse::WarehouseSpec;
 
     fn global(format: Format) -> GlobalSettings {
-        GlobalSettings {
-            warehouse: WarehouseSpec::default(),
-            catalog: Catalog::builtin().unwrap(),
-            format,
-            estimate: false,
-        }
+        GlobalSettings::for_tests("duckdb:phase4.duckdb", format)
     }
 
     #[test]

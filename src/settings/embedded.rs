@@ -130,16 +130,10 @@ impl DemoSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use crate::render::Format;
 
     fn global(warehouse: &str, format: Format) -> GlobalSettings {
-        GlobalSettings {
-            warehouse: warehouse.parse().unwrap(),
-            catalog: Catalog::builtin().unwrap(),
-            format,
-            estimate: false,
-        }
+        GlobalSettings::for_tests(warehouse, format)
     }
 
     #[test]

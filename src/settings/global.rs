@@ -1,19 +1,15 @@
 //! Settings every command shares: the warehouse, the catalog, the output format.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::defaults::{self, env};
 use super::environment::Environment;
-use super::values::{parse_duration, parse_positive_duration};
 use crate::catalog::Catalog;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Format;
-use crate::warehouse::WarehouseSpec;
-use crate::warehouse::bigquery::{BigQuerySettings, DatasetNames};
-use crate::warehouse::duckdb::DuckDbSettings;
+use crate::warehouse::{EngineOptions, WarehouseSpec};
 
 /// Settings every command shares.
 #[derive(Debug, Clone)]
@@ -23,6 +19,19 @@ pub struct GlobalSettings {
     pub format: Format,
     /// Dry-run the checks and print the bytes they would process (BigQuery).
     pub estimate: bool,
+}
+
+#[cfg(test)]
+impl GlobalSettings {
+    /// The built-in catalog on `warehouse`, printing `format` (the settings tests).
+    pub(crate) fn for_tests(warehouse: &str, format: Format) -> GlobalSettings {
+        GlobalSettings {
+            warehouse: warehouse.parse().expect("a valid warehouse spec"),
+            catalog: Catalog::builtin().expect("the built-in catalog loads"),
+            format,
+            estimate: false,
+        }
+    }
 }
 
 /// Which settings file to read: --config > PHASE4_CONFIG > `phase4.toml` if present.
@@ -71,7 +80,7 @@ impl GlobalSettings {
 }
 
 /// The warehouse from --warehouse, else PHASE4_WAREHOUSE, else phase4.toml, else the
-/// embedded default; each engine's settings from the flags, the environment and the file.
+/// embedded default, configured by its engine from the flags, environment and file.
 fn resolve_warehouse(
     args: &GlobalArgs,
     env: &Environment,
@@ -87,122 +96,14 @@ fn resolve_warehouse(
         Some(text) => text.parse()?,
         None => WarehouseSpec::default(),
     };
-    Ok(match spec {
-        WarehouseSpec::DuckDb(s) => WarehouseSpec::DuckDb(resolve_duckdb(args, env, s)?),
-        WarehouseSpec::BigQuery(s) => {
-            WarehouseSpec::BigQuery(resolve_bigquery(args, env, config, catalog, s)?)
-        }
-    })
-}
-
-fn resolve_duckdb(
-    args: &GlobalArgs,
-    env: &Environment,
-    mut s: DuckDbSettings,
-) -> Result<DuckDbSettings, Error> {
-    let bigquery_only = [
-        ("--location", args.location.is_some()),
-        ("--max-bytes-billed", args.max_bytes_billed.is_some()),
-        ("--query-timeout", args.query_timeout.is_some()),
-        ("--estimate", args.estimate),
-    ];
-    if let Some((flag, _)) = bigquery_only.iter().find(|(_, set)| *set) {
-        return Err(Error::usage(format!(
-            "{flag} is for BigQuery warehouses, and this one is duckdb:{}",
-            s.path.display()
-        )));
-    }
-    if let Some(wait) = env.get(env::BUSY_WAIT) {
-        s.busy_wait = parse_duration(env::BUSY_WAIT, wait)?;
-    }
-    Ok(s)
-}
-
-fn resolve_bigquery(
-    args: &GlobalArgs,
-    env: &Environment,
-    config: &Config,
-    catalog: &Catalog,
-    mut s: BigQuerySettings,
-) -> Result<BigQuerySettings, Error> {
-    let c = &config.warehouse;
-    if let Some(location) = args.location.as_ref().or(c.location.as_ref()) {
-        let valid = !location.is_empty()
-            && location
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
-        if !valid {
-            return Err(Error::usage(format!(
-                "location `{location}` is not a BigQuery location (e.g. US, EU, europe-west2)"
-            )));
-        }
-        s.location = location.clone();
-    }
-    s.max_bytes_billed = args.max_bytes_billed.or(c.max_bytes_billed);
-    if let Some(n) = s.max_bytes_billed.filter(|n| *n <= 0) {
-        return Err(Error::usage(format!(
-            "--max-bytes-billed {n}: give a number of bytes above 0"
-        )));
-    }
-    if let Some(t) = args.query_timeout.as_ref().or(c.query_timeout.as_ref()) {
-        s.query_timeout = parse_positive_duration("--query-timeout", t)?;
-    }
-    if let Some(n) = c.page_size {
-        if n <= 0 {
-            return Err(Error::config(format!(
-                "config: warehouse.page_size {n}: give a number of rows above 0"
-            )));
-        }
-        s.page_size = Some(n);
-    }
-    s.datasets = dataset_names(config, catalog)?;
-    s.api_url = env.get(env::BIGQUERY_API_URL).map(str::to_string);
-    if let Some(token) = env.get(env::BIGQUERY_TOKEN) {
-        s.api_token = token.to_string();
-    }
-    Ok(s)
-}
-
-/// The datasets' real names from `[warehouse] dataset_prefix` and `[warehouse.datasets]`.
-fn dataset_names(config: &Config, catalog: &Catalog) -> Result<DatasetNames, Error> {
-    let c = &config.warehouse;
-    let catalog_datasets: BTreeSet<&str> = catalog
-        .processors()
-        .map(|(_, p)| p.table.dataset())
-        .chain([
-            catalog.source.table.dataset(),
-            catalog.processing.failures.dataset(),
-            catalog.processing.attempts.dataset(),
-        ])
-        .collect();
-    let is_name =
-        |n: &str| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-    if !c.dataset_prefix.is_empty() && !is_name(&c.dataset_prefix) {
-        return Err(Error::config(format!(
-            "config: warehouse.dataset_prefix `{}` may hold letters, digits and _ only",
-            c.dataset_prefix
-        )));
-    }
-    for (logical, physical) in &c.datasets {
-        if !catalog_datasets.contains(logical.as_str()) {
-            return Err(Error::config(format!(
-                "config: warehouse.datasets.{logical}: the catalog has no dataset {logical} (it has {})",
-                catalog_datasets
-                    .iter()
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        if !is_name(physical) {
-            return Err(Error::config(format!(
-                "config: warehouse.datasets.{logical} = `{physical}` is not a dataset name (letters, digits and _)"
-            )));
-        }
-    }
-    Ok(DatasetNames {
-        prefix: c.dataset_prefix.clone(),
-        map: c.datasets.clone(),
+    spec.configure(&EngineOptions {
+        location: args.location.as_deref(),
+        max_bytes_billed: args.max_bytes_billed,
+        query_timeout: args.query_timeout.as_deref(),
+        estimate: args.estimate,
+        env,
+        config: &config.warehouse,
+        catalog,
     })
 }
 

@@ -15,4 +15,4 @@ pub use checks::{GapsSettings, GateSettings, ReportSettings};
 pub use embedded::{DemoSettings, ProcessSettings, SeedSettings};
 pub use environment::Environment;
 pub use global::{GlobalSettings, catalog_path, config_path};
-pub use repair::{CheckpointSettings, RepairSettings};
+pub use repair::{CheckpointSettings, CheckpointTask, RepairSettings};

@@ -112,22 +112,31 @@ fn default_jobs(catalog: &Catalog) -> usize {
     catalog.processors().len().max(1)
 }
 
+/// What `checkpoint` does with the stored run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointTask {
+    /// Say what is stored and how far it got.
+    Status,
+    /// Discard it.
+    Clear,
+}
+
 /// `checkpoint status|clear`.
 #[derive(Debug, Clone)]
 pub struct CheckpointSettings {
-    pub action: CheckpointAction,
+    pub task: CheckpointTask,
     pub state_dir: PathBuf,
     pub format: SummaryFormat,
 }
 
 impl CheckpointSettings {
     pub fn resolve(args: &CheckpointArgs, global: &GlobalSettings) -> Result<Self, Error> {
-        let command = match args.action {
-            CheckpointAction::Status => "checkpoint status",
-            CheckpointAction::Clear => "checkpoint clear",
+        let (task, command) = match args.action {
+            CheckpointAction::Status => (CheckpointTask::Status, "checkpoint status"),
+            CheckpointAction::Clear => (CheckpointTask::Clear, "checkpoint clear"),
         };
         Ok(CheckpointSettings {
-            action: args.action,
+            task,
             state_dir: args
                 .state_dir
                 .clone()
@@ -142,15 +151,9 @@ mod tests {
     use super::*;
     use crate::cli::SwitchArg;
     use crate::render::Format;
-    use crate::warehouse::WarehouseSpec;
 
     fn global(format: Format) -> GlobalSettings {
-        GlobalSettings {
-            warehouse: WarehouseSpec::default(),
-            catalog: Catalog::builtin().unwrap(),
-            format,
-            estimate: false,
-        }
+        GlobalSettings::for_tests("duckdb:phase4.duckdb", format)
     }
 
     #[test]

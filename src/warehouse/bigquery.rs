@@ -22,15 +22,17 @@ use gcp_bigquery_client::model::query_parameter_value::QueryParameterValue;
 use gcp_bigquery_client::model::query_request::QueryRequest;
 use gcp_bigquery_client::model::query_response::QueryResponse;
 use gcp_bigquery_client::model::table_schema::TableSchema;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Access, Capabilities, Engine, Rows, Value, Warehouse};
-use crate::catalog::TableName;
+use super::{Access, Capabilities, Engine, EngineOptions, Rows, Value, Warehouse};
+use crate::catalog::{Catalog, TableName};
+use crate::config::WarehouseConfig;
 use crate::error::Error;
 use crate::settings::defaults;
+use crate::settings::values::parse_positive_duration;
 use crate::sql::{Dialect, Function, Param, Query, RenderedQuery};
 
 /// Where and how to reach BigQuery.
@@ -86,6 +88,51 @@ impl BigQuerySettings {
         Ok(BigQuerySettings::new(project))
     }
 
+    /// Location, byte cap and query timeout from the flags, else `[warehouse]` in
+    /// phase4.toml; page size and dataset names from the file; another endpoint and its
+    /// token from the environment.
+    pub fn configure(mut self, options: &EngineOptions<'_>) -> Result<Self, Error> {
+        let c = options.config;
+        if let Some(location) = options.location.or(c.location.as_deref()) {
+            let valid = !location.is_empty()
+                && location
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+            if !valid {
+                return Err(Error::usage(format!(
+                    "location `{location}` is not a BigQuery location (e.g. US, EU, europe-west2)"
+                )));
+            }
+            self.location = location.to_string();
+        }
+        self.max_bytes_billed = options.max_bytes_billed.or(c.max_bytes_billed);
+        if let Some(n) = self.max_bytes_billed.filter(|n| *n <= 0) {
+            return Err(Error::usage(format!(
+                "--max-bytes-billed {n}: give a number of bytes above 0"
+            )));
+        }
+        if let Some(t) = options.query_timeout.or(c.query_timeout.as_deref()) {
+            self.query_timeout = parse_positive_duration("--query-timeout", t)?;
+        }
+        if let Some(n) = c.page_size {
+            if n <= 0 {
+                return Err(Error::config(format!(
+                    "config: warehouse.page_size {n}: give a number of rows above 0"
+                )));
+            }
+            self.page_size = Some(n);
+        }
+        self.datasets = DatasetNames::configure(c, options.catalog)?;
+        self.api_url = options
+            .env
+            .get(defaults::env::BIGQUERY_API_URL)
+            .map(str::to_string);
+        if let Some(token) = options.env.get(defaults::env::BIGQUERY_TOKEN) {
+            self.api_token = token.to_string();
+        }
+        Ok(self)
+    }
+
     pub fn dialect(&self) -> BigQueryDialect {
         BigQueryDialect {
             project: self.project.clone(),
@@ -104,6 +151,49 @@ pub struct DatasetNames {
 }
 
 impl DatasetNames {
+    /// `[warehouse] dataset_prefix` and `[warehouse.datasets]`, checked against the
+    /// catalog's datasets.
+    pub fn configure(c: &WarehouseConfig, catalog: &Catalog) -> Result<DatasetNames, Error> {
+        let catalog_datasets: BTreeSet<&str> = catalog
+            .processors()
+            .map(|(_, p)| p.table.dataset())
+            .chain([
+                catalog.source.table.dataset(),
+                catalog.processing.failures.dataset(),
+                catalog.processing.attempts.dataset(),
+            ])
+            .collect();
+        let is_name =
+            |n: &str| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        if !c.dataset_prefix.is_empty() && !is_name(&c.dataset_prefix) {
+            return Err(Error::config(format!(
+                "config: warehouse.dataset_prefix `{}` may hold letters, digits and _ only",
+                c.dataset_prefix
+            )));
+        }
+        for (logical, physical) in &c.datasets {
+            if !catalog_datasets.contains(logical.as_str()) {
+                return Err(Error::config(format!(
+                    "config: warehouse.datasets.{logical}: the catalog has no dataset {logical} (it has {})",
+                    catalog_datasets
+                        .iter()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            if !is_name(physical) {
+                return Err(Error::config(format!(
+                    "config: warehouse.datasets.{logical} = `{physical}` is not a dataset name (letters, digits and _)"
+                )));
+            }
+        }
+        Ok(DatasetNames {
+            prefix: c.dataset_prefix.clone(),
+            map: c.datasets.clone(),
+        })
+    }
+
     pub fn physical(&self, logical: &str) -> String {
         match self.map.get(logical) {
             Some(name) => name.clone(),

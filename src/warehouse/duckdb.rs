@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::{Access, Capabilities, Engine, Rows, Value, Warehouse};
+use super::{Access, Capabilities, Engine, EngineOptions, Rows, Value, Warehouse};
 use crate::catalog::TableName;
 use crate::error::{Error, one_line};
 use crate::settings::defaults;
+use crate::settings::values::parse_duration;
 use crate::sql::{Dialect, Function, Param, Query, RenderedQuery};
 
 /// Where the embedded warehouse is and how long to wait for it when it is busy.
@@ -45,6 +46,26 @@ impl DuckDbSettings {
             path: PathBuf::from(path),
             ..Default::default()
         })
+    }
+
+    /// The busy wait from PHASE4_BUSY_WAIT; BigQuery's flags are refused.
+    pub fn configure(mut self, options: &EngineOptions<'_>) -> Result<Self, Error> {
+        let bigquery_only = [
+            ("--location", options.location.is_some()),
+            ("--max-bytes-billed", options.max_bytes_billed.is_some()),
+            ("--query-timeout", options.query_timeout.is_some()),
+            ("--estimate", options.estimate),
+        ];
+        if let Some((flag, _)) = bigquery_only.iter().find(|(_, set)| *set) {
+            return Err(Error::usage(format!(
+                "{flag} is for BigQuery warehouses, and this one is duckdb:{}",
+                self.path.display()
+            )));
+        }
+        if let Some(wait) = options.env.get(defaults::env::BUSY_WAIT) {
+            self.busy_wait = parse_duration(defaults::env::BUSY_WAIT, wait)?;
+        }
+        Ok(self)
     }
 }
 
@@ -271,8 +292,21 @@ fn query_failed(name: &str, e: impl std::fmt::Display) -> Error {
     Error::QueryFailed(format!("query {name} failed: {}", one_line(&e.to_string())))
 }
 
-fn render(query: &Query) -> Result<RenderedQuery, Error> {
-    query.render(&DuckDbDialect).map_err(Error::internal)
+impl DuckDbWarehouse {
+    /// The query rendered and prepared, with its parameters in binding order.
+    fn prepare(
+        &mut self,
+        query: &Query,
+    ) -> Result<(duckdb::Statement<'_>, Vec<duckdb::types::Value>), Error> {
+        let rendered = query.render(&DuckDbDialect).map_err(Error::internal)?;
+        self.queries += 1;
+        let values = to_sql_params(&rendered);
+        let stmt = self
+            .conn
+            .prepare(&rendered.sql)
+            .map_err(|e| query_failed(rendered.name, e))?;
+        Ok((stmt, values))
+    }
 }
 
 fn convert(v: ValueRef<'_>) -> Value {
@@ -322,25 +356,19 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
-        let rendered = render(query)?;
-        self.queries += 1;
-        let values = to_sql_params(&rendered);
-        let mut stmt = self
-            .conn
-            .prepare(&rendered.sql)
-            .map_err(|e| query_failed(rendered.name, e))?;
+        let (mut stmt, values) = self.prepare(query)?;
         let mut rows = stmt
             .query(duckdb::params_from_iter(values.iter()))
-            .map_err(|e| query_failed(rendered.name, e))?;
+            .map_err(|e| query_failed(query.name, e))?;
         let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
         let mut out = Rows {
             columns: columns.clone(),
             rows: Vec::new(),
         };
-        while let Some(row) = rows.next().map_err(|e| query_failed(rendered.name, e))? {
+        while let Some(row) = rows.next().map_err(|e| query_failed(query.name, e))? {
             let mut values = Vec::with_capacity(columns.len());
             for i in 0..columns.len() {
-                let v = row.get_ref(i).map_err(|e| query_failed(rendered.name, e))?;
+                let v = row.get_ref(i).map_err(|e| query_failed(query.name, e))?;
                 values.push(convert(v));
             }
             out.rows.push(values);
@@ -353,16 +381,10 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     fn execute(&mut self, query: &Query) -> Result<u64, Error> {
-        let rendered = render(query)?;
-        self.queries += 1;
-        let values = to_sql_params(&rendered);
-        let mut stmt = self
-            .conn
-            .prepare(&rendered.sql)
-            .map_err(|e| query_failed(rendered.name, e))?;
+        let (mut stmt, values) = self.prepare(query)?;
         stmt.execute(duckdb::params_from_iter(values.iter()))
             .map(|n| n as u64)
-            .map_err(|e| query_failed(rendered.name, e))
+            .map_err(|e| query_failed(query.name, e))
     }
 
     fn run_script(&mut self, name: &'static str, script: &str) -> Result<(), Error> {

@@ -3,8 +3,8 @@
 //! built-in processors work in short [`Warehouse`] sessions of it. The SQL is the same for
 //! every engine, rendered by the engine's [`Dialect`].
 //!
-//! A new engine is one file here (its engine, session and dialect), one variant of
-//! [`WarehouseSpec`], and its arm in [`WarehouseSpec::open`].
+//! A new engine is one file here (its settings, engine, session and dialect) and one
+//! variant of [`WarehouseSpec`], with its arms in this file.
 
 pub mod bigquery;
 pub mod duckdb;
@@ -16,8 +16,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::catalog::TableName;
+use crate::catalog::{Catalog, TableName};
+use crate::config::WarehouseConfig;
 use crate::error::Error;
+use crate::settings::Environment;
 use crate::sql::{Dialect, Query};
 
 /// Where the warehouse is, as the user named it (and the settings resolved for it).
@@ -33,7 +35,28 @@ impl Default for WarehouseSpec {
     }
 }
 
+/// What the command line, the environment and `phase4.toml` say about the warehouse
+/// beyond its spec; each engine takes what concerns it and refuses what does not.
+pub struct EngineOptions<'a> {
+    pub location: Option<&'a str>,
+    pub max_bytes_billed: Option<i64>,
+    pub query_timeout: Option<&'a str>,
+    pub estimate: bool,
+    pub env: &'a Environment,
+    pub config: &'a WarehouseConfig,
+    pub catalog: &'a Catalog,
+}
+
 impl WarehouseSpec {
+    /// The engine's settings resolved from `options` (flag > environment > file >
+    /// default).
+    pub fn configure(self, options: &EngineOptions<'_>) -> Result<WarehouseSpec, Error> {
+        Ok(match self {
+            WarehouseSpec::DuckDb(s) => WarehouseSpec::DuckDb(s.configure(options)?),
+            WarehouseSpec::BigQuery(s) => WarehouseSpec::BigQuery(s.configure(options)?),
+        })
+    }
+
     /// Opens the engine: nothing is read yet (BigQuery builds its client and finds its
     /// credentials here; the embedded file is opened per session).
     pub fn open(&self) -> Result<Arc<dyn Engine>, Error> {
