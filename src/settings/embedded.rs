@@ -18,12 +18,11 @@ use crate::warehouse::duckdb::DuckDbSettings;
 
 /// The embedded warehouse of a command that writes it.
 fn embedded(warehouse: &WarehouseSpec, command: &str) -> Result<DuckDbSettings, Error> {
-    match warehouse {
-        WarehouseSpec::DuckDb(s) => Ok(s.clone()),
-        WarehouseSpec::BigQuery(_) => Err(Error::usage(format!(
+    warehouse.embedded().cloned().ok_or_else(|| {
+        Error::usage(format!(
             "`{command}` writes the embedded warehouse only: use --warehouse duckdb:PATH"
-        ))),
-    }
+        ))
+    })
 }
 
 /// `seed`: what to build, and where.

@@ -66,10 +66,10 @@ impl WarehouseSpec {
         })
     }
 
-    /// The embedded warehouse's file, for the commands that create or write one.
-    pub fn embedded_file(&self) -> Option<&Path> {
+    /// The embedded warehouse, for the commands that create or write one.
+    pub fn embedded(&self) -> Option<&duckdb::DuckDbSettings> {
         match self {
-            WarehouseSpec::DuckDb(s) => Some(&s.path),
+            WarehouseSpec::DuckDb(s) => Some(s),
             WarehouseSpec::BigQuery(_) => None,
         }
     }
