@@ -103,105 +103,142 @@ async fn reset_unit_breakers(ctx: &Context, unit: &Unit) -> u64 {
     }
 }
 
+/// The invocation of a unit, the same for every attempt.
+struct Command {
+    argv: Vec<String>,
+    timeout: Duration,
+    max_attempts: u32,
+    /// The dates in log file names: `2021-12-04` or `2021-12-04_2021-12-06`.
+    span: String,
+}
+
+impl Command {
+    fn of(ctx: &Context, unit: &Unit) -> Command {
+        let processor = ctx.catalog.get(unit.processor);
+        Command {
+            argv: substitute(
+                &processor.command,
+                unit.start,
+                unit.end,
+                &ctx.exe,
+                &ctx.engine.locator(),
+            ),
+            timeout: ctx.settings.timeout.unwrap_or(processor.timeout),
+            max_attempts: processor.max_attempts.max(1),
+            span: if unit.start == unit.end {
+                unit.start.to_string()
+            } else {
+                format!("{}_{}", unit.start, unit.end)
+            },
+        }
+    }
+}
+
+/// How one attempt ended: for good, or with a failure another attempt may mend.
+enum Attempt {
+    Final(Ending),
+    Retryable(Ending),
+}
+
 /// Runs attempts until one exits 0, one cannot start or is interrupted, or
 /// `max_attempts` are spent (timeouts and failed exits are retried with backoff).
 async fn run_attempts(ctx: &Context, unit: &Unit, shutdown: watch::Receiver<Shutdown>) -> Ending {
-    let processor = ctx.catalog.get(unit.processor);
-    let code = ctx.code(unit);
-    let max_attempts = processor.max_attempts.max(1);
-    let timeout = ctx.settings.timeout.unwrap_or(processor.timeout);
-    let span = if unit.start == unit.end {
-        unit.start.to_string()
-    } else {
-        format!("{}_{}", unit.start, unit.end)
-    };
-    let argv = substitute(
-        &processor.command,
-        unit.start,
-        unit.end,
-        &ctx.exe,
-        &ctx.engine.locator(),
-    );
-    let mut last = Ending::Ended {
-        status: PairStatus::Failed,
-        attempts: 0,
-        error: String::new(),
-        log: None,
-    };
-    for attempt in 1..=max_attempts {
-        let log_path = ctx
-            .run_dir
-            .join("logs")
-            .join(format!("{code}_{span}.attempt{attempt}.log"));
-        let log = log_path.display().to_string();
-        let invocation = Invocation {
-            argv: argv.clone(),
-            log_path,
-            timeout,
-            grace: ctx.settings.grace,
-            env: Vec::new(),
-            current_dir: None,
+    let command = Command::of(ctx, unit);
+    let mut attempt = 1;
+    loop {
+        let failed = match run_attempt(ctx, unit, &command, attempt, &shutdown).await {
+            Attempt::Final(ending) => return ending,
+            Attempt::Retryable(failed) => failed,
         };
-        ctx.events.write(&RunEvent::Start {
-            processor: code,
-            start: unit.start,
-            end: unit.end,
-            attempt,
-            argv: &argv,
-            log: log.clone(),
-        });
-        let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
-        ctx.events.write(&RunEvent::Exit {
-            processor: code,
-            start: unit.start,
-            end: unit.end,
-            attempt,
-            outcome: Outcome::from(&report.outcome),
-            seconds: report.duration.as_secs_f64(),
-            pid: report.pid,
-        });
-        let ended = |status, error: String| Ending::Ended {
-            status,
-            attempts: attempt,
-            error,
-            log: Some(log.clone()),
+        let Ending::Ended { error, log, .. } = &failed else {
+            return failed;
         };
-        let failure = match report.outcome {
-            InvocationOutcome::Exited(0) => {
-                return Ending::ExitedZero {
-                    attempts: attempt,
-                    log,
-                };
-            }
-            InvocationOutcome::Interrupted => {
-                return ended(PairStatus::Interrupted, "interrupted".into());
-            }
-            InvocationOutcome::SpawnFailed(why) => return ended(PairStatus::Failed, why),
-            InvocationOutcome::TimedOut => ended(
-                PairStatus::TimedOut,
-                format!("timed out after {}", humantime::format_duration(timeout)),
-            ),
-            InvocationOutcome::Exited(exit) => {
-                ended(PairStatus::Failed, format!("exited with code {exit}"))
-            }
-            InvocationOutcome::Signaled(signal) => {
-                ended(PairStatus::Failed, format!("killed by signal {signal}"))
-            }
-        };
-        last = failure;
-        if attempt < max_attempts
-            && let Ending::Ended { error, .. } = &last
-            && wait_to_retry(ctx, unit, attempt, error, &shutdown).await
-        {
+        if attempt >= command.max_attempts {
+            return failed;
+        }
+        if wait_to_retry(ctx, unit, attempt, error, &shutdown).await {
             return Ending::Ended {
                 status: PairStatus::Interrupted,
                 attempts: attempt,
                 error: format!("interrupted while waiting to retry ({error})"),
-                log: Some(log),
+                log: log.clone(),
             };
         }
+        attempt += 1;
     }
-    last
+}
+
+/// One supervised invocation, its `start` and `exit` events, and what it means.
+async fn run_attempt(
+    ctx: &Context,
+    unit: &Unit,
+    command: &Command,
+    attempt: u32,
+    shutdown: &watch::Receiver<Shutdown>,
+) -> Attempt {
+    let code = ctx.code(unit);
+    let log_path = ctx
+        .run_dir
+        .join("logs")
+        .join(format!("{code}_{}.attempt{attempt}.log", command.span));
+    let log = log_path.display().to_string();
+    let invocation = Invocation {
+        argv: command.argv.clone(),
+        log_path,
+        timeout: command.timeout,
+        grace: ctx.settings.grace,
+        env: Vec::new(),
+        current_dir: None,
+    };
+    ctx.events.write(&RunEvent::Start {
+        processor: code,
+        start: unit.start,
+        end: unit.end,
+        attempt,
+        argv: &command.argv,
+        log: log.clone(),
+    });
+    let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
+    ctx.events.write(&RunEvent::Exit {
+        processor: code,
+        start: unit.start,
+        end: unit.end,
+        attempt,
+        outcome: Outcome::from(&report.outcome),
+        seconds: report.duration.as_secs_f64(),
+        pid: report.pid,
+    });
+    let ended = |status, error: String| Ending::Ended {
+        status,
+        attempts: attempt,
+        error,
+        log: Some(log.clone()),
+    };
+    match report.outcome {
+        InvocationOutcome::Exited(0) => Attempt::Final(Ending::ExitedZero {
+            attempts: attempt,
+            log,
+        }),
+        InvocationOutcome::Interrupted => {
+            Attempt::Final(ended(PairStatus::Interrupted, "interrupted".into()))
+        }
+        InvocationOutcome::SpawnFailed(why) => Attempt::Final(ended(PairStatus::Failed, why)),
+        InvocationOutcome::TimedOut => Attempt::Retryable(ended(
+            PairStatus::TimedOut,
+            format!(
+                "timed out after {}",
+                humantime::format_duration(command.timeout)
+            ),
+        )),
+        InvocationOutcome::Exited(exit) => Attempt::Retryable(ended(
+            PairStatus::Failed,
+            format!("exited with code {exit}"),
+        )),
+        InvocationOutcome::Signaled(signal) => Attempt::Retryable(ended(
+            PairStatus::Failed,
+            format!("killed by signal {signal}"),
+        )),
+    }
 }
 
 /// Waits the backoff before the next attempt; true if a shutdown came first.

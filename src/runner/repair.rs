@@ -148,37 +148,7 @@ fn preflight(
     let fingerprint = checkpoint::fingerprint(&request).map_err(Error::internal)?;
 
     let mut problems: Vec<String> = Vec::new();
-    let lock = match state_dir_problem(state) {
-        Some(p) => {
-            problems.push(p);
-            None
-        }
-        None => match RunLock::acquire(state) {
-            Ok(lock) => Some(lock),
-            Err(e) => {
-                problems.push(checkpoint_error(e).to_string());
-                None
-            }
-        },
-    };
-    let stored: Option<Checkpoint<StoredPair>> = match &lock {
-        Some(_) => checkpoint::load(state).map_err(checkpoint_error)?,
-        None => None,
-    };
-    let unfinished = stored.filter(|c| c.states.iter().any(|s| s.status != PairStatus::Done));
-    if let Some(c) = &unfinished
-        && c.fingerprint != fingerprint
-    {
-        let counts = checkpoint::summarize(&c.states);
-        return Err(Error::usage(format!(
-            "an unfinished repair of a different request is stored in {} ({} of {} pairs done; request {}): resume it with the same options, inspect it with `phase4-check checkpoint status`, or discard it with `phase4-check checkpoint clear`",
-            state.checkpoint_path().display(),
-            counts.done,
-            counts.total(),
-            c.request
-        )));
-    }
-
+    let (lock, unfinished) = take_state(state, &fingerprint, &mut problems)?;
     let planned = match unfinished {
         Some(c) => resume_plan(engine, catalog, c),
         None => new_plan(
@@ -232,6 +202,46 @@ fn preflight(
             "pre-flight passed without a lock or a plan",
         )),
     }
+}
+
+/// The state directory and its lock (a problem when either is unusable), and the
+/// unfinished run stored there, which must be of this very request.
+fn take_state(
+    state: &StateDir,
+    fingerprint: &str,
+    problems: &mut Vec<String>,
+) -> Result<(Option<RunLock>, Option<Checkpoint<StoredPair>>), Error> {
+    let lock = match state_dir_problem(state) {
+        Some(p) => {
+            problems.push(p);
+            None
+        }
+        None => match RunLock::acquire(state) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                problems.push(checkpoint_error(e).to_string());
+                None
+            }
+        },
+    };
+    let stored: Option<Checkpoint<StoredPair>> = match &lock {
+        Some(_) => checkpoint::load(state).map_err(checkpoint_error)?,
+        None => None,
+    };
+    let unfinished = stored.filter(|c| c.states.iter().any(|s| s.status != PairStatus::Done));
+    if let Some(c) = &unfinished
+        && c.fingerprint != fingerprint
+    {
+        let counts = checkpoint::summarize(&c.states);
+        return Err(Error::usage(format!(
+            "an unfinished repair of a different request is stored in {} ({} of {} pairs done; request {}): resume it with the same options, inspect it with `phase4-check checkpoint status`, or discard it with `phase4-check checkpoint clear`",
+            state.checkpoint_path().display(),
+            counts.done,
+            counts.total(),
+            c.request
+        )));
+    }
+    Ok((lock, unfinished))
 }
 
 /// Resuming: the stored plan as it is, its unfinished pairs pending again, and the
