@@ -182,12 +182,12 @@ struct RawProcessor {
     command: Vec<String>,
     timeout: String,
     max_attempts: u32,
-    #[serde(default = "one")]
+    #[serde(default = "default_batch_days")]
     batch_days: u32,
 }
 
-fn one() -> u32 {
-    1
+fn default_batch_days() -> u32 {
+    crate::settings::defaults::BATCH_DAYS
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -23,29 +23,64 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// The warehouse: duckdb:PATH (default duckdb:phase4.duckdb) or bigquery:PROJECT
-    /// [env: PHASE4_WAREHOUSE; or [warehouse] url in phase4.toml].
-    #[arg(long, global = true, value_name = "WAREHOUSE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WAREHOUSE",
+        help = format!(
+            "The warehouse: duckdb:PATH or bigquery:PROJECT [default: duckdb:{}] [env: {}; or [warehouse] url in {}]",
+            defaults::WAREHOUSE_FILE,
+            defaults::env::WAREHOUSE,
+            defaults::CONFIG_FILE
+        )
+    )]
     pub warehouse: Option<String>,
-    /// The catalog of processors (default: the built-in checks/catalog.toml)
-    /// [env: PHASE4_CATALOG].
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help = format!(
+            "The catalog of processors [default: the built-in checks/catalog.toml] [env: {}]",
+            defaults::env::CATALOG
+        )
+    )]
     pub catalog: Option<PathBuf>,
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value = "table")]
+    #[arg(long, global = true, value_enum, default_value_t)]
     pub format: FormatArg,
-    /// Settings file (default: phase4.toml in the working directory, if it exists)
-    /// [env: PHASE4_CONFIG].
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help = format!(
+            "Settings file [default: {} in the working directory, if it exists] [env: {}]",
+            defaults::CONFIG_FILE,
+            defaults::env::CONFIG
+        )
+    )]
     pub config: Option<PathBuf>,
-    /// BigQuery: where the jobs run (default US, or [warehouse] location).
-    #[arg(long, global = true, value_name = "LOCATION")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "LOCATION",
+        help = format!(
+            "BigQuery: where the jobs run [default: {}, or [warehouse] location]",
+            defaults::BIGQUERY_LOCATION
+        )
+    )]
     pub location: Option<String>,
     /// BigQuery: cap every query at N bytes billed (maximumBytesBilled).
     #[arg(long, global = true, value_name = "N")]
     pub max_bytes_billed: Option<i64>,
-    /// BigQuery: the deadline of one query, pages included (default 10m).
-    #[arg(long, global = true, value_name = "DURATION")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        help = format!(
+            "BigQuery: the deadline of one query, pages included [default: {}]",
+            humantime::format_duration(defaults::BIGQUERY_QUERY_TIMEOUT)
+        )
+    )]
     pub query_timeout: Option<String>,
     /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
     #[arg(long, global = true)]
@@ -160,13 +195,13 @@ pub struct RepairArgs {
     #[arg(long)]
     pub halt_on_failure: bool,
     /// Re-count each pair in the warehouse after its processor exits 0.
-    #[arg(long, value_enum, default_value = "on")]
+    #[arg(long, value_enum, default_value_t)]
     pub verify: SwitchArg,
     /// Do not reset the tripped circuit breakers of planned pairs before running them.
     #[arg(long)]
     pub keep_breakers: bool,
     /// Progress on stderr.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value_t)]
     pub progress: ProgressArg,
     #[arg(
         long,
@@ -305,7 +340,8 @@ pub struct GapsArgs {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ProcessArgs {
-    /// The processor code (TDZA, PSZA, PCF, PDC, ML).
+    /// The processor code (one with a built-in reference processor: TDZA, PSZA, PCF,
+    /// PDC or ML).
     #[arg(long, value_name = "CODE")]
     pub processor: String,
     /// One date (YYYY-MM-DD).

@@ -38,7 +38,7 @@ impl ExitCode {
     }
 }
 
-/// Errors callers branch on. Everything else is an [`Error::Other`] with context.
+/// Errors callers branch on, each with its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input: a range, a name, an option. Exit 2.
@@ -69,9 +69,6 @@ pub enum Error {
     /// A failure of phase4-check itself, with its cause. Exit 4.
     #[error("internal error: {0}")]
     Internal(String),
-    /// Anything else, with context. Exit 4 unless it wraps one of the above.
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
 }
 
 impl Error {
@@ -103,20 +100,12 @@ impl Error {
             Error::WarehouseUnavailable(_) | Error::QueryFailed(_) => ExitCode::Warehouse,
             Error::Interrupted => ExitCode::Interrupted,
             Error::Io { .. } | Error::Internal(_) => ExitCode::Internal,
-            Error::Other(e) => match e.downcast_ref::<Error>() {
-                Some(inner) => inner.exit_code(),
-                None => ExitCode::Internal,
-            },
         }
     }
 
-    /// The error and its causes on one line, as the user sees it.
+    /// The error on one line, as the user sees it.
     pub fn one_line(&self) -> String {
-        let text = match self {
-            Error::Other(e) => format!("{e:#}"),
-            other => other.to_string(),
-        };
-        one_line(&text)
+        one_line(&self.to_string())
     }
 }
 
@@ -155,8 +144,6 @@ mod tests {
             (Error::Interrupted, 130),
             (Error::io("write", Path::new("/s/checkpoint.json"))(io()), 4),
             (Error::internal("a runner task panicked"), 4),
-            (Error::Other(anyhow::anyhow!("unexpected")), 4),
-            (Error::Other(anyhow::Error::new(Error::usage("wrapped"))), 2),
         ];
         for (error, code) in cases {
             assert_eq!(error.exit_code().code(), code, "{error}");

@@ -164,11 +164,11 @@ impl Query {
         self
     }
 
-    /// Replaces `{{slot}}` in `text` by a marker of a new identifier.
+    /// Replaces `{{slot}}` in `text` (outside literals) by a marker of a new identifier.
     fn fill(&mut self, text: &str, slot: &str, ident: Ident) -> String {
         let marker = format!("{IDENT_OPEN}{}{IDENT_CLOSE}", self.idents.len());
         self.idents.push(ident);
-        text.replace(&format!("{{{{{slot}}}}}"), &marker)
+        fill_slot(text, slot, &marker)
     }
 
     /// Fills `{{slot}}` with `fragment` once per part, joined by `UNION ALL`; `empty` is
@@ -193,27 +193,26 @@ impl Query {
             }
             pieces.join("\n  UNION ALL\n  ")
         };
-        self.text = self.text.replace(&format!("{{{{{slot}}}}}"), &body);
+        self.text = fill_slot(&self.text, slot, &body);
         self
     }
 
     /// Renders for `dialect`. Fails when a slot was left unfilled or a parameter unbound.
     pub fn render(&self, dialect: &dyn Dialect) -> Result<RenderedQuery, String> {
-        if let Some(start) = self.text.find("{{") {
-            let rest = &self.text[start..];
-            let end = rest.find("}}").map(|e| e + 2).unwrap_or(rest.len());
-            return Err(format!(
-                "query {}: slot {} was not filled",
-                self.name,
-                &rest[..end]
-            ));
-        }
         let mut sql = String::with_capacity(self.text.len());
         let mut order: Vec<&str> = Vec::new();
         let text = self.text.as_str();
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
             match c {
+                '{' if rest.starts_with("{{") => {
+                    let end = rest.find("}}").map(|e| e + 2).unwrap_or(rest.len());
+                    return Err(format!(
+                        "query {}: slot {} was not filled",
+                        self.name,
+                        &rest[..end]
+                    ));
+                }
                 // A string literal or a quoted name: copied as is.
                 '\'' | '"' | '`' => {
                     let len = rest[1..].find(c).map(|end| end + 2).unwrap_or(rest.len());
@@ -303,22 +302,49 @@ fn word(text: &str) -> &str {
     &text[..len]
 }
 
-/// Renames `@name` to `@name_i` for the given names.
-fn rename_params(text: &str, names: &[&str], i: usize) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
+/// `text` with `edit` applied to what lies outside string literals and quoted names
+/// (those are copied as they are).
+fn outside_literals(text: &str, mut edit: impl FnMut(&str) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(pos) = rest.find('@') {
-        out.push_str(&rest[..pos]);
-        let name = word(&rest[pos + 1..]);
-        out.push('@');
-        out.push_str(name);
-        if names.contains(&name) {
-            out.push_str(&format!("_{i}"));
-        }
-        rest = &rest[pos + 1 + name.len()..];
+    while let Some(start) = rest.find(['\'', '"', '`']) {
+        out.push_str(&edit(&rest[..start]));
+        let quote = &rest[start..start + 1];
+        let len = rest[start + 1..]
+            .find(quote)
+            .map(|end| end + 2)
+            .unwrap_or(rest.len() - start);
+        out.push_str(&rest[start..start + len]);
+        rest = &rest[start + len..];
     }
-    out.push_str(rest);
+    out.push_str(&edit(rest));
     out
+}
+
+/// Replaces `{{slot}}` by `with`, outside literals.
+fn fill_slot(text: &str, slot: &str, with: &str) -> String {
+    let marker = format!("{{{{{slot}}}}}");
+    outside_literals(text, |code| code.replace(&marker, with))
+}
+
+/// Renames `@name` to `@name_i` for the given names, outside literals.
+fn rename_params(text: &str, names: &[&str], i: usize) -> String {
+    outside_literals(text, |code| {
+        let mut out = String::with_capacity(code.len() + 16);
+        let mut rest = code;
+        while let Some(pos) = rest.find('@') {
+            out.push_str(&rest[..pos]);
+            let name = word(&rest[pos + 1..]);
+            out.push('@');
+            out.push_str(name);
+            if names.contains(&name) {
+                out.push_str(&format!("_{i}"));
+            }
+            rest = &rest[pos + 1 + name.len()..];
+        }
+        out.push_str(rest);
+        out
+    })
 }
 
 /// Drops `--` comments (analysts' notes in the files) so fragments splice cleanly.
@@ -431,6 +457,24 @@ mod tests {
     fn unfilled_slots_and_unbound_parameters_are_errors() {
         assert!(Query::new("t", "SELECT {{x}}").render(&Angle).is_err());
         assert!(Query::new("t", "SELECT @x").render(&Angle).is_err());
+    }
+
+    #[test]
+    fn slots_and_parameters_inside_literals_are_left_alone() {
+        let parts = vec![Part::new().param("code", Param::Text("A".into()))];
+        let q = Query::new("t", "SELECT '{{x}}' AS a, {{x}} AS b FROM ({{rows}})")
+            .column("x", "col")
+            .repeat(
+                "rows",
+                "SELECT @code AS c, 'x@code' AS d",
+                &parts,
+                "SELECT 1",
+            );
+        let r = q.render(&Angle).unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT '{{x}}' AS a, <col> AS b FROM (SELECT :code_01 AS c, 'x@code' AS d)"
+        );
     }
 
     #[test]

@@ -294,3 +294,21 @@ fn bigquery_settings_are_checked_before_anything_runs() {
         "`seed` writes the embedded warehouse only",
     );
 }
+
+#[test]
+fn estimate_on_an_engine_that_cannot_price_queries_is_exit_2() {
+    let r = seeded().run(&["--estimate", "report", "--range", "2021-12"]);
+    assert_error(&r, 2, "--estimate needs an engine that prices queries");
+}
+
+#[test]
+fn seed_with_a_manifest_in_a_missing_directory_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["seed", "--manifest", "missing/m.json"]);
+    assert_error(&r, 2, "directory missing does not exist");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

@@ -169,6 +169,16 @@ fn the_gate_takes_every_format() {
 }
 
 #[test]
+fn gate_update_takes_table_json_csv_and_markdown() {
+    check(&Case {
+        name: "gate --update",
+        args: &["gate", "--snapshot", "season.json", "--update"],
+        takes: TABLES,
+        exit: 0,
+    });
+}
+
+#[test]
 fn repair_apply_takes_table_json_csv_and_markdown() {
     check(&Case {
         name: "repair --apply",

@@ -108,6 +108,14 @@ impl Check {
         Check::Breakers,
     ];
 
+    /// Does the check read the range (which, without `--range`, the seasons check finds)?
+    pub fn reads_range(self) -> bool {
+        match self {
+            Check::Layout | Check::Seasons => false,
+            Check::Reconcile | Check::Failures | Check::Breakers => true,
+        }
+    }
+
     /// The check's query over `scope`.
     pub fn query(self, catalog: &Catalog, scope: &Scope) -> Query {
         match self {
@@ -234,7 +242,12 @@ pub fn run_checks(
     let mut all_rows = Vec::new();
     let mut failures = Vec::new();
     let mut breakers = Vec::new();
-    for check in Check::ALL {
+    // The checks that settle the scope first, then those that read the range.
+    let ordered = Check::ALL
+        .into_iter()
+        .filter(|c| !c.reads_range())
+        .chain(Check::ALL.into_iter().filter(|c| c.reads_range()));
+    for check in ordered {
         let rows = warehouse.query(&check.query(catalog, &scope))?;
         match check {
             Check::Layout => {

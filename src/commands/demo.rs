@@ -15,26 +15,23 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         range: Some(settings.range),
         processors: Vec::new(),
     };
-    let report = |step: DemoStep| -> Result<ExitCode, Error> {
-        print(render_step(step))?;
-        let findings = super::findings(global, &request)?;
-        print(&render_report(
-            &global.catalog,
-            &findings,
-            &global.warehouse.to_string(),
-            TableFormat::Table,
-        ))?;
-        Ok(ExitCode::findings_if(findings.has_defects()))
+    let warehouse = global.warehouse.to_string();
+    let report = || {
+        super::checks_command(global, &request, TableFormat::Table, |findings| {
+            render_report(&global.catalog, findings, &warehouse, TableFormat::Table)
+        })
     };
 
-    print(render_step(DemoStep::Seed))?;
-    super::seed::build(global, &settings.seed)?;
-    report(DemoStep::Report)?;
-    print(render_step(DemoStep::Repair))?;
+    print(&render_step(DemoStep::Seed, settings.range))?;
+    super::seed::build(&settings.seed)?;
+    print(&render_step(DemoStep::Report, settings.range))?;
+    report()?;
+    print(&render_step(DemoStep::Repair, settings.range))?;
     // A fresh warehouse: the state of a run on an earlier one means nothing.
     let _ = crate::runner::repair::clear(&settings.repair.state_dir);
     let repaired = super::repair::run_apply(global, &settings.repair)?;
-    let after = report(DemoStep::ReportAgain)?;
+    print(&render_step(DemoStep::ReportAgain, settings.range))?;
+    let after = report()?;
     Ok(ExitCode::findings_if(
         repaired != ExitCode::Healthy || after != ExitCode::Healthy,
     ))

@@ -15,6 +15,12 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     let queries = planned_queries(&global.catalog, request)?;
     let engine = global.warehouse.open()?;
+    if !engine.capabilities().can_dry_run {
+        return Err(Error::usage(format!(
+            "--estimate needs an engine that prices queries (BigQuery), and this one is {}",
+            engine.describe()
+        )));
+    }
     let mut warehouse = engine.session(Access::Read)?;
     let mut estimates = Vec::with_capacity(queries.len());
     for query in &queries {

@@ -25,7 +25,8 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     let update_command = gate.update_command();
     match gate.conclude(&settings, &global.catalog, &findings)? {
         GateVerdict::Updated { before, after } => {
-            print(&render_update(&path, before.as_ref(), &after))?;
+            let format = table_format(settings.format, "gate --update")?;
+            print(&render_update(&path, before.as_ref(), &after, format))?;
             Ok(ExitCode::Healthy)
         }
         GateVerdict::Compared {

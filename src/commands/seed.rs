@@ -11,20 +11,19 @@ use crate::render::to_json;
 use crate::settings::{GlobalSettings, SeedSettings};
 
 pub fn run(args: &SeedArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
-    build(global, &SeedSettings::resolve(args, global)?)?;
+    build(&SeedSettings::resolve(args, global)?)?;
     Ok(ExitCode::Healthy)
 }
 
 /// Seeds, writes the manifest where asked, prints the summary (also the demo's step 1).
-pub(super) fn build(global: &GlobalSettings, settings: &SeedSettings) -> Result<(), Error> {
+pub(super) fn build(settings: &SeedSettings) -> Result<(), Error> {
     let started = Instant::now();
     let manifest = seed(settings)?;
     if let Some(path) = &settings.manifest {
-        std::fs::write(path, to_json(&manifest))
-            .map_err(|e| Error::usage(format!("cannot write manifest {}: {e}", path.display())))?;
+        std::fs::write(path, to_json(&manifest)).map_err(Error::io("write the manifest", path))?;
     }
     print(&render_seed(
-        &global.warehouse.to_string(),
+        &settings.target.path,
         &manifest,
         started.elapsed(),
         settings.format,

@@ -5,8 +5,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::Format;
 use crate::render::table::{Drawing, csv_text, table};
+use crate::render::{Format, TableFormat};
 
 /// How many of the largest changes the summary lists.
 const LARGEST_SHOWN: usize = 10;
@@ -99,62 +99,153 @@ pub fn short_fingerprint(fingerprint: &str) -> &str {
     fingerprint.get(..12).unwrap_or(fingerprint)
 }
 
-/// What `gate --update` changed, largest changes first.
-pub fn render_update(path: &str, before: Option<&Snapshot>, after: &Snapshot) -> String {
-    let Some(before) = before else {
-        return format!(
-            "Wrote snapshot {path}: {}..{}, {}. Review it and commit it.\n",
-            after.range.start(),
-            after.range.end(),
-            scope(after.counts.processors.len(), after.counts.entries())
+/// What `gate --update` changed.
+struct Update<'a> {
+    path: &'a str,
+    after: &'a Snapshot,
+    /// The counts that changed (none when the snapshot is new).
+    changes: Option<Comparison>,
+    /// A changed range, catalog or tolerances.
+    notes: Vec<String>,
+}
+
+impl<'a> Update<'a> {
+    fn new(path: &'a str, before: Option<&Snapshot>, after: &'a Snapshot) -> Update<'a> {
+        let Some(before) = before else {
+            return Update {
+                path,
+                after,
+                changes: None,
+                notes: Vec::new(),
+            };
+        };
+        let mut notes = Vec::new();
+        if before.range != after.range {
+            notes.push(format!(
+                "range {}..{} -> {}..{}",
+                before.range.start(),
+                before.range.end(),
+                after.range.start(),
+                after.range.end()
+            ));
+        }
+        if before.catalog_fingerprint != after.catalog_fingerprint {
+            notes.push(format!(
+                "catalog fingerprint {} -> {}",
+                short_fingerprint(&before.catalog_fingerprint),
+                short_fingerprint(&after.catalog_fingerprint)
+            ));
+        }
+        if before.tolerances != after.tolerances {
+            notes.push(format!(
+                "tolerances now: {}",
+                if after.tolerances.is_empty() {
+                    "none (exact)".to_string()
+                } else {
+                    after.tolerances.describe()
+                }
+            ));
+        }
+        let exact = compare(
+            &before.counts,
+            &after.counts,
+            after.range,
+            Tolerances::default(),
         );
-    };
-    let mut notes = Vec::new();
-    if before.range != after.range {
-        notes.push(format!(
-            "range {}..{} -> {}..{}",
-            before.range.start(),
-            before.range.end(),
-            after.range.start(),
-            after.range.end()
-        ));
+        Update {
+            path,
+            after,
+            changes: Some(exact),
+            notes,
+        }
     }
-    if before.catalog_fingerprint != after.catalog_fingerprint {
-        notes.push(format!(
-            "catalog fingerprint {} -> {}",
-            short_fingerprint(&before.catalog_fingerprint),
-            short_fingerprint(&after.catalog_fingerprint)
-        ));
-    }
-    if before.tolerances != after.tolerances {
-        notes.push(format!(
-            "tolerances now: {}",
-            if after.tolerances.is_empty() {
-                "none (exact)".to_string()
-            } else {
-                after.tolerances.describe()
+
+    /// One sentence: written, unchanged, or what changed.
+    fn headline(&self) -> String {
+        let path = self.path;
+        match &self.changes {
+            None => format!(
+                "Wrote snapshot {path}: {}..{}, {}. Review it and commit it.",
+                self.after.range.start(),
+                self.after.range.end(),
+                scope(
+                    self.after.counts.processors.len(),
+                    self.after.counts.entries()
+                )
+            ),
+            Some(c) if c.changes.is_empty() && self.notes.is_empty() => {
+                format!("Snapshot {path} is unchanged.")
             }
-        ));
+            Some(c) if c.changes.is_empty() => {
+                format!("Updated snapshot {path}: no count changed.")
+            }
+            Some(c) => format!("Updated snapshot {path}: {}.", c.summary()),
+        }
     }
-    let exact = compare(
-        &before.counts,
-        &after.counts,
-        after.range,
-        Tolerances::default(),
-    );
-    let mut out = if exact.changes.is_empty() && notes.is_empty() {
-        format!("Snapshot {path} is unchanged.\n")
-    } else if exact.changes.is_empty() {
-        format!("Updated snapshot {path}: no count changed.\n")
-    } else {
-        let mut text = format!("Updated snapshot {path}: {}.\n", exact.summary());
-        largest_changes(&mut text, &exact);
-        text
-    };
-    for n in notes {
-        let _ = writeln!(out, "Also: {n}.");
+
+    fn changes(&self) -> &[Change] {
+        self.changes.as_ref().map(|c| &c.changes[..]).unwrap_or(&[])
     }
-    out
+}
+
+#[derive(Serialize)]
+struct UpdateJson<'a> {
+    snapshot: &'a str,
+    range: serde_json::Value,
+    written: bool,
+    summary: String,
+    changes: Vec<ChangeJson<'a>>,
+    notes: &'a [String],
+}
+
+/// What `gate --update` changed, largest changes first.
+pub fn render_update(
+    path: &str,
+    before: Option<&Snapshot>,
+    after: &Snapshot,
+    format: TableFormat,
+) -> String {
+    let update = Update::new(path, before, after);
+    match format {
+        TableFormat::Table => {
+            let mut out = update.headline() + "\n";
+            if let Some(c) = &update.changes {
+                largest_changes(&mut out, c);
+            }
+            for n in &update.notes {
+                let _ = writeln!(out, "Also: {n}.");
+            }
+            out
+        }
+        TableFormat::Json => crate::render::to_json(&UpdateJson {
+            snapshot: path,
+            range: serde_json::json!({"start": after.range.start().to_string(), "end": after.range.end().to_string()}),
+            written: true,
+            summary: update.headline(),
+            changes: update.changes().iter().map(change_json).collect(),
+            notes: &update.notes,
+        }),
+        TableFormat::Csv => csv_text(
+            &CHANGE_HEADER,
+            update.changes().iter().map(change_cells).collect(),
+        ),
+        TableFormat::Markdown => {
+            let mut out = format!("### phase4-check gate --update\n\n{}\n", update.headline());
+            if !update.changes().is_empty() {
+                out.push('\n');
+                out.push_str(&table(
+                    &CHANGE_HEADER,
+                    update.changes().iter().map(change_cells).collect(),
+                    Drawing::Markdown,
+                    3,
+                ));
+            }
+            for n in &update.notes {
+                let _ = writeln!(out, "\nAlso: {n}.");
+            }
+            out
+        }
+    }
 }
 
 /// `5 processors, 830 processor-dates`.

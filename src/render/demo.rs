@@ -1,5 +1,7 @@
 //! `demo`: the headings of its four steps (each step renders as its own command does).
 
+use crate::range::{DateRange, season_label, season_of};
+
 /// The steps of the demo, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoStep {
@@ -9,18 +11,19 @@ pub enum DemoStep {
     ReportAgain,
 }
 
-/// The heading that opens a step.
-pub fn render_step(step: DemoStep) -> &'static str {
+/// The heading that opens a step of the demo of `season`.
+pub fn render_step(step: DemoStep, season: DateRange) -> String {
     match step {
-        DemoStep::Seed => {
-            "== 1. seed: a synthetic 2021-22 season with the defects real backfills leave ==\n"
-        }
-        DemoStep::Report => "\n== 2. report: what is missing or broken, and why ==\n",
+        DemoStep::Seed => format!(
+            "== 1. seed: a synthetic {} season with the defects real backfills leave ==\n",
+            season_label(season_of(season.start()))
+        ),
+        DemoStep::Report => "\n== 2. report: what is missing or broken, and why ==\n".into(),
         DemoStep::Repair => {
-            "\n== 3. repair --apply: rerun exactly that, in dependency order, with the built-in processors ==\n"
+            "\n== 3. repair --apply: rerun exactly that, in dependency order, with the built-in processors ==\n".into()
         }
         DemoStep::ReportAgain => {
-            "\n== 4. report again: the defects are gone (expected skips remain: they are not failures) ==\n"
+            "\n== 4. report again: the defects are gone (expected skips remain: they are not failures) ==\n".into()
         }
     }
 }

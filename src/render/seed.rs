@@ -1,12 +1,13 @@
 //! `seed`: what was built, or its manifest as JSON.
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::{SummaryFormat, to_json};
 use crate::demo::seed::Manifest;
 
 pub fn render_seed(
-    warehouse: &str,
+    path: &Path,
     manifest: &Manifest,
     took: Duration,
     format: SummaryFormat,
@@ -14,7 +15,8 @@ pub fn render_seed(
     match format {
         SummaryFormat::Json => to_json(manifest),
         SummaryFormat::Text => format!(
-            "Seeded {warehouse} with {} ({} player-game rows, {} game dates, seed {}) in {:.1}s: {} defective pairs, {} stale, {} tripped breakers{}.\n",
+            "Seeded {} with {} ({} player-game rows, {} game dates, seed {}) in {:.1}s: {} defective pairs, {} stale, {} tripped breakers{}.\n",
+            path.display(),
             manifest.seasons.join(", "),
             manifest.player_game_rows,
             manifest.game_dates,

@@ -692,8 +692,7 @@ impl StatusCounts {
         self.done == self.total()
     }
 
-    /// Counts one more pair of `status`.
-    pub fn count(&mut self, status: PairStatus) {
+    fn count(&mut self, status: PairStatus) {
         let slot = match status {
             PairStatus::Pending => &mut self.pending,
             PairStatus::Done => &mut self.done,

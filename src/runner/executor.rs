@@ -137,7 +137,11 @@ impl Command {
 /// How one attempt ended: for good, or with a failure another attempt may mend.
 enum Attempt {
     Final(Ending),
-    Retryable(Ending),
+    Retryable {
+        status: PairStatus,
+        error: String,
+        log: String,
+    },
 }
 
 /// Runs attempts until one exits 0, one cannot start or is interrupted, or
@@ -146,22 +150,25 @@ async fn run_attempts(ctx: &Context, unit: &Unit, shutdown: watch::Receiver<Shut
     let command = Command::of(ctx, unit);
     let mut attempt = 1;
     loop {
-        let failed = match run_attempt(ctx, unit, &command, attempt, &shutdown).await {
+        let (status, error, log) = match run_attempt(ctx, unit, &command, attempt, &shutdown).await
+        {
             Attempt::Final(ending) => return ending,
-            Attempt::Retryable(failed) => failed,
-        };
-        let Ending::Ended { error, log, .. } = &failed else {
-            return failed;
+            Attempt::Retryable { status, error, log } => (status, error, log),
         };
         if attempt >= command.max_attempts {
-            return failed;
+            return Ending::Ended {
+                status,
+                attempts: attempt,
+                error,
+                log: Some(log),
+            };
         }
-        if wait_to_retry(ctx, unit, attempt, error, &shutdown).await {
+        if wait_to_retry(ctx, unit, attempt, &error, &shutdown).await {
             return Ending::Ended {
                 status: PairStatus::Interrupted,
                 attempts: attempt,
                 error: format!("interrupted while waiting to retry ({error})"),
-                log: log.clone(),
+                log: Some(log),
             };
         }
         attempt += 1;
@@ -208,36 +215,39 @@ async fn run_attempt(
         seconds: report.duration.as_secs_f64(),
         pid: report.pid,
     });
-    let ended = |status, error: String| Ending::Ended {
+    let ended = |status, error: String| {
+        Attempt::Final(Ending::Ended {
+            status,
+            attempts: attempt,
+            error,
+            log: Some(log.clone()),
+        })
+    };
+    let retryable = |status, error: String| Attempt::Retryable {
         status,
-        attempts: attempt,
         error,
-        log: Some(log.clone()),
+        log: log.clone(),
     };
     match report.outcome {
         InvocationOutcome::Exited(0) => Attempt::Final(Ending::ExitedZero {
             attempts: attempt,
             log,
         }),
-        InvocationOutcome::Interrupted => {
-            Attempt::Final(ended(PairStatus::Interrupted, "interrupted".into()))
-        }
-        InvocationOutcome::SpawnFailed(why) => Attempt::Final(ended(PairStatus::Failed, why)),
-        InvocationOutcome::TimedOut => Attempt::Retryable(ended(
+        InvocationOutcome::Interrupted => ended(PairStatus::Interrupted, "interrupted".into()),
+        InvocationOutcome::SpawnFailed(why) => ended(PairStatus::Failed, why),
+        InvocationOutcome::TimedOut => retryable(
             PairStatus::TimedOut,
             format!(
                 "timed out after {}",
                 humantime::format_duration(command.timeout)
             ),
-        )),
-        InvocationOutcome::Exited(exit) => Attempt::Retryable(ended(
-            PairStatus::Failed,
-            format!("exited with code {exit}"),
-        )),
-        InvocationOutcome::Signaled(signal) => Attempt::Retryable(ended(
-            PairStatus::Failed,
-            format!("killed by signal {signal}"),
-        )),
+        ),
+        InvocationOutcome::Exited(exit) => {
+            retryable(PairStatus::Failed, format!("exited with code {exit}"))
+        }
+        InvocationOutcome::Signaled(signal) => {
+            retryable(PairStatus::Failed, format!("killed by signal {signal}"))
+        }
     }
 }
 

@@ -149,8 +149,18 @@ fn preflight(
 
     let mut problems: Vec<String> = Vec::new();
     let (lock, unfinished) = take_state(state, &fingerprint, &mut problems)?;
+    let mut warehouse_problem = None;
     let planned = match unfinished {
-        Some(c) => resume_plan(engine, catalog, c),
+        Some(stored) => {
+            let ids: Vec<_> = catalog.ids().collect();
+            let layout = engine
+                .session(Access::Read)
+                .and_then(|mut wh| verify_layout(wh.as_mut(), catalog, &ids));
+            if let Err(e) = layout {
+                sort_problem(e, &mut warehouse_problem, &mut problems)?;
+            }
+            resume_plan(catalog, stored)
+        }
         None => new_plan(
             engine,
             catalog,
@@ -160,18 +170,12 @@ fn preflight(
             &mut problems,
         ),
     };
-    let mut warehouse_problem = None;
     let planned = match planned {
         Ok(p) => Some(p),
-        Err(e @ (Error::WarehouseUnavailable(_) | Error::QueryFailed(_) | Error::Layout(_))) => {
-            warehouse_problem = Some(e);
+        Err(e) => {
+            sort_problem(e, &mut warehouse_problem, &mut problems)?;
             None
         }
-        Err(e @ Error::Usage(_)) => {
-            problems.push(e.to_string());
-            None
-        }
-        Err(e) => return Err(e),
     };
     if let Some(p) = &planned {
         problems.extend(program_problems(catalog, &p.plan));
@@ -225,7 +229,15 @@ fn take_state(
         },
     };
     let stored: Option<Checkpoint<StoredPair>> = match &lock {
-        Some(_) => checkpoint::load(state).map_err(checkpoint_error)?,
+        Some(_) => match checkpoint::load(state) {
+            Ok(stored) => stored,
+            // Unreadable (a permission, a bad disk): a pre-flight problem like the others.
+            Err(e @ CheckpointError::Io { .. }) => {
+                problems.push(checkpoint_error(e).to_string());
+                None
+            }
+            Err(e) => return Err(checkpoint_error(e)),
+        },
         None => None,
     };
     let unfinished = stored.filter(|c| c.states.iter().any(|s| s.status != PairStatus::Done));
@@ -244,13 +256,28 @@ fn take_state(
     Ok((lock, unfinished))
 }
 
-/// Resuming: the stored plan as it is, its unfinished pairs pending again, and the
-/// warehouse checked to still have the layout.
-fn resume_plan(
-    engine: &dyn Engine,
-    catalog: &Catalog,
-    mut stored: Checkpoint<StoredPair>,
-) -> Result<Planned, Error> {
+/// A pre-flight failure: the warehouse's (exit 3, listed first), a problem of the
+/// request (exit 2), or anything else, which ends the pre-flight at once.
+fn sort_problem(
+    e: Error,
+    warehouse_problem: &mut Option<Error>,
+    problems: &mut Vec<String>,
+) -> Result<(), Error> {
+    match e {
+        Error::WarehouseUnavailable(_) | Error::QueryFailed(_) | Error::Layout(_) => {
+            *warehouse_problem = Some(e);
+            Ok(())
+        }
+        Error::Usage(_) | Error::Config(_) => {
+            problems.push(e.to_string());
+            Ok(())
+        }
+        other => Err(other),
+    }
+}
+
+/// Resuming: the stored plan as it is, its unfinished pairs pending again.
+fn resume_plan(catalog: &Catalog, mut stored: Checkpoint<StoredPair>) -> Result<Planned, Error> {
     let plan = stored
         .plan
         .iter()
@@ -261,9 +288,6 @@ fn resume_plan(
             st.status = PairStatus::Pending;
         }
     }
-    let ids: Vec<_> = catalog.ids().collect();
-    let mut wh = engine.session(Access::Read)?;
-    verify_layout(wh.as_mut(), catalog, &ids)?;
     Ok(Planned {
         checkpoint: stored,
         plan,

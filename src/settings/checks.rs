@@ -77,6 +77,11 @@ impl GateSettings {
                 .set(name.trim(), Limit::Any)
                 .map_err(|e| Error::usage(format!("--allow: {e}")))?;
         }
+        if args.update && global.format == Format::Junit {
+            return Err(Error::usage(
+                "--format junit reports a comparison: `gate --update` takes table, json, csv or markdown",
+            ));
+        }
         Ok(GateSettings {
             snapshot: args.snapshot.clone(),
             range: parse_range(args.range.as_deref())?,

@@ -15,6 +15,12 @@ pub const BUSY_WAIT: Duration = Duration::from_secs(60);
 pub const RETRY_BACKOFF: Duration = Duration::from_secs(2);
 /// The longest retry delay.
 pub const RETRY_BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// Concurrent processor invocations of a repair: one lane per processor.
+pub fn jobs(processors: usize) -> usize {
+    processors.max(1)
+}
+/// Consecutive game dates of one processor per invocation, unless the catalog says more.
+pub const BATCH_DAYS: u32 = 1;
 /// Between SIGTERM and SIGKILL when a processor is ended.
 pub const GRACE: Duration = Duration::from_secs(10);
 /// The generator's seed (the first game date of the 2021-22 season).

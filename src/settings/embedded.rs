@@ -7,7 +7,6 @@ use super::defaults;
 use super::global::GlobalSettings;
 use super::repair::RepairSettings;
 use super::values::{demo_format, parse_date, parse_seasons, summary_format};
-use crate::catalog::ProcessorId;
 use crate::cli::{DemoArgs, ProcessArgs, SeedArgs};
 use crate::demo::processors::Builtin;
 use crate::error::Error;
@@ -42,6 +41,17 @@ pub struct SeedSettings {
 
 impl SeedSettings {
     pub fn resolve(args: &SeedArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        if let Some(path) = &args.manifest {
+            // Checked before anything is built: a seed that fails writes nothing.
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+                return Err(Error::usage(format!(
+                    "--manifest {}: directory {} does not exist",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+        }
         Ok(SeedSettings {
             seasons: parse_seasons(args.seasons.as_deref().unwrap_or(defaults::SEED_SEASONS))?,
             target: embedded(&global.warehouse, "seed")?,
@@ -57,7 +67,6 @@ impl SeedSettings {
 /// `process`: one built-in processor over a range of the embedded warehouse.
 #[derive(Debug, Clone)]
 pub struct ProcessSettings {
-    pub processor: ProcessorId,
     pub builtin: Builtin,
     pub range: DateRange,
     pub format: SummaryFormat,
@@ -68,7 +77,11 @@ impl ProcessSettings {
         let processor = global.catalog.find(&args.processor)?;
         let code = global.catalog.code(processor);
         let builtin = Builtin::from_code(code).ok_or_else(|| {
-            Error::usage(format!("processor {code} has no built-in reference processor (only TDZA, PSZA, PCF, PDC and ML do)"))
+            let builtins: Vec<&str> = Builtin::ALL.iter().map(|b| b.code()).collect();
+            Error::usage(format!(
+                "processor {code} has no built-in reference processor (only {} have one)",
+                builtins.join(", ")
+            ))
         })?;
         let range = match (&args.date, &args.start, &args.end) {
             (Some(d), None, None) => {
@@ -82,7 +95,6 @@ impl ProcessSettings {
         };
         embedded(&global.warehouse, "process")?;
         Ok(ProcessSettings {
-            processor,
             builtin,
             range,
             format: summary_format(global.format, "process")?,

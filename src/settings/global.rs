@@ -100,7 +100,6 @@ fn resolve_warehouse(
         location: args.location.as_deref(),
         max_bytes_billed: args.max_bytes_billed,
         query_timeout: args.query_timeout.as_deref(),
-        estimate: args.estimate,
         env,
         config: &config.warehouse,
         catalog,

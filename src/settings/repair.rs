@@ -10,7 +10,7 @@ use super::values::{
     table_format,
 };
 use crate::catalog::Catalog;
-use crate::cli::{CheckpointAction, CheckpointArgs, ProgressArg, RepairArgs};
+use crate::cli::{CheckpointAction, CheckpointArgs, RepairArgs};
 use crate::error::Error;
 use crate::plan::PlanOptions;
 use crate::range::DateRange;
@@ -47,7 +47,7 @@ impl RepairSettings {
         let jobs = match args.jobs {
             Some(0) => return Err(Error::usage("--jobs must be at least 1")),
             Some(n) => n,
-            None => default_jobs(catalog),
+            None => defaults::jobs(catalog.processors().len()),
         };
         Ok(RepairSettings {
             range: parse_range(args.range.as_deref())?,
@@ -94,22 +94,17 @@ impl RepairSettings {
             options: PlanOptions::default(),
             apply: true,
             state_dir,
-            jobs: default_jobs(catalog),
+            jobs: defaults::jobs(catalog.processors().len()),
             timeout: None,
             grace: defaults::GRACE,
             retry_backoff: defaults::RETRY_BACKOFF,
             halt_on_failure: false,
             verify: true,
             keep_breakers: false,
-            progress: ProgressArg::Auto.into(),
+            progress: ProgressMode::Auto,
             format: TableFormat::Table,
         }
     }
-}
-
-/// One lane per processor.
-fn default_jobs(catalog: &Catalog) -> usize {
-    catalog.processors().len().max(1)
 }
 
 /// What `checkpoint` does with the stored run.
@@ -149,7 +144,7 @@ impl CheckpointSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::SwitchArg;
+    use crate::cli::{ProgressArg, SwitchArg};
     use crate::render::Format;
 
     fn global(format: Format) -> GlobalSettings {

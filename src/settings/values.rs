@@ -83,9 +83,9 @@ fn refuse(format: Format, command: &str, takes: &str) -> Error {
         Format::Junit => Error::usage(format!(
             "--format junit is for `gate` only (`{command}` takes {takes})"
         )),
-        other => Error::usage(format!(
+        Format::Table | Format::Json | Format::Csv | Format::Markdown => Error::usage(format!(
             "--format {} is not available for `{command}` (it takes {takes})",
-            other.name()
+            format.name()
         )),
     }
 }

@@ -92,6 +92,10 @@ impl BigQuerySettings {
     /// phase4.toml; page size and dataset names from the file; another endpoint and its
     /// token from the environment.
     pub fn configure(mut self, options: &EngineOptions<'_>) -> Result<Self, Error> {
+        options.refuse_others(
+            &["--location", "--max-bytes-billed", "--query-timeout"],
+            &format!("bigquery:{}", self.project),
+        )?;
         let c = options.config;
         if let Some(location) = options.location.or(c.location.as_deref()) {
             let valid = !location.is_empty()
@@ -221,13 +225,6 @@ pub struct BigQueryDialect {
     pub project: String,
     pub location: String,
     pub datasets: DatasetNames,
-}
-
-impl BigQueryDialect {
-    /// The catalog's dataset names, in the US.
-    pub fn new(project: &str) -> Self {
-        BigQuerySettings::new(project).dialect()
-    }
 }
 
 impl Dialect for BigQueryDialect {
@@ -360,10 +357,6 @@ impl Warehouse for BigQuerySession<'_> {
 
     fn dialect(&self) -> &dyn Dialect {
         &self.engine.dialect
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
@@ -779,7 +772,7 @@ mod tests {
         let q = Query::new("t", "SELECT UNIX_MICROS(x) FROM {{t}} WHERE d = @start")
             .table("t", &table)
             .param("start", Param::Int(1));
-        let r = q.render(&BigQueryDialect::new("proj")).unwrap();
+        let r = q.render(&BigQuerySettings::new("proj").dialect()).unwrap();
         assert_eq!(
             r.sql,
             "SELECT UNIX_MICROS(x) FROM `proj.nba_precompute.player_daily_cache` WHERE d = @start"

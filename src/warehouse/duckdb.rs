@@ -48,20 +48,9 @@ impl DuckDbSettings {
         })
     }
 
-    /// The busy wait from PHASE4_BUSY_WAIT; BigQuery's flags are refused.
+    /// The busy wait from PHASE4_BUSY_WAIT; other engines' flags are refused.
     pub fn configure(mut self, options: &EngineOptions<'_>) -> Result<Self, Error> {
-        let bigquery_only = [
-            ("--location", options.location.is_some()),
-            ("--max-bytes-billed", options.max_bytes_billed.is_some()),
-            ("--query-timeout", options.query_timeout.is_some()),
-            ("--estimate", options.estimate),
-        ];
-        if let Some((flag, _)) = bigquery_only.iter().find(|(_, set)| *set) {
-            return Err(Error::usage(format!(
-                "{flag} is for BigQuery warehouses, and this one is duckdb:{}",
-                self.path.display()
-            )));
-        }
+        options.refuse_others(&[], &format!("duckdb:{}", self.path.display()))?;
         if let Some(wait) = options.env.get(defaults::env::BUSY_WAIT) {
             self.busy_wait = parse_duration(defaults::env::BUSY_WAIT, wait)?;
         }
@@ -349,10 +338,6 @@ impl Warehouse for DuckDbWarehouse {
 
     fn dialect(&self) -> &dyn Dialect {
         &DuckDbDialect
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {

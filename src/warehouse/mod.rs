@@ -41,10 +41,42 @@ pub struct EngineOptions<'a> {
     pub location: Option<&'a str>,
     pub max_bytes_billed: Option<i64>,
     pub query_timeout: Option<&'a str>,
-    pub estimate: bool,
     pub env: &'a Environment,
     pub config: &'a WarehouseConfig,
     pub catalog: &'a Catalog,
+}
+
+impl EngineOptions<'_> {
+    /// The engine-specific flags given, each with the engine it is for.
+    fn given(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            ("--location", "BigQuery", self.location.is_some()),
+            (
+                "--max-bytes-billed",
+                "BigQuery",
+                self.max_bytes_billed.is_some(),
+            ),
+            ("--query-timeout", "BigQuery", self.query_timeout.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, _, given)| *given)
+        .map(|(flag, engine, _)| (flag, engine))
+        .collect()
+    }
+
+    /// Refuses a flag given for another engine than `engine` (which takes `takes`).
+    pub fn refuse_others(&self, takes: &[&str], engine: &str) -> Result<(), Error> {
+        match self
+            .given()
+            .into_iter()
+            .find(|(flag, _)| !takes.contains(flag))
+        {
+            Some((flag, owner)) => Err(Error::usage(format!(
+                "{flag} is for {owner} warehouses, and this one is {engine}"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl WarehouseSpec {
@@ -76,7 +108,12 @@ impl WarehouseSpec {
 
     /// Is this the warehouse used when nothing is configured?
     pub fn is_default(&self) -> bool {
-        self.to_string() == WarehouseSpec::default().to_string()
+        match self {
+            WarehouseSpec::DuckDb(s) => {
+                s.path == Path::new(crate::settings::defaults::WAREHOUSE_FILE)
+            }
+            WarehouseSpec::BigQuery(_) => false,
+        }
     }
 }
 
@@ -233,13 +270,12 @@ fn bad_value(column: &str, wanted: &str, got: &Value) -> Error {
 pub type Layout = BTreeMap<TableName, BTreeSet<String>>;
 
 /// A session on a warehouse: what the checks, the runner and the built-in processors
-/// need of an engine. Writes are refused by engines that cannot write
-/// ([`Capabilities::can_write`]). Implementations count their queries.
+/// need of an engine. Writes and dry runs are refused by default, so an engine without
+/// them ([`Capabilities`]) implements neither. Implementations count their queries.
 pub trait Warehouse {
     /// How the user named it, for messages.
     fn describe(&self) -> String;
     fn dialect(&self) -> &dyn Dialect;
-    fn capabilities(&self) -> Capabilities;
     /// Runs one query and returns all its rows.
     fn query(&mut self, query: &Query) -> Result<Rows, Error>;
     /// How many queries and statements this session has run so far.
