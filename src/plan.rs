@@ -147,23 +147,12 @@ impl RepairPlan {
         let mut stages: BTreeMap<usize, Vec<&PlannedPair>> = BTreeMap::new();
         for pair in &self.pairs {
             stages
-                .entry(depth(catalog, pair.processor))
+                .entry(catalog.depth(pair.processor))
                 .or_default()
                 .push(pair);
         }
         stages.into_values().collect()
     }
-}
-
-/// Longest chain of dependencies above a processor (0 for sources).
-pub fn depth(catalog: &Catalog, id: ProcessorId) -> usize {
-    catalog
-        .get(id)
-        .depends_on
-        .iter()
-        .map(|&up| depth(catalog, up) + 1)
-        .max()
-        .unwrap_or(0)
 }
 
 /// The processors a plan may contain under `options`, in catalog order.

@@ -257,7 +257,15 @@ fn repair_apply_as_csv_lists_every_pair_with_its_status() {
     let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
     assert_eq!(
         reader.headers().unwrap(),
-        vec!["processor", "date", "reasons", "status", "error", "log"]
+        vec![
+            "processor",
+            "date",
+            "reasons",
+            "status",
+            "error",
+            "log",
+            "ran_after_gap"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let processors: Vec<&str> = rows.iter().map(|r| &r[0]).collect();

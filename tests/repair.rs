@@ -701,3 +701,102 @@ fn halt_on_failure_stops_starting_pairs_and_leaves_the_rest_pending_for_a_resume
         "{status}"
     );
 }
+
+/// A bench whose every processor runs `proc.sh CODE WAREHOUSE START END`: `body` decides
+/// (fail, sleep) and then hands over to the built-in processor.
+fn bench_with_every_processor(body: &str) -> Bench {
+    let b = Bench::new(None);
+    let script = b.dir.join("proc.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncode=$1\n{body}\nexec \"$PHASE4_BIN\" process --warehouse \"$2\" --processor \"$code\" --start \"$3\" --end \"$4\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut catalog = phase4_check::catalog::DEFAULT_CATALOG.to_string();
+    for code in ["TDZA", "PSZA", "PCF", "PDC", "ML"] {
+        catalog = catalog.replacen(
+            &format!(r#"command = ["{{exe}}", "process", "--warehouse", "{{warehouse}}", "--processor", "{code}", "--start", "{{start}}", "--end", "{{end}}"]"#),
+            &format!(r#"command = ["{}", "{code}", "{{warehouse}}", "{{start}}", "{{end}}"]"#, script.display()),
+            1,
+        );
+    }
+    std::fs::write(b.dir.join("catalog.toml"), catalog).unwrap();
+    b
+}
+
+#[test]
+fn a_processors_date_never_starts_before_its_earlier_planned_dates_finish() {
+    // PSZA fails for good on the date of its seeded PROCESSING_ERROR, so PCF, PDC and ML
+    // of that date are blocked; PDC is slow, so its later dates would be ready early.
+    let manifest = &seeded().manifest;
+    let fail_date = manifest["defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["processor"] == "PSZA" && d["kind"] == "failures")
+        .and_then(|d| d["date"].as_str())
+        .unwrap()
+        .to_string();
+    let b = bench_with_every_processor(&format!(
+        "if [ \"$code\" = PSZA ] && [ \"$3\" = {fail_date} ]; then echo 'PSZA fails for good' >&2; exit 9; fi\nif [ \"$code\" = PDC ]; then sleep 0.5; fi"
+    ));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-11",
+        "--apply",
+        "--retry-backoff",
+        "1ms",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+
+    let events = b.events();
+    let at = |e: &Value| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
+    let starts: Vec<&Value> = events.iter().filter(|e| e["event"] == "start").collect();
+    let exits: Vec<&Value> = events.iter().filter(|e| e["event"] == "exit").collect();
+    let mut checked = 0;
+    for s in &starts {
+        for e in exits.iter().filter(|e| {
+            e["processor"] == s["processor"] && e["start"].as_str() < s["start"].as_str()
+        }) {
+            assert!(at(s) >= at(e), "{s} started before the earlier {e} ended");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} orderings checked");
+
+    // The dates that ran after their processor's blocked date are named.
+    let doc = run.json();
+    let after_gap: Vec<(String, String)> = doc["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ran_after_gap"] == true)
+        .map(|p| {
+            (
+                p["processor"].as_str().unwrap().into(),
+                p["date"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        after_gap
+            .iter()
+            .any(|(code, date)| code == "PDC" && date.as_str() > fail_date.as_str()),
+        "{after_gap:?}"
+    );
+    assert!(
+        after_gap
+            .iter()
+            .all(|(_, date)| date.as_str() > fail_date.as_str()),
+        "{after_gap:?}"
+    );
+}

@@ -14,7 +14,9 @@ use crate::catalog::{Catalog, ProcessorId, TableName};
 use crate::error::Error;
 use crate::range::DateRange;
 use crate::sql::{Param, Part, Query};
-use crate::warehouse::{Row, Rows, Warehouse, check_layout, layout_from_rows, read_layout};
+use crate::warehouse::{
+    ColumnType, RequiredLayout, Row, Rows, Warehouse, check_layout, layout_from_rows,
+};
 
 pub use attempts::TrippedBreaker;
 pub use completeness::{Season, SkipWeek};
@@ -166,67 +168,57 @@ impl Scope {
     }
 }
 
-/// The tables and columns the checks read, from the catalog.
-pub fn required_layout(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<(TableName, Vec<String>)> {
+/// The tables and columns the checks read, with their kinds, for every processor of the
+/// catalog: every command checks the same layout, whichever processors it reports on.
+pub fn required_layout(catalog: &Catalog) -> RequiredLayout {
+    use ColumnType::*;
+    let named = |columns: &[(&str, ColumnType)]| -> Vec<(String, ColumnType)> {
+        columns.iter().map(|&(c, t)| (c.to_string(), t)).collect()
+    };
     let mut source_columns = vec![
-        catalog.source.date_column.clone(),
-        catalog.source.season_column.clone(),
+        (catalog.source.date_column.clone(), Date),
+        (catalog.source.season_column.clone(), Integer),
     ];
-    for &id in ids {
-        let column = &catalog.get(id).source_entity_column;
-        if !source_columns.contains(column) {
-            source_columns.push(column.clone());
+    for (_, p) in catalog.processors() {
+        if !source_columns
+            .iter()
+            .any(|(c, _)| *c == p.source_entity_column)
+        {
+            source_columns.push((p.source_entity_column.clone(), Text));
         }
     }
     let mut required = vec![(catalog.source.table.clone(), source_columns)];
-    for &id in ids {
-        let p = catalog.get(id);
+    for (_, p) in catalog.processors() {
         required.push((
             p.table.clone(),
             vec![
-                p.date_column.clone(),
-                p.entity_column.clone(),
-                "processed_at".into(),
+                (p.date_column.clone(), Date),
+                (p.entity_column.clone(), Text),
+                ("processed_at".into(), Timestamp),
             ],
         ));
     }
     required.push((
         catalog.processing.failures.clone(),
-        [
-            "processor_name",
-            "analysis_date",
-            "entity_id",
-            "failure_category",
-            "created_at",
-        ]
-        .map(String::from)
-        .to_vec(),
+        named(&[
+            ("processor_name", Text),
+            ("analysis_date", Date),
+            ("entity_id", Text),
+            ("failure_category", Text),
+            ("created_at", Timestamp),
+        ]),
     ));
     required.push((
         catalog.processing.attempts.clone(),
-        [
-            "processor_name",
-            "entity_id",
-            "analysis_date",
-            "attempt_count",
-            "circuit_breaker_tripped",
-        ]
-        .map(String::from)
-        .to_vec(),
+        named(&[
+            ("processor_name", Text),
+            ("entity_id", Text),
+            ("analysis_date", Date),
+            ("attempt_count", Integer),
+            ("circuit_breaker_tripped", Boolean),
+        ]),
     ));
     required
-}
-
-/// Checks that the warehouse has every table and column the checks of `ids` read.
-pub fn verify_layout(
-    warehouse: &mut dyn Warehouse,
-    catalog: &Catalog,
-    ids: &[ProcessorId],
-) -> Result<(), Error> {
-    let required = required_layout(catalog, ids);
-    let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
-    let layout = read_layout(warehouse, &tables)?;
-    check_layout(&warehouse.describe(), &layout, &required)
 }
 
 /// Runs every check of [`Check::ALL`], one query each.
@@ -251,23 +243,20 @@ pub fn run_checks(
         let rows = warehouse.query(&check.query(catalog, &scope))?;
         match check {
             Check::Layout => {
-                let required = required_layout(catalog, &scope.queried);
+                let required = required_layout(catalog);
                 let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
                 let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
                 check_layout(&warehouse.describe(), &layout, &required)?;
             }
             Check::Seasons => {
                 seasons = completeness::seasons_from_rows(&rows)?;
-                scope.range = match request.range {
-                    Some(range) => range,
-                    None => completeness::range_of_seasons(&seasons).ok_or_else(|| {
-                        Error::usage(format!(
-                            "{} in {} has no game dates, so there is no default range: pass --range, or seed the warehouse with `phase4-check seed`",
-                            catalog.source.table,
-                            warehouse.describe()
-                        ))
-                    })?,
-                };
+                // No range: the seasons' game dates; without any, every supported date
+                // (nothing is expected, and any row is unexpected).
+                if request.range.is_none()
+                    && let Some(range) = completeness::range_of_seasons(&seasons)
+                {
+                    scope.range = range;
+                }
             }
             Check::Reconcile => all_rows = reconcile::rows_from(catalog, &scope.queried, &rows)?,
             Check::Failures => failures = failures::counts_from(catalog, &scope.selected, &rows)?,
@@ -320,7 +309,11 @@ pub(crate) fn rows_by_processor<T>(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.iter() {
         let code = row.text("processor")?;
-        if let Some(&processor) = ids.iter().find(|&&id| catalog.code(id) == code) {
+        // `ids` is in catalog order.
+        if let Some(processor) = catalog
+            .by_code(&code)
+            .filter(|id| ids.binary_search(id).is_ok())
+        {
             out.push(each(processor, &row)?);
         }
     }

@@ -6,11 +6,11 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-use crate::catalog::{Catalog, Processor};
+use crate::catalog::{Catalog, Processor, TableName};
 use crate::error::Error;
 use crate::range::DateRange;
 use crate::sql::{Param, Query};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{ColumnType, RequiredLayout, Warehouse};
 
 const GAME_PLAYERS: &str = include_str!("../../sql/process/game_players.sql");
 const CLEAR_ROWS: &str = include_str!("../../sql/process/clear_rows.sql");
@@ -64,6 +64,117 @@ impl Builtin {
             Builtin::Ml => include_str!("../../sql/process/ml.sql"),
         }
     }
+}
+
+/// The tables and columns the built-in processors read and write (DOMAIN.md's layout,
+/// which their SQL names), with their kinds.
+pub fn builtin_layout() -> Result<RequiredLayout, Error> {
+    use ColumnType::*;
+    let tables: [(&str, &[(&str, ColumnType)]); 8] = [
+        (
+            "nba_analytics.player_game_summary",
+            &[
+                ("game_id", Text),
+                ("game_date", Date),
+                ("season_year", Integer),
+                ("player_lookup", Text),
+                ("team_abbr", Text),
+                ("opponent_team_abbr", Text),
+                ("minutes_played", Float),
+                ("points", Integer),
+                ("paint_attempts", Integer),
+                ("paint_makes", Integer),
+                ("mid_range_attempts", Integer),
+                ("mid_range_makes", Integer),
+                ("three_pt_attempts", Integer),
+                ("three_pt_makes", Integer),
+            ],
+        ),
+        (
+            "nba_precompute.team_defense_zone_analysis",
+            &[
+                ("team_abbr", Text),
+                ("analysis_date", Date),
+                ("games_in_sample", Integer),
+                ("paint_pct_allowed", Float),
+                ("mid_range_pct_allowed", Float),
+                ("three_pt_pct_allowed", Float),
+                ("processed_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_precompute.player_shot_zone_analysis",
+            &[
+                ("player_lookup", Text),
+                ("analysis_date", Date),
+                ("games_in_sample", Integer),
+                ("paint_rate", Float),
+                ("mid_range_rate", Float),
+                ("three_pt_rate", Float),
+                ("processed_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_precompute.player_composite_factors",
+            &[
+                ("player_lookup", Text),
+                ("analysis_date", Date),
+                ("composite_score", Float),
+                ("processed_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_precompute.player_daily_cache",
+            &[
+                ("player_lookup", Text),
+                ("cache_date", Date),
+                ("points_avg_last_5", Float),
+                ("points_avg_last_10", Float),
+                ("games_played_season", Integer),
+                ("processed_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_predictions.ml_feature_store_v2",
+            &[
+                ("player_lookup", Text),
+                ("game_date", Date),
+                ("feature_count", Integer),
+                ("features", FloatList),
+                ("processed_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_processing.precompute_failures",
+            &[
+                ("processor_name", Text),
+                ("analysis_date", Date),
+                ("entity_id", Text),
+                ("failure_category", Text),
+                ("failure_reason", Text),
+                ("created_at", Timestamp),
+            ],
+        ),
+        (
+            "nba_processing.reprocess_attempts",
+            &[
+                ("processor_name", Text),
+                ("entity_id", Text),
+                ("analysis_date", Date),
+                ("attempt_count", Integer),
+                ("last_attempt_at", Timestamp),
+                ("circuit_breaker_tripped", Boolean),
+            ],
+        ),
+    ];
+    tables
+        .into_iter()
+        .map(|(table, columns)| {
+            let table = TableName::parse(table).map_err(Error::internal)?;
+            let columns = columns.iter().map(|&(c, t)| (c.to_string(), t)).collect();
+            Ok((table, columns))
+        })
+        .collect()
 }
 
 /// What one run wrote.

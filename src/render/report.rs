@@ -291,6 +291,13 @@ fn report_text(catalog: &Catalog, f: &Findings, warehouse: &str, drawing: Drawin
             f.elapsed.as_secs_f64()
         ),
     );
+    if !f.rows.iter().any(|r| r.is_game_date()) {
+        let _ = writeln!(
+            out,
+            "{} has no game dates in {}: nothing is expected of any processor.\n",
+            catalog.source.table, f.range
+        );
+    }
     let summaries = f.summaries();
     out.push_str(&table(
         &SUMMARY_HEADER,

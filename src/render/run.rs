@@ -32,6 +32,8 @@ struct RunPairJson<'a> {
     status: &'static str,
     error: Option<String>,
     log: Option<String>,
+    /// It ran after an earlier planned date of its processor failed or was blocked.
+    ran_after_gap: bool,
 }
 
 #[derive(Serialize)]
@@ -40,7 +42,12 @@ struct EmptyRunJson {
 }
 
 /// One pair of the run with what became of it; error and log only when it is not done.
-fn run_pair_json<'a>(catalog: &'a Catalog, p: &RunPair, st: &PairState) -> RunPairJson<'a> {
+fn run_pair_json<'a>(
+    catalog: &'a Catalog,
+    p: &RunPair,
+    st: &PairState,
+    ran_after_gap: bool,
+) -> RunPairJson<'a> {
     let problem = st.status != PairStatus::Done;
     RunPairJson {
         processor: catalog.code(p.pair.processor),
@@ -49,10 +56,19 @@ fn run_pair_json<'a>(catalog: &'a Catalog, p: &RunPair, st: &PairState) -> RunPa
         status: st.status.name(),
         error: problem.then(|| st.last_error.clone().unwrap_or_default()),
         log: st.log_path.clone().filter(|_| problem),
+        ran_after_gap,
     }
 }
 
-const PAIR_HEADER: [&str; 6] = ["processor", "date", "reasons", "status", "error", "log"];
+const PAIR_HEADER: [&str; 7] = [
+    "processor",
+    "date",
+    "reasons",
+    "status",
+    "error",
+    "log",
+    "ran_after_gap",
+];
 
 /// The final summary of `repair --apply`.
 pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat) -> String {
@@ -63,11 +79,16 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
             TableFormat::Table | TableFormat::Markdown => NOTHING_TO_REPAIR.into(),
         };
     };
-    let pairs = outcome.plan.iter().zip(&summary.states);
+    let pairs = outcome
+        .plan
+        .iter()
+        .zip(&summary.states)
+        .enumerate()
+        .map(|(i, (p, st))| run_pair_json(catalog, p, st, summary.ran_after_gap.contains(&i)));
     let drawing = match format {
         TableFormat::Json => {
             return to_json(&RunJson {
-                pairs: pairs.map(|(p, st)| run_pair_json(catalog, p, st)).collect(),
+                pairs: pairs.collect(),
                 resumed: outcome.resumed,
                 counts: summary.counts,
                 wall_seconds: round4(summary.wall.as_secs_f64()),
@@ -78,8 +99,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
         }
         TableFormat::Csv => {
             let rows = pairs
-                .map(|(p, st)| {
-                    let j = run_pair_json(catalog, p, st);
+                .map(|j| {
                     vec![
                         j.processor.to_string(),
                         j.date,
@@ -87,6 +107,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
                         j.status.to_string(),
                         j.error.unwrap_or_default(),
                         j.log.unwrap_or_default(),
+                        j.ran_after_gap.to_string(),
                     ]
                 })
                 .collect();
@@ -153,6 +174,19 @@ fn run_text(
             drawing,
             5,
         ));
+    }
+    if !summary.ran_after_gap.is_empty() {
+        let named: Vec<String> = summary
+            .ran_after_gap
+            .iter()
+            .filter_map(|&i| outcome.plan.get(i))
+            .map(|p| format!("{} {}", catalog.code(p.pair.processor), p.pair.date))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Ran after an earlier date of their processor did not complete (their lookback windows may have read incomplete data; rerun them once it is fixed): {}",
+            named.join(", ")
+        );
     }
     if summary.interrupted {
         let _ = writeln!(out, "Interrupted: run the same command again to resume.");

@@ -33,7 +33,8 @@ pub enum RunEvent<'a> {
         end: NaiveDate,
         error: String,
     },
-    /// An attempt starts.
+    /// An attempt starts; `after_gap`: an earlier planned date of the processor failed
+    /// or was blocked.
     Start {
         processor: &'a str,
         start: NaiveDate,
@@ -41,6 +42,7 @@ pub enum RunEvent<'a> {
         attempt: u32,
         argv: &'a [String],
         log: String,
+        after_gap: bool,
     },
     /// An attempt ended: `outcome` is `exited` (with `code`), `signaled` (with
     /// `signal`), `timed_out`, `interrupted` or `spawn_failed` (with `reason`).

@@ -2,15 +2,15 @@
 //! invocation, retried with backoff), then settle the state of each of its pairs, with
 //! a re-count in the warehouse after an exit 0.
 
-use chrono::NaiveDate;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::checkpoint::{PairState, PairStatus};
 use super::events::{Outcome, RunEvent};
-use super::process::{Invocation, InvocationOutcome, Shutdown, run_invocation};
+use super::process::{InvocationOutcome, Shutdown, run_invocation};
 use super::schedule::{Context, Unit};
 use super::verify::verify_unit;
+use crate::catalog::Invocation;
 use crate::checks::attempts::reset_breakers;
 use crate::error::Error;
 use crate::range::DateRange;
@@ -37,17 +37,19 @@ enum Ending {
 }
 
 /// Runs one unit to its end. Never fails: every failure is a pair state.
+/// `after_gap`: an earlier planned date of its processor did not complete.
 pub(super) async fn run_unit(
     ctx: &Context,
     unit: &Unit,
     shutdown: watch::Receiver<Shutdown>,
+    after_gap: bool,
 ) -> UnitOutcome {
     for &i in &unit.pairs {
         ctx.progress.started(&ctx.plan[i].pair);
     }
     let started = Instant::now();
     let breakers_reset = reset_unit_breakers(ctx, unit).await;
-    let ending = run_attempts(ctx, unit, shutdown).await;
+    let ending = run_attempts(ctx, unit, shutdown, after_gap).await;
     let states = settle(ctx, unit, ending, started).await;
     for (i, st) in &states {
         ctx.progress.finished(
@@ -110,19 +112,20 @@ struct Command {
     max_attempts: u32,
     /// The dates in log file names: `2021-12-04` or `2021-12-04_2021-12-06`.
     span: String,
+    /// An earlier planned date of the processor did not complete.
+    after_gap: bool,
 }
 
 impl Command {
     fn of(ctx: &Context, unit: &Unit) -> Command {
         let processor = ctx.catalog.get(unit.processor);
         Command {
-            argv: substitute(
-                &processor.command,
-                unit.start,
-                unit.end,
-                &ctx.exe,
-                &ctx.engine.locator(),
-            ),
+            argv: processor.command.fill(&Invocation {
+                start: unit.start,
+                end: unit.end,
+                exe: &ctx.exe,
+                warehouse: &ctx.engine.locator(),
+            }),
             timeout: ctx.settings.timeout.unwrap_or(processor.timeout),
             max_attempts: processor.max_attempts.max(1),
             span: if unit.start == unit.end {
@@ -130,6 +133,7 @@ impl Command {
             } else {
                 format!("{}_{}", unit.start, unit.end)
             },
+            after_gap: false,
         }
     }
 }
@@ -146,8 +150,16 @@ enum Attempt {
 
 /// Runs attempts until one exits 0, one cannot start or is interrupted, or
 /// `max_attempts` are spent (timeouts and failed exits are retried with backoff).
-async fn run_attempts(ctx: &Context, unit: &Unit, shutdown: watch::Receiver<Shutdown>) -> Ending {
-    let command = Command::of(ctx, unit);
+async fn run_attempts(
+    ctx: &Context,
+    unit: &Unit,
+    shutdown: watch::Receiver<Shutdown>,
+    after_gap: bool,
+) -> Ending {
+    let command = Command {
+        after_gap,
+        ..Command::of(ctx, unit)
+    };
     let mut attempt = 1;
     loop {
         let (status, error, log) = match run_attempt(ctx, unit, &command, attempt, &shutdown).await
@@ -189,7 +201,7 @@ async fn run_attempt(
         .join("logs")
         .join(format!("{code}_{}.attempt{attempt}.log", command.span));
     let log = log_path.display().to_string();
-    let invocation = Invocation {
+    let invocation = super::process::Invocation {
         argv: command.argv.clone(),
         log_path,
         timeout: command.timeout,
@@ -204,6 +216,7 @@ async fn run_attempt(
         attempt,
         argv: &command.argv,
         log: log.clone(),
+        after_gap: command.after_gap,
     });
     let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
     ctx.events.write(&RunEvent::Exit {
@@ -336,63 +349,5 @@ async fn settle(
             Some(format!("verification failed: {}", e.one_line())),
             log,
         )),
-    }
-}
-
-/// `{start}`, `{end}`, `{date}`, `{exe}` and `{warehouse}` in an argv template.
-pub fn substitute(
-    template: &[String],
-    start: NaiveDate,
-    end: NaiveDate,
-    exe: &str,
-    warehouse: &str,
-) -> Vec<String> {
-    template
-        .iter()
-        .map(|arg| {
-            arg.replace("{start}", &start.to_string())
-                .replace("{end}", &end.to_string())
-                .replace("{date}", &start.to_string())
-                .replace("{exe}", exe)
-                .replace("{warehouse}", warehouse)
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2021, 12, day).unwrap()
-    }
-
-    #[test]
-    fn argv_templates_are_substituted_without_a_shell() {
-        let argv = substitute(
-            &[
-                "{exe}".into(),
-                "--from={start}".into(),
-                "{end}".into(),
-                "{date}".into(),
-                "{warehouse}".into(),
-                "$(rm -rf /)".into(),
-            ],
-            d(1),
-            d(3),
-            "/bin/p4",
-            "duckdb:/w.duckdb",
-        );
-        assert_eq!(
-            argv,
-            [
-                "/bin/p4",
-                "--from=2021-12-01",
-                "2021-12-03",
-                "2021-12-01",
-                "duckdb:/w.duckdb",
-                "$(rm -rf /)"
-            ]
-        );
     }
 }

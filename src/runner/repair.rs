@@ -13,16 +13,15 @@ use super::checkpoint::{
     self, Checkpoint, CheckpointError, CheckpointWriter, PairStatus, RunLock, StateDir,
 };
 use super::events::EventLog;
-use super::executor::substitute;
 use super::process::{GroupRegistry, Shutdown, become_subreaper};
 use super::progress::Progress;
 use super::schedule::{Context, RunSummary, assign_batches, execute};
-use crate::catalog::Catalog;
-use crate::checks::{CheckRequest, Findings, run_checks, verify_layout};
+use crate::catalog::{Catalog, Invocation};
+use crate::checks::{CheckRequest, Findings, required_layout, run_checks};
 use crate::error::Error;
 use crate::plan::{PlanOptionsRecord, RepairPlan, RunPair, StoredPair, build_plan};
 use crate::settings::RepairSettings;
-use crate::warehouse::{Access, Engine};
+use crate::warehouse::{Access, Engine, verify_layout};
 
 /// The request a plan answers; a resumed run must be made by the same request.
 #[derive(Debug, Serialize)]
@@ -152,10 +151,9 @@ fn preflight(
     let mut warehouse_problem = None;
     let planned = match unfinished {
         Some(stored) => {
-            let ids: Vec<_> = catalog.ids().collect();
             let layout = engine
                 .session(Access::Read)
-                .and_then(|mut wh| verify_layout(wh.as_mut(), catalog, &ids));
+                .and_then(|mut wh| verify_layout(wh.as_mut(), &required_layout(catalog)));
             if let Err(e) = layout {
                 sort_problem(e, &mut warehouse_problem, &mut problems)?;
             }
@@ -194,18 +192,20 @@ fn preflight(
             problems.join("; ")
         )));
     }
-    match (lock, planned) {
-        (Some(lock), Some(p)) => Ok(Prepared {
-            lock,
-            checkpoint: p.checkpoint,
-            plan: p.plan,
-            resumed: p.resumed,
-            warnings: p.warnings,
-        }),
-        _ => Err(Error::internal(
-            "pre-flight passed without a lock or a plan",
-        )),
-    }
+    let Some(p) = planned else {
+        return Err(Error::internal("pre-flight passed without a plan"));
+    };
+    let lock = match lock {
+        Some(lock) => lock,
+        None => RunLock::acquire(state).map_err(checkpoint_error)?,
+    };
+    Ok(Prepared {
+        lock,
+        checkpoint: p.checkpoint,
+        plan: p.plan,
+        resumed: p.resumed,
+        warnings: p.warnings,
+    })
 }
 
 /// The state directory and its lock (a problem when either is unusable), and the
@@ -215,6 +215,14 @@ fn take_state(
     fingerprint: &str,
     problems: &mut Vec<String>,
 ) -> Result<(Option<RunLock>, Option<Checkpoint<StoredPair>>), Error> {
+    if !state.path().exists() {
+        // Nothing is stored and nobody runs there: the directory is created and locked
+        // only once the whole pre-flight has passed, so a failed one leaves nothing.
+        if let Some(p) = creation_problem(state.path()) {
+            problems.push(p);
+        }
+        return Ok((None, None));
+    }
     let lock = match state_dir_problem(state) {
         Some(p) => {
             problems.push(p);
@@ -257,18 +265,20 @@ fn take_state(
 }
 
 /// A pre-flight failure: the warehouse's (exit 3, listed first), a problem of the
-/// request (exit 2), or anything else, which ends the pre-flight at once.
+/// request or of the warehouse's layout (exit 2), or anything else, which ends the
+/// pre-flight at once.
 fn sort_problem(
     e: Error,
     warehouse_problem: &mut Option<Error>,
     problems: &mut Vec<String>,
 ) -> Result<(), Error> {
     match e {
-        Error::WarehouseUnavailable(_) | Error::QueryFailed(_) | Error::Layout(_) => {
+        Error::WarehouseUnavailable(_) | Error::QueryFailed(_) => {
             *warehouse_problem = Some(e);
             Ok(())
         }
-        Error::Usage(_) | Error::Config(_) => {
+        // The warehouse has not the layout: exit 2, as on every other command.
+        Error::Usage(_) | Error::Config(_) | Error::Layout(_) => {
             problems.push(e.to_string());
             Ok(())
         }
@@ -343,7 +353,12 @@ fn program_problems(catalog: &Catalog, plan: &[RunPair]) -> Vec<String> {
     let day = NaiveDate::default();
     ids.into_iter()
         .filter_map(|id| {
-            let argv = substitute(&catalog.get(id).command, day, day, &exe, "");
+            let argv = catalog.get(id).command.fill(&Invocation {
+                start: day,
+                end: day,
+                exe: &exe,
+                warehouse: "",
+            });
             let problem = argv.first().and_then(|a| program_problem(a))?;
             Some(format!("processor {}: {problem}", catalog.code(id)))
         })
@@ -374,6 +389,32 @@ fn program_problem(argv0: &str) -> Option<String> {
     } else {
         Some(format!("program `{argv0}` is not on PATH"))
     }
+}
+
+/// Why the state directory, which does not exist yet, could not be created: its nearest
+/// existing ancestor is not a directory phase4-check may write in.
+fn creation_problem(dir: &Path) -> Option<String> {
+    use nix::unistd::{AccessFlags, access};
+    let ancestor = dir
+        .ancestors()
+        .skip(1)
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())?;
+    let writable =
+        ancestor.is_dir() && access(ancestor, AccessFlags::W_OK | AccessFlags::X_OK).is_ok();
+    (!writable).then(|| {
+        format!(
+            "state directory {} cannot be created: {} is not a directory phase4-check may write in",
+            dir.display(),
+            ancestor.display()
+        )
+    })
 }
 
 fn state_dir_problem(state: &StateDir) -> Option<String> {

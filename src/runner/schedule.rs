@@ -38,8 +38,11 @@ pub struct Unit {
     pub end: NaiveDate,
     /// Units of upstream processors on the same dates: their failure blocks this unit.
     pub upstream: Vec<usize>,
-    /// The unit of the previous planned date of the same processor: must have finished.
+    /// The unit of the previous planned date of the same processor.
     pub after: Option<usize>,
+    /// Its place among the units of its processor (0 = oldest): it may start only when
+    /// every unit before it has finished.
+    pub position: usize,
 }
 
 /// Groups consecutive planned game dates of one processor into batches of up to its
@@ -117,11 +120,13 @@ pub fn build_units(catalog: &Catalog, plan: &[RunPair]) -> Vec<Unit> {
             dates,
             upstream: Vec::new(),
             after: None,
+            position: 0,
         });
     }
     // Dependencies: upstream processors' pairs on the same dates; the previous planned
     // date of the same processor.
     let mut last_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
+    let mut count_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
     let mut by_date: BTreeMap<NaiveDate, Vec<(ProcessorId, usize)>> = BTreeMap::new();
     for (i, p) in plan.iter().enumerate() {
         by_date
@@ -140,6 +145,9 @@ pub fn build_units(catalog: &Catalog, plan: &[RunPair]) -> Vec<Unit> {
         }
         unit.upstream = upstream.into_iter().collect();
         unit.after = last_of_processor.insert(unit.processor, u);
+        let count = count_of_processor.entry(unit.processor).or_default();
+        unit.position = *count;
+        *count += 1;
     }
     units
 }
@@ -155,6 +163,9 @@ pub struct RunSummary {
     pub halted: bool,
     pub breakers_reset: u64,
     pub run_dir: PathBuf,
+    /// Pairs (plan indices) that ran after an earlier planned date of their processor had
+    /// failed or been blocked: their lookback windows may have read incomplete data.
+    pub ran_after_gap: Vec<usize>,
 }
 
 impl RunSummary {
@@ -192,15 +203,27 @@ enum UnitState {
     Finished(PairStatus),
 }
 
+/// The units of one processor, oldest first, and how many of them have finished from
+/// the start (a unit may start only when all before it have).
+#[derive(Default)]
+struct Chain {
+    units: Vec<usize>,
+    finished: usize,
+    /// One of the finished ones did not complete.
+    gap: bool,
+}
+
 /// The dispatcher: starts units as their dependencies allow, records every outcome.
 struct Dispatcher<'w> {
     ctx: Arc<Context>,
     units: Vec<Unit>,
     state: Vec<UnitState>,
+    chains: BTreeMap<ProcessorId, Chain>,
     writer: &'w mut CheckpointWriter<StoredPair>,
     running: JoinSet<(usize, UnitOutcome)>,
     halted: bool,
     breakers_reset: u64,
+    ran_after_gap: Vec<usize>,
 }
 
 /// Runs the units of `ctx.plan` that are not done yet, recording every pair outcome in
@@ -233,17 +256,24 @@ pub(super) async fn execute(
         pairs: ctx.plan.len(),
         already_done,
     });
+    let mut chains: BTreeMap<ProcessorId, Chain> = BTreeMap::new();
+    for (u, unit) in units.iter().enumerate() {
+        chains.entry(unit.processor).or_default().units.push(u);
+    }
     let mut dispatcher = Dispatcher {
         ctx: ctx.clone(),
         units,
         state,
+        chains,
         writer,
         running: JoinSet::new(),
         halted: false,
         breakers_reset: 0,
+        ran_after_gap: Vec::new(),
     };
     dispatcher.run(shutdown.clone()).await?;
     let (halted, breakers_reset) = (dispatcher.halted, dispatcher.breakers_reset);
+    let ran_after_gap = std::mem::take(&mut dispatcher.ran_after_gap);
     ctx.progress.end();
     // A last sweep for descendants that escaped their group.
     let escaped = end_escaped_descendants(&[]);
@@ -268,6 +298,7 @@ pub(super) async fn execute(
         halted,
         breakers_reset,
         run_dir: ctx.run_dir.clone(),
+        ran_after_gap,
     })
 }
 
@@ -355,7 +386,9 @@ impl Dispatcher<'_> {
     }
 
     /// Starts every waiting unit whose upstream units are done and whose processor's
-    /// previous planned date has finished, up to `--jobs` running at once.
+    /// earlier planned dates have all finished, up to `--jobs` running at once. A unit
+    /// that starts after an earlier date of its processor failed or was blocked runs
+    /// (dates run in order, never concurrently) and is named in the summary.
     fn start_ready(&mut self, shutdown: &watch::Receiver<Shutdown>) {
         for u in 0..self.units.len() {
             if self.running.len() >= self.ctx.settings.jobs.max(1) {
@@ -364,23 +397,43 @@ impl Dispatcher<'_> {
             if self.state[u] != UnitState::Waiting {
                 continue;
             }
-            let unit = &self.units[u];
-            let upstream_done = unit
+            let upstream_done = self.units[u]
                 .upstream
                 .iter()
                 .all(|&d| self.state[d] == UnitState::Finished(PairStatus::Done));
-            let previous_finished = unit
-                .after
-                .is_none_or(|d| matches!(self.state[d], UnitState::Finished(_)));
-            if upstream_done && previous_finished {
-                self.state[u] = UnitState::Running;
-                let ctx = self.ctx.clone();
-                let unit = unit.clone();
-                let rx = shutdown.clone();
-                self.running
-                    .spawn(async move { (u, run_unit(&ctx, &unit, rx).await) });
+            if !upstream_done {
+                continue;
+            }
+            let Some(after_gap) = self.earlier_finished(u) else {
+                continue;
+            };
+            self.state[u] = UnitState::Running;
+            if after_gap {
+                self.ran_after_gap.extend(&self.units[u].pairs);
+            }
+            let ctx = self.ctx.clone();
+            let unit = self.units[u].clone();
+            let rx = shutdown.clone();
+            self.running
+                .spawn(async move { (u, run_unit(&ctx, &unit, rx, after_gap).await) });
+        }
+    }
+
+    /// `Some(gap)` when every earlier unit of `u`'s processor has finished (`gap`: one of
+    /// them did not complete), `None` while one has not.
+    fn earlier_finished(&mut self, u: usize) -> Option<bool> {
+        let unit = &self.units[u];
+        let chain = self.chains.get_mut(&unit.processor)?;
+        while let Some(&next) = chain.units.get(chain.finished) {
+            match self.state[next] {
+                UnitState::Finished(status) => {
+                    chain.gap |= status != PairStatus::Done;
+                    chain.finished += 1;
+                }
+                UnitState::Waiting | UnitState::Running => break,
             }
         }
+        (chain.finished >= unit.position).then_some(chain.gap)
     }
 
     /// Records the outcome of unit `u`, durably, before anything that depends on it.

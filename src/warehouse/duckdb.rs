@@ -191,6 +191,9 @@ fn open_existing(path: &Path, mode: AccessMode, wait: Duration) -> Result<Connec
             path.display()
         )));
     }
+    if let Some(problem) = wal_problem(path) {
+        return Err(Error::WarehouseUnavailable(problem));
+    }
     let deadline = Instant::now() + wait;
     let mut backoff = Duration::from_millis(20);
     loop {
@@ -226,6 +229,30 @@ fn open_existing(path: &Path, mode: AccessMode, wait: Duration) -> Result<Connec
             }
         }
     }
+}
+
+/// A write-ahead log beside the file that is not DuckDB's: DuckDB would skip it without
+/// a word (the writes it should hold lost), so the warehouse cannot be trusted.
+///
+/// Every WAL DuckDB writes starts with a serialized entry whose first field (id 100,
+/// little endian) is the entry's type; a torn tail after a crash is DuckDB's to handle.
+fn wal_problem(path: &Path) -> Option<String> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push(".wal");
+    let wal = PathBuf::from(wal);
+    let mut head = [0u8; 3];
+    let read = std::fs::File::open(&wal)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .ok()?;
+    // An entry type: 1..=100 (CREATE_TABLE .. WAL_FLUSH, WAL_VERSION is 98).
+    let plausible = read == 3 && head[0] == 100 && head[1] == 0 && (1..=100).contains(&head[2]);
+    (read > 0 && !plausible).then(|| {
+        format!(
+            "warehouse {} has a write-ahead log {} that DuckDB cannot replay (it does not start like one): its writes would be lost without a word; move it away if it is not needed",
+            path.display(),
+            wal.display()
+        )
+    })
 }
 
 fn clone_mode(mode: &AccessMode) -> AccessMode {

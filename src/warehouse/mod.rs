@@ -10,7 +10,7 @@ pub mod bigquery;
 pub mod duckdb;
 
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -266,8 +266,94 @@ fn bad_value(column: &str, wanted: &str, got: &Value) -> Error {
     ))
 }
 
-/// The tables and columns a warehouse has, by table.
-pub type Layout = BTreeMap<TableName, BTreeSet<String>>;
+/// The tables a warehouse has: each one's columns (lower case) and their types as the
+/// engine names them.
+pub type Layout = BTreeMap<TableName, BTreeMap<String, String>>;
+
+/// The kinds of column the checks and processors read; each accepts the names both
+/// engines give the type (DuckDB's `VARCHAR`, BigQuery's `STRING`...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Text,
+    Date,
+    Integer,
+    Float,
+    Boolean,
+    Timestamp,
+    /// A list of floats (`DOUBLE[]`, `ARRAY<FLOAT64>`).
+    FloatList,
+}
+
+impl ColumnType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text (VARCHAR, STRING)",
+            ColumnType::Date => "DATE",
+            ColumnType::Integer => "an integer (INTEGER, BIGINT, INT64)",
+            ColumnType::Float => "a number (DOUBLE, FLOAT64)",
+            ColumnType::Boolean => "BOOLEAN",
+            ColumnType::Timestamp => "TIMESTAMP",
+            ColumnType::FloatList => "a list of numbers (DOUBLE[], ARRAY<FLOAT64>)",
+        }
+    }
+
+    /// Does the engine's type name `engine_type` hold this kind of value?
+    pub fn accepts(self, engine_type: &str) -> bool {
+        let t = engine_type.trim().to_ascii_uppercase();
+        // `VARCHAR(20)`, `DECIMAL(18,3)`, `STRING(10)`: the parameters do not matter.
+        let base = t.split('(').next().unwrap_or("").trim();
+        match self {
+            ColumnType::Text => matches!(base, "VARCHAR" | "STRING" | "TEXT" | "CHAR" | "BPCHAR"),
+            ColumnType::Date => base == "DATE",
+            ColumnType::Integer => matches!(
+                base,
+                "TINYINT"
+                    | "SMALLINT"
+                    | "INTEGER"
+                    | "INT"
+                    | "BIGINT"
+                    | "HUGEINT"
+                    | "UTINYINT"
+                    | "USMALLINT"
+                    | "UINTEGER"
+                    | "UBIGINT"
+                    | "INT64"
+            ),
+            ColumnType::Float => {
+                ColumnType::Integer.accepts(base)
+                    || matches!(
+                        base,
+                        "DOUBLE"
+                            | "FLOAT"
+                            | "REAL"
+                            | "FLOAT64"
+                            | "DECIMAL"
+                            | "NUMERIC"
+                            | "BIGNUMERIC"
+                    )
+            }
+            ColumnType::Boolean => matches!(base, "BOOLEAN" | "BOOL"),
+            ColumnType::Timestamp => matches!(
+                base,
+                "TIMESTAMP"
+                    | "TIMESTAMP WITH TIME ZONE"
+                    | "TIMESTAMPTZ"
+                    | "TIMESTAMP_S"
+                    | "TIMESTAMP_MS"
+                    | "TIMESTAMP_NS"
+            ),
+            ColumnType::FloatList => {
+                let element = t
+                    .strip_suffix("[]")
+                    .or_else(|| t.strip_prefix("ARRAY<").and_then(|r| r.strip_suffix('>')));
+                element.is_some_and(|e| ColumnType::Float.accepts(e))
+            }
+        }
+    }
+}
+
+/// What a command needs of a warehouse: tables, and in each the columns with their kind.
+pub type RequiredLayout = Vec<(TableName, Vec<(String, ColumnType)>)>;
 
 /// A session on a warehouse: what the checks, the runner and the built-in processors
 /// need of an engine. Writes and dry runs are refused by default, so an engine without
@@ -347,43 +433,59 @@ pub fn layout_from_rows(
             .iter()
             .find(|t| t.dataset() == dataset && t.table() == name)
         {
-            layout
-                .entry(table.clone())
-                .or_default()
-                .insert(row.text("column_name")?.to_ascii_lowercase());
+            layout.entry(table.clone()).or_default().insert(
+                row.text("column_name")?.to_ascii_lowercase(),
+                row.text("data_type")?,
+            );
         }
     }
     Ok(layout)
 }
 
-/// Reads the layout of the given tables (absent tables are absent from the map).
-pub fn read_layout(warehouse: &mut dyn Warehouse, tables: &[TableName]) -> Result<Layout, Error> {
+/// Checks that every table and column of `required` exists in the warehouse with a type
+/// of its kind (one query); names every problem.
+pub fn verify_layout(
+    warehouse: &mut dyn Warehouse,
+    required: &RequiredLayout,
+) -> Result<(), Error> {
     let rows = warehouse.query(&layout_query())?;
-    layout_from_rows(&rows, tables, warehouse.dialect())
+    let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
+    let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
+    check_layout(&warehouse.describe(), &layout, required)
 }
 
-/// Checks that every table and column in `required` exists in `layout`; names them all.
+/// Checks that every table and column in `required` exists in `layout` with a type of its
+/// kind; names them all.
 pub fn check_layout(
     describe: &str,
     layout: &Layout,
-    required: &[(TableName, Vec<String>)],
+    required: &RequiredLayout,
 ) -> Result<(), Error> {
     let mut problems = Vec::new();
     for (table, columns) in required {
-        match layout.get(table) {
-            None => problems.push(format!("table {table} is missing")),
-            Some(have) => {
-                let missing: Vec<&str> = columns
-                    .iter()
-                    .filter(|c| !have.contains(&c.to_ascii_lowercase()))
-                    .map(|c| c.as_str())
-                    .collect();
-                if !missing.is_empty() {
-                    problems.push(format!(
-                        "table {table} has no column {}",
-                        missing.join(", ")
-                    ));
-                }
+        let Some(have) = layout.get(table) else {
+            problems.push(format!("table {table} is missing"));
+            continue;
+        };
+        let missing: Vec<&str> = columns
+            .iter()
+            .filter(|(c, _)| !have.contains_key(&c.to_ascii_lowercase()))
+            .map(|(c, _)| c.as_str())
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "table {table} has no column {}",
+                missing.join(", ")
+            ));
+        }
+        for (column, kind) in columns {
+            if let Some(found) = have.get(&column.to_ascii_lowercase())
+                && !kind.accepts(found)
+            {
+                problems.push(format!(
+                    "column {table}.{column} is {found}, not {}",
+                    kind.name()
+                ));
             }
         }
     }

@@ -394,8 +394,13 @@ fn to_duckdb(sql: &str, parameters: &Value, prefix: &str) -> Result<(String, Vec
                         if !tail.eq_ignore_ascii_case(".INFORMATION_SCHEMA.COLUMNS") {
                             return Err(format!("unexpected `{one}`{tail}"));
                         }
+                        // BigQuery's names of the types (STRING, INT64...), not DuckDB's.
                         out.push_str(&format!(
-                            "(SELECT '{prefix}' || table_schema AS table_schema, table_name, column_name FROM {columns_view})"
+                            "(SELECT '{prefix}' || table_schema AS table_schema, table_name, column_name, \
+                             CASE data_type WHEN 'VARCHAR' THEN 'STRING' WHEN 'INTEGER' THEN 'INT64' \
+                             WHEN 'BIGINT' THEN 'INT64' WHEN 'DOUBLE' THEN 'FLOAT64' \
+                             WHEN 'BOOLEAN' THEN 'BOOL' WHEN 'DOUBLE[]' THEN 'ARRAY<FLOAT64>' \
+                             ELSE data_type END AS data_type FROM {columns_view})"
                         ));
                     }
                     [_project] if chars.peek() == Some(&'.') => {

@@ -4,15 +4,24 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
 
+mod command;
+mod graph;
+
+pub use command::{CommandTemplate, Invocation, PLACEHOLDERS};
+use graph::Graph;
+
+/// More processors than any real pipeline has: a catalog beyond it is refused at once.
+pub const MAX_PROCESSORS: usize = 1000;
+
 /// The catalog shipped with phase4-check (the five processors of DOMAIN.md).
-pub const DEFAULT_CATALOG: &str = include_str!("../checks/catalog.toml");
+pub const DEFAULT_CATALOG: &str = include_str!("../../checks/catalog.toml");
 
 /// A processor, by its position in the catalog (catalog order is report order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,7 +106,7 @@ pub struct Processor {
     pub entity_column: String,
     pub source_entity_column: String,
     pub depends_on: Vec<ProcessorId>,
-    pub command: Vec<String>,
+    pub command: CommandTemplate,
     pub timeout: Duration,
     pub max_attempts: u32,
     pub batch_days: u32,
@@ -133,10 +142,10 @@ pub struct Catalog {
     processors: Vec<Processor>,
     categories: BTreeMap<String, CategoryClass>,
     pub skip_bands: Vec<SkipBand>,
-    /// Every processor's upstream processors, direct and transitive, in catalog order.
-    upstream: Vec<Vec<ProcessorId>>,
-    /// Dependency order, ties broken by catalog order.
-    run_order: Vec<ProcessorId>,
+    /// Processors by code.
+    index: HashMap<String, ProcessorId>,
+    /// Run order, transitive upstream, depth.
+    graph: Graph,
     fingerprint: String,
 }
 
@@ -235,7 +244,13 @@ impl Catalog {
         if raw.processors.is_empty() {
             return Err(bad("no [[processor]] is defined".into()));
         }
-        let mut index: BTreeMap<String, ProcessorId> = BTreeMap::new();
+        if raw.processors.len() > MAX_PROCESSORS {
+            return Err(bad(format!(
+                "{} processors is more than the {MAX_PROCESSORS} a catalog may hold",
+                raw.processors.len()
+            )));
+        }
+        let mut index: HashMap<String, ProcessorId> = HashMap::new();
         for (i, p) in raw.processors.iter().enumerate() {
             if !is_code(&p.code) {
                 return Err(bad(format!(
@@ -266,9 +281,8 @@ impl Catalog {
                     depends_on.push(*id);
                 }
             }
-            if p.command.is_empty() || p.command[0].trim().is_empty() {
-                return Err(bad(format!("{} is empty", ctx("command"))));
-            }
+            let command = CommandTemplate::parse(&p.command)
+                .map_err(|m| bad(format!("{} {m}", ctx("command"))))?;
             let timeout = humantime::parse_duration(&p.timeout)
                 .map_err(|e| bad(format!("{} = `{}`: {e}", ctx("timeout"), p.timeout)))?;
             if timeout.is_zero() {
@@ -292,17 +306,16 @@ impl Catalog {
                 source_entity_column: column(&p.source_entity_column)
                     .map_err(|m| bad(format!("{}: {m}", ctx("source_entity_column"))))?,
                 depends_on,
-                command: p.command.clone(),
+                command,
                 timeout,
                 max_attempts: p.max_attempts,
                 batch_days: p.batch_days,
             });
         }
 
-        let run_order = topological_order(&processors).map_err(bad)?;
-        let upstream = (0..processors.len())
-            .map(|i| transitive_upstream(&processors, ProcessorId(i)))
-            .collect();
+        let depends_on: Vec<Vec<ProcessorId>> =
+            processors.iter().map(|p| p.depends_on.clone()).collect();
+        let graph = Graph::new(&depends_on, |i| processors[i].code.clone()).map_err(bad)?;
 
         let mut categories = BTreeMap::new();
         for (class, names) in [
@@ -382,8 +395,8 @@ impl Catalog {
             processors,
             categories,
             skip_bands,
-            upstream,
-            run_order,
+            index,
+            graph,
             fingerprint,
         })
     }
@@ -409,11 +422,9 @@ impl Catalog {
 
     /// Finds a processor by code, case-insensitively (`ml` is `ML`).
     pub fn find(&self, name: &str) -> Result<ProcessorId, Error> {
-        let wanted = name.trim();
-        self.processors
-            .iter()
-            .position(|p| p.code.eq_ignore_ascii_case(wanted))
-            .map(ProcessorId)
+        self.index
+            .get(&name.trim().to_ascii_uppercase())
+            .copied()
             .ok_or_else(|| {
                 let known: Vec<&str> = self.processors.iter().map(|p| p.code.as_str()).collect();
                 Error::usage(format!(
@@ -423,19 +434,29 @@ impl Catalog {
             })
     }
 
+    /// The processor of an exact code (as the warehouse's rows and stored plans write it).
+    pub fn by_code(&self, code: &str) -> Option<ProcessorId> {
+        self.index.get(code).copied()
+    }
+
     /// Upstream processors of `id`, direct and transitive, in catalog order.
     pub fn upstream_of(&self, id: ProcessorId) -> &[ProcessorId] {
-        &self.upstream[id.0]
+        &self.graph.upstream[id.0]
     }
 
     /// Is `up` upstream of `down`, directly or transitively?
     pub fn is_upstream(&self, up: ProcessorId, down: ProcessorId) -> bool {
-        self.upstream[down.0].contains(&up)
+        self.graph.is_upstream(up, down)
     }
 
     /// Dependency order (upstream first), ties in catalog order.
     pub fn run_order(&self) -> &[ProcessorId] {
-        &self.run_order
+        &self.graph.order
+    }
+
+    /// The longest chain of dependencies above `id` (0 for a processor without any).
+    pub fn depth(&self, id: ProcessorId) -> usize {
+        self.graph.depth[id.0]
     }
 
     /// `ids` and everything upstream of them, in catalog order.
@@ -496,61 +517,6 @@ fn column(name: &str) -> Result<String, String> {
             "`{name}` is not a column name (letters, digits and _ only)"
         ))
     }
-}
-
-/// Kahn's algorithm with catalog order as the tie-break; a cycle is named.
-fn topological_order(processors: &[Processor]) -> Result<Vec<ProcessorId>, String> {
-    let n = processors.len();
-    let mut done = vec![false; n];
-    let mut order = Vec::with_capacity(n);
-    while order.len() < n {
-        let next = (0..n).find(|&i| !done[i] && processors[i].depends_on.iter().all(|d| done[d.0]));
-        match next {
-            Some(i) => {
-                done[i] = true;
-                order.push(ProcessorId(i));
-            }
-            None => return Err(describe_cycle(processors, &done)),
-        }
-    }
-    Ok(order)
-}
-
-fn describe_cycle(processors: &[Processor], done: &[bool]) -> String {
-    // Walk unfinished dependencies from an unfinished processor until one repeats.
-    let start = done.iter().position(|d| !d).unwrap_or(0);
-    let mut path = vec![start];
-    let mut current = start;
-    loop {
-        let next = processors[current]
-            .depends_on
-            .iter()
-            .map(|d| d.0)
-            .find(|&d| !done[d]);
-        let Some(next) = next else { break };
-        if let Some(pos) = path.iter().position(|&p| p == next) {
-            let mut cycle: Vec<&str> = path[pos..]
-                .iter()
-                .map(|&i| processors[i].code.as_str())
-                .collect();
-            cycle.push(&processors[next].code);
-            return format!("dependency cycle: {}", cycle.join(" -> "));
-        }
-        path.push(next);
-        current = next;
-    }
-    "dependency cycle".into()
-}
-
-fn transitive_upstream(processors: &[Processor], id: ProcessorId) -> Vec<ProcessorId> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<ProcessorId> = processors[id.0].depends_on.clone();
-    while let Some(next) = stack.pop() {
-        if seen.insert(next) {
-            stack.extend(processors[next.0].depends_on.iter().copied());
-        }
-    }
-    seen.into_iter().collect()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -648,6 +614,58 @@ mod tests {
             .contains("not a dataset.table name")
         );
         assert!(err("this is = not toml [").contains("catalog test.toml"));
+    }
+
+    /// A catalog of `n` processors, each depending on the one before when `chain`.
+    pub(crate) fn generated(n: usize, chain: bool) -> String {
+        let mut text = String::from(
+            "[source]\ntable = \"raw.events\"\ndate_column = \"d\"\nseason_column = \"s\"\n[processing]\nfailures_table = \"ops.failures\"\nattempts_table = \"ops.attempts\"\n[categories]\nexpected_skip = []\nmissing_dependency = []\nreal_failure = []\n",
+        );
+        for i in 0..n {
+            let deps = if chain && i > 0 {
+                format!("[\"P{}\"]", i - 1)
+            } else {
+                "[]".into()
+            };
+            text.push_str(&format!(
+                "[[processor]]\ncode = \"P{i}\"\nname = \"p\"\ntable = \"out.t{i}\"\ndate_column = \"d\"\nentity_column = \"e\"\nsource_entity_column = \"e\"\ndepends_on = {deps}\ncommand = [\"true\", \"{{start}}\"]\ntimeout = \"1m\"\nmax_attempts = 1\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_chain_and_a_crowd_of_a_thousand_processors_load() {
+        let chain = Catalog::parse(&generated(MAX_PROCESSORS, true), "chain.toml").unwrap();
+        let last = chain.find(&format!("P{}", MAX_PROCESSORS - 1)).unwrap();
+        assert_eq!(chain.upstream_of(last).len(), MAX_PROCESSORS - 1);
+        assert_eq!(chain.depth(last), MAX_PROCESSORS - 1);
+        assert!(chain.is_upstream(chain.find("P0").unwrap(), last));
+        let crowd = Catalog::parse(&generated(MAX_PROCESSORS, false), "crowd.toml").unwrap();
+        assert!(crowd.ids().all(|id| crowd.upstream_of(id).is_empty()));
+    }
+
+    #[test]
+    fn a_catalog_beyond_the_limit_is_refused_naming_it() {
+        let e = err(&generated(10_000, true));
+        assert!(
+            e.contains("10000 processors is more than the 1000 a catalog may hold"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_in_a_command_is_refused_naming_processor_and_placeholder() {
+        let text = DEFAULT_CATALOG.replacen("\"{end}\"", "\"{ende}\"", 1);
+        let e = err(&text);
+        assert!(
+            e.contains("processor TDZA field `command` has the unknown placeholder `{ende}`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("{start}, {end}, {date}, {exe}, {warehouse}"),
+            "{e}"
+        );
     }
 
     #[test]
