@@ -13,7 +13,13 @@ use crate::settings::defaults;
 /// Checks first: is the layer complete for these dates, what exactly is missing or
 /// broken and why. Expected skips (INSUFFICIENT_DATA) are never failures.
 #[derive(Debug, Parser)]
-#[command(name = "phase4-check", version, max_term_width = 100)]
+#[command(
+    name = "phase4-check",
+    version,
+    max_term_width = 100,
+    subcommand_required = true,
+    arg_required_else_help = false
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -70,12 +76,13 @@ pub struct GlobalArgs {
     )]
     pub location: Option<String>,
     /// BigQuery: cap every query at N bytes billed (maximumBytesBilled).
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
     pub max_bytes_billed: Option<i64>,
     #[arg(
         long,
         global = true,
         value_name = "DURATION",
+        allow_hyphen_values = true,
         help = format!(
             "BigQuery: the deadline of one query, pages included [default: {}]",
             humantime::format_duration(defaults::BIGQUERY_QUERY_TIMEOUT)
@@ -168,14 +175,15 @@ pub struct RepairArgs {
     #[arg(long)]
     pub apply: bool,
     /// Concurrent processor invocations (default: one lane per processor).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub jobs: Option<usize>,
     /// Override every processor's timeout (e.g. 6h, 90s).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     #[arg(
         long,
         value_name = "DURATION",
+        allow_hyphen_values = true,
         help = format!(
             "Between SIGTERM and SIGKILL when a processor is ended [default: {}]",
             humantime::format_duration(defaults::GRACE)
@@ -185,6 +193,7 @@ pub struct RepairArgs {
     #[arg(
         long,
         value_name = "DURATION",
+        allow_hyphen_values = true,
         help = format!(
             "First retry delay, doubling per attempt [default: {}]",
             humantime::format_duration(defaults::RETRY_BACKOFF)

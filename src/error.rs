@@ -114,15 +114,66 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A TOML error as `line N: message`, on one line.
+/// Input echoed in a message, cut to a readable length: a 100,000-character argument
+/// is shown by its start and its size.
+pub fn echo(input: &str) -> String {
+    const SHOWN: usize = 60;
+    let count = input.chars().count();
+    if count <= SHOWN + 20 {
+        return input.to_string();
+    }
+    let start: String = input.chars().take(SHOWN).collect();
+    format!("{start}… ({count} characters)")
+}
+
+/// Line `line` (from 1) of `text`, trimmed and cut for a message.
+fn line_of(text: &str, line: usize) -> String {
+    echo(
+        text.lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+            .trim(),
+    )
+}
+
+/// Serde's names of types as a person says them.
+fn plain_types(message: &str) -> String {
+    [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected a sequence", "expected a list"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (from, to)| m.replace(from, to))
+}
+
+/// A TOML error as ``line N: message (at `key = value`)``, on one line: the line names
+/// the field and its value.
 pub(crate) fn toml_error_line(error: &toml::de::Error, text: &str) -> String {
-    let message = one_line(error.message());
+    let message = plain_types(&one_line(error.message()));
     match error.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
+            let content = line_of(text, line);
+            if content.is_empty() || content.starts_with('[') {
+                format!("line {line}: {message}")
+            } else {
+                format!("line {line}: {message} (at `{content}`)")
+            }
         }
         None => message,
+    }
+}
+
+/// A JSON error with the line it is on (for files a person may have edited).
+pub(crate) fn json_error_line(error: &serde_json::Error, text: &str) -> String {
+    let message = plain_types(&one_line(&error.to_string()));
+    match error.line() {
+        0 => message,
+        line => format!("{message} (at `{}`)", line_of(text, line)),
     }
 }
 
@@ -148,6 +199,30 @@ mod tests {
         for (error, code) in cases {
             assert_eq!(error.exit_code().code(), code, "{error}");
         }
+    }
+
+    #[test]
+    fn long_input_is_echoed_by_its_start_and_size() {
+        assert_eq!(echo("2021-12"), "2021-12");
+        let long = "9".repeat(100_000);
+        let shown = echo(&long);
+        assert!(shown.ends_with("… (100000 characters)"), "{shown}");
+        assert!(shown.len() < 100, "{shown}");
+    }
+
+    #[test]
+    fn a_toml_type_error_names_the_line_its_field_and_value() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            timeout: String,
+        }
+        let text = "# x\ntimeout = 5\n";
+        let e = toml::from_str::<T>(text).unwrap_err();
+        assert_eq!(
+            toml_error_line(&e, text),
+            "line 2: invalid type: integer `5`, expected a string (at `timeout = 5`)"
+        );
     }
 
     #[test]

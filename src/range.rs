@@ -5,6 +5,8 @@ use chrono::{Datelike, NaiveDate};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::echo;
+
 /// The earliest date phase4-check accepts (the first professional season).
 pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1946, 1, 1) {
     Some(d) => d,
@@ -55,13 +57,11 @@ impl DateRange {
 
     fn checked(input: &str, start: NaiveDate, end: NaiveDate) -> Result<Self, RangeError> {
         if start < MIN_DATE || end > MAX_DATE || start > MAX_DATE || end < MIN_DATE {
-            return Err(RangeError::OutOfBounds {
-                input: input.to_string(),
-            });
+            return Err(RangeError::OutOfBounds { input: echo(input) });
         }
         if start > end {
             return Err(RangeError::Reversed {
-                input: input.to_string(),
+                input: echo(input),
                 start,
                 end,
             });
@@ -156,9 +156,7 @@ pub fn season_label(season_year: i32) -> String {
 pub fn parse_season(input: &str) -> Result<i32, RangeError> {
     let text = input.trim();
     let body = text.strip_prefix("season:").unwrap_or(text);
-    let bad = || RangeError::BadSeason {
-        input: input.to_string(),
-    };
+    let bad = || RangeError::BadSeason { input: echo(input) };
     let (year, suffix) = body.split_once('-').ok_or_else(bad)?;
     if year.len() != 4 || suffix.len() != 2 {
         return Err(bad());
@@ -179,11 +177,10 @@ struct Span {
 
 /// One side of a range, or a whole one: a day, a month or a season.
 fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
-    let malformed = || RangeError::Malformed(input.to_string());
+    let malformed = || RangeError::Malformed(echo(input));
     if let Some(season) = text.strip_prefix("season:") {
-        let year = parse_season(season).map_err(|_| RangeError::BadSeason {
-            input: input.to_string(),
-        })?;
+        let year =
+            parse_season(season).map_err(|_| RangeError::BadSeason { input: echo(input) })?;
         return season_span(input, year);
     }
     let parts: Vec<&str> = text.split('-').collect();
@@ -196,8 +193,8 @@ fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
             );
             let date =
                 NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| RangeError::ImpossibleDate {
-                    input: input.to_string(),
-                    date: text.to_string(),
+                    input: echo(input),
+                    date: echo(text),
                 })?;
             Ok(Span {
                 start: date,
@@ -212,14 +209,12 @@ fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
                 if (year + 1).rem_euclid(100) as u32 == suffix {
                     return season_span(input, year);
                 }
-                return Err(RangeError::BadSeason {
-                    input: input.to_string(),
-                });
+                return Err(RangeError::BadSeason { input: echo(input) });
             }
             let start = NaiveDate::from_ymd_opt(year, suffix, 1).ok_or_else(|| {
                 RangeError::ImpossibleDate {
-                    input: input.to_string(),
-                    date: text.to_string(),
+                    input: echo(input),
+                    date: echo(text),
                 }
             })?;
             let next = if suffix == 12 {
@@ -229,9 +224,7 @@ fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
             };
             let end = next
                 .and_then(|n| n.pred_opt())
-                .ok_or_else(|| RangeError::OutOfBounds {
-                    input: input.to_string(),
-                })?;
+                .ok_or_else(|| RangeError::OutOfBounds { input: echo(input) })?;
             Ok(Span { start, end })
         }
         _ => Err(malformed()),
@@ -239,9 +232,7 @@ fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
 }
 
 fn season_span(input: &str, year: i32) -> Result<Span, RangeError> {
-    let out = || RangeError::OutOfBounds {
-        input: input.to_string(),
-    };
+    let out = || RangeError::OutOfBounds { input: echo(input) };
     let start = NaiveDate::from_ymd_opt(year, 7, 1).ok_or_else(out)?;
     let end = NaiveDate::from_ymd_opt(year + 1, 6, 30).ok_or_else(out)?;
     Ok(Span { start, end })

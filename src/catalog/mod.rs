@@ -428,7 +428,8 @@ impl Catalog {
             .ok_or_else(|| {
                 let known: Vec<&str> = self.processors.iter().map(|p| p.code.as_str()).collect();
                 Error::usage(format!(
-                    "unknown processor `{name}`: the catalog has {}",
+                    "unknown processor `{}`: the catalog has {}",
+                    crate::error::echo(name),
                     known.join(", ")
                 ))
             })

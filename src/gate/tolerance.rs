@@ -109,7 +109,10 @@ impl Tolerances {
     /// Parses `--tolerance NAME=LIMIT`.
     pub fn set_from_flag(&mut self, text: &str) -> Result<(), String> {
         let (name, limit) = text.split_once('=').ok_or_else(|| {
-            format!("--tolerance `{text}` is not COUNT=LIMIT (e.g. records=0.5% or records=3)")
+            format!(
+                "--tolerance `{}` is not COUNT=LIMIT (e.g. records=0.5% or records=3)",
+                crate::error::echo(text)
+            )
         })?;
         let limit = Limit::parse(limit).map_err(|e| format!("--tolerance {}: {e}", name.trim()))?;
         self.set(name.trim(), limit)

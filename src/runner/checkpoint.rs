@@ -365,16 +365,21 @@ pub fn load<P: DeserializeOwned>(
 
 fn parse_snapshot<P: DeserializeOwned>(bytes: &[u8]) -> Result<Checkpoint<P>, String> {
     // The version first: a snapshot of another version may not even have our fields.
-    let header: SnapshotHeader =
-        serde_json::from_slice(bytes).map_err(|error| format!("invalid snapshot: {error}"))?;
+    let text = String::from_utf8_lossy(bytes);
+    let invalid = |error: serde_json::Error| {
+        format!(
+            "invalid snapshot: {}",
+            crate::error::json_error_line(&error, &text)
+        )
+    };
+    let header: SnapshotHeader = serde_json::from_slice(bytes).map_err(invalid)?;
     if header.schema_version != SCHEMA_VERSION {
         return Err(format!(
             "schema version {} is not the supported version {SCHEMA_VERSION}",
             header.schema_version
         ));
     }
-    let checkpoint: Checkpoint<P> =
-        serde_json::from_slice(bytes).map_err(|error| format!("invalid snapshot: {error}"))?;
+    let checkpoint: Checkpoint<P> = serde_json::from_slice(bytes).map_err(invalid)?;
     match checkpoint.shape_error() {
         Some(reason) => Err(reason),
         None => Ok(checkpoint),

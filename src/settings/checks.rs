@@ -107,7 +107,7 @@ mod tests {
         let s = ReportSettings::resolve(
             &ReportArgs {
                 range: Some("2021-12".into()),
-                processor: vec!["ml".into(), " ".into()],
+                processor: vec!["ml".into()],
             },
             &g,
         )
@@ -118,6 +118,18 @@ mod tests {
         let s = ReportSettings::resolve(&ReportArgs::default(), &global(Format::Table)).unwrap();
         assert_eq!((s.request.range, s.request.processors.len()), (None, 0));
         assert!(ReportSettings::resolve(&ReportArgs::default(), &global(Format::Junit)).is_err());
+        let blank = ReportSettings::resolve(
+            &ReportArgs {
+                range: None,
+                processor: vec!["".into()],
+            },
+            &g,
+        )
+        .unwrap_err();
+        assert!(
+            blank.to_string().contains("a processor name is empty"),
+            "{blank}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use std::time::Duration;
 
 use crate::catalog::{Catalog, ProcessorId};
-use crate::error::Error;
+use crate::error::{Error, echo};
 use crate::range::{DateRange, parse_season};
 use crate::render::{Format, SummaryFormat, TableFormat};
 
@@ -22,7 +22,8 @@ pub fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, Error> {
         .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
     if range.start() != range.end() || text.len() != 10 {
         return Err(Error::usage(format!(
-            "{flag} `{text}` is not a date (YYYY-MM-DD)"
+            "{flag} `{}` is not a date (YYYY-MM-DD)",
+            echo(text)
         )));
     }
     Ok(range.start())
@@ -31,7 +32,7 @@ pub fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, Error> {
 /// A duration of `flag` (`90s`, `10m`, `6h`).
 pub fn parse_duration(flag: &str, text: &str) -> Result<Duration, Error> {
     humantime::parse_duration(text)
-        .map_err(|e| Error::usage(format!("{flag} `{text}`: {e} (e.g. 90s, 10m, 6h)")))
+        .map_err(|e| Error::usage(format!("{flag} `{}`: {e} (e.g. 90s, 10m, 6h)", echo(text))))
 }
 
 /// A duration of `flag` that must be more than zero.
@@ -43,12 +44,20 @@ pub fn parse_positive_duration(flag: &str, text: &str) -> Result<Duration, Error
     Ok(d)
 }
 
-/// `--processor` values (blank ones ignored), by catalog code, case-insensitively.
+/// `--processor` values, by catalog code, case-insensitively. A blank one is an error,
+/// never "every processor".
 pub fn parse_processors(catalog: &Catalog, names: &[String]) -> Result<Vec<ProcessorId>, Error> {
     names
         .iter()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| catalog.find(n))
+        .map(|n| {
+            if n.trim().is_empty() {
+                Err(Error::usage(
+                    "--processor: a processor name is empty (e.g. --processor PCF,ML)",
+                ))
+            } else {
+                catalog.find(n)
+            }
+        })
         .collect()
 }
 

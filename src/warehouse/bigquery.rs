@@ -81,6 +81,7 @@ impl BigQuerySettings {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':' || c == '.');
         if !valid {
+            let project = crate::error::echo(project);
             return Err(Error::usage(format!(
                 "--warehouse bigquery:{project}: `{project}` is not a Google Cloud project id"
             )));
@@ -104,7 +105,8 @@ impl BigQuerySettings {
                     .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
             if !valid {
                 return Err(Error::usage(format!(
-                    "location `{location}` is not a BigQuery location (e.g. US, EU, europe-west2)"
+                    "location `{}` is not a BigQuery location (e.g. US, EU, europe-west2)",
+                    crate::error::echo(location)
                 )));
             }
             self.location = location.to_string();

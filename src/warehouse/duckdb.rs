@@ -179,8 +179,13 @@ impl DuckDbWarehouse {
 
 fn open_existing(path: &Path, mode: AccessMode, wait: Duration) -> Result<Connection, Error> {
     if !path.exists() {
+        let missing_dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+            .map(|d| format!(" (directory {} does not exist either)", d.display()))
+            .unwrap_or_default();
         return Err(Error::WarehouseUnavailable(format!(
-            "warehouse {} does not exist: create it with `phase4-check seed --warehouse duckdb:{}` or name another with --warehouse duckdb:PATH",
+            "warehouse {} does not exist{missing_dir}: create it with `phase4-check seed --warehouse duckdb:{}` or name another with --warehouse duckdb:PATH",
             path.display(),
             path.display()
         )));

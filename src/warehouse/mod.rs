@@ -128,7 +128,8 @@ impl FromStr for WarehouseSpec {
             return bigquery::BigQuerySettings::from_spec(project).map(WarehouseSpec::BigQuery);
         }
         Err(Error::usage(format!(
-            "invalid warehouse `{s}`: expected duckdb:PATH or bigquery:PROJECT"
+            "invalid warehouse `{}`: expected duckdb:PATH or bigquery:PROJECT",
+            crate::error::echo(s)
         )))
     }
 }
