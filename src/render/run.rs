@@ -22,6 +22,8 @@ struct RunJson<'a> {
     interrupted: bool,
     breakers_reset: u64,
     run_dir: String,
+    /// Processes that left their process group and were ended.
+    escaped: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -95,6 +97,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
                 interrupted: summary.interrupted,
                 breakers_reset: summary.breakers_reset,
                 run_dir: summary.run_dir.display().to_string(),
+                escaped: &summary.escaped,
             });
         }
         TableFormat::Csv => {
@@ -186,6 +189,13 @@ fn run_text(
             out,
             "Ran after an earlier date of their processor did not complete (their lookback windows may have read incomplete data; rerun them once it is fixed): {}",
             named.join(", ")
+        );
+    }
+    if !summary.escaped.is_empty() {
+        let _ = writeln!(
+            out,
+            "Left their process group and were ended with their invocation: {}",
+            summary.escaped.join(", ")
         );
     }
     if summary.interrupted {

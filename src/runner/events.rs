@@ -56,6 +56,15 @@ pub enum RunEvent<'a> {
         seconds: f64,
         pid: Option<u32>,
     },
+    /// Processes of an attempt left its process group (`setsid`, a daemon); they were
+    /// ended with it.
+    Escaped {
+        processor: &'a str,
+        start: NaiveDate,
+        end: NaiveDate,
+        attempt: u32,
+        processes: Vec<EscapedProcess>,
+    },
     /// A failed attempt is retried after `delay_seconds`.
     Retry {
         processor: &'a str,
@@ -80,6 +89,13 @@ pub enum RunEvent<'a> {
         interrupted: bool,
         halted: bool,
     },
+}
+
+/// A process that left its process group: its pid and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscapedProcess {
+    pub pid: u32,
+    pub name: String,
 }
 
 /// How an attempt ended, as the `exit` event records it.

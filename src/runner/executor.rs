@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::checkpoint::{PairState, PairStatus};
-use super::events::{Outcome, RunEvent};
+use super::events::{EscapedProcess, Outcome, RunEvent};
 use super::process::{InvocationOutcome, Shutdown, run_invocation};
 use super::schedule::{Context, Unit};
 use super::verify::verify_unit;
@@ -219,6 +219,30 @@ async fn run_attempt(
         after_gap: command.after_gap,
     });
     let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
+    if !report.escaped.is_empty() {
+        ctx.events.write(&RunEvent::Escaped {
+            processor: code,
+            start: unit.start,
+            end: unit.end,
+            attempt,
+            processes: report
+                .escaped
+                .iter()
+                .map(|(pid, name)| EscapedProcess {
+                    pid: *pid,
+                    name: name.clone(),
+                })
+                .collect(),
+        });
+        if let Ok(mut list) = ctx.escaped.lock() {
+            list.extend(
+                report
+                    .escaped
+                    .iter()
+                    .map(|(pid, name)| format!("{code} {}: pid {pid} ({name})", command.span)),
+            );
+        }
+    }
     ctx.events.write(&RunEvent::Exit {
         processor: code,
         start: unit.start,

@@ -22,7 +22,7 @@
 //!
 //! Linux only: `prctl`, `/proc`, `waitid(WNOWAIT)`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -37,6 +37,11 @@ use tokio::sync::watch;
 
 #[path = "process/linux.rs"]
 mod os;
+
+#[path = "process/cgroup.rs"]
+mod cgroup;
+
+use cgroup::{Cgroup, CgroupRoot};
 
 /// How often the supervision loop looks at the leader when no SIGCHLD arrives (a
 /// fallback: SIGCHLD normally wakes it at once).
@@ -99,6 +104,9 @@ pub struct InvocationReport {
     /// The leader's pid (= its process group id); `None` if nothing was started.
     pub pid: Option<u32>,
     pub log_path: PathBuf,
+    /// Processes it started that left its process group (`setsid`, daemons), by pid and
+    /// name; all of them were ended with it.
+    pub escaped: Vec<(u32, String)>,
 }
 
 /// Errors about the on-disk records of running groups. Every variant names its path.
@@ -138,6 +146,12 @@ pub struct GroupRecord {
     pub runner_pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_start_time: Option<u64>,
+    /// The invocation's cgroup, when it has one: everything in it is the invocation's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<PathBuf>,
+    /// Without a cgroup: the descendants seen while it ran, by pid and start time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub descendants: Vec<(u32, u64)>,
 }
 
 /// What [`GroupRegistry::end_leftovers`] found for one record and did about it.
@@ -226,17 +240,71 @@ fn live_leaders() -> MutexGuard<'static, BTreeSet<u32>> {
 pub struct GroupRegistry {
     dir: PathBuf,
     running: Mutex<BTreeSet<u32>>,
+    containment: Containment,
+}
+
+/// How invocations are contained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainmentMode {
+    /// One cgroup per invocation where a writable cgroup v2 hierarchy allows it, else
+    /// process groups.
+    Auto,
+    /// Process groups and the descendants seen while an invocation ran.
+    Groups,
+}
+
+#[derive(Debug)]
+enum Containment {
+    Cgroups(CgroupRoot),
+    /// Why there are no cgroups.
+    Groups(String),
 }
 
 impl GroupRegistry {
-    /// Opens (creating it if needed) the record directory.
+    /// Opens (creating it if needed) the record directory, with cgroups when it can.
     pub fn open(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        GroupRegistry::open_with(dir, ContainmentMode::Auto)
+    }
+
+    /// Opens the record directory, containing invocations as `mode` says.
+    pub fn open_with(dir: impl Into<PathBuf>, mode: ContainmentMode) -> io::Result<Self> {
         let dir = dir.into();
         fs_err::create_dir_all(&dir)?;
+        let containment = match mode {
+            ContainmentMode::Auto => match CgroupRoot::discover() {
+                Ok(root) => Containment::Cgroups(root),
+                Err(why) => Containment::Groups(why),
+            },
+            ContainmentMode::Groups => Containment::Groups("PHASE4_CONTAINMENT=groups".into()),
+        };
         Ok(GroupRegistry {
             dir,
             running: Mutex::new(BTreeSet::new()),
+            containment,
         })
+    }
+
+    /// Does every invocation get a cgroup of its own?
+    pub fn uses_cgroups(&self) -> bool {
+        matches!(self.containment, Containment::Cgroups(_))
+    }
+
+    /// Without cgroups, what cannot be promised, and why.
+    pub fn containment_warning(&self) -> Option<String> {
+        match &self.containment {
+            Containment::Cgroups(_) => None,
+            Containment::Groups(why) => Some(format!(
+                "no cgroup per invocation ({why}): processes that leave their process group (setsid, daemons) are ended only if they were seen while their invocation ran"
+            )),
+        }
+    }
+
+    /// A cgroup for a new invocation, if cgroups are used and one can be made.
+    fn new_cgroup(&self) -> Option<Cgroup> {
+        match &self.containment {
+            Containment::Cgroups(root) => root.create().ok(),
+            Containment::Groups(_) => None,
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -317,20 +385,166 @@ impl GroupRegistry {
         }
     }
 
-    /// Ends the process groups left by a runner that died without cleaning up (SIGKILL,
-    /// OOM killer, power cut of a remote shell...), and removes their records.
+    /// Ends what a runner that died without cleaning up (SIGKILL, OOM killer, a dropped
+    /// terminal) left running, and removes its records.
     ///
     /// For each record: if the pid is alive with the recorded start time, or (leader
     /// gone) processes of that group started no earlier than the leader, the group gets
-    /// SIGTERM; after `grace` those still alive get SIGKILL. A pid that now belongs to
-    /// another process is left alone. Groups of this registry's running invocations and
-    /// of a runner still alive are skipped.
+    /// SIGTERM; so do the processes of its cgroup, or without one the descendants the
+    /// record names (still alive with their start time). After `grace` those still alive
+    /// get SIGKILL (`cgroup.kill` for a cgroup). A pid that now belongs to another process
+    /// is left alone. Groups of this registry's running invocations and of a runner still
+    /// alive are skipped. Cgroups of dead runners without a record (killed between the
+    /// spawn and the record) are ended too.
     ///
     /// Blocking: sleeps up to `grace` plus a few seconds. Call it before starting
     /// invocations, from a blocking context (`spawn_blocking` is fine: it starts no
     /// process).
     pub fn end_leftovers(&self, grace: Duration) -> Vec<LeftoverReport> {
         let mut reports = Vec::new();
+        let mut targets: Vec<(usize, Leftover)> = Vec::new();
+        let mut claimed: BTreeSet<PathBuf> = BTreeSet::new();
+        for (path, record) in self.leftover_records(&mut reports) {
+            let cgroup = record
+                .cgroup
+                .as_ref()
+                .filter(|dir| dir.is_dir())
+                .map(|dir| Cgroup::at(dir));
+            if let Some(c) = &cgroup {
+                claimed.insert(c.dir().to_path_buf());
+            }
+            let (group, other) = match identify_group(&record) {
+                GroupState::Other { found_start_time } => {
+                    // The group is another's now; its cgroup and descendants are still ours.
+                    (None, Some(found_start_time))
+                }
+                GroupState::Gone => (None, None),
+                GroupState::Running { .. } => (Some(record.pgid), None),
+            };
+            let leftover = Leftover {
+                group,
+                group_start_time: record.start_time,
+                cgroup,
+                descendants: record.descendants.clone(),
+            };
+            let members = leftover.alive();
+            if members.is_empty() {
+                let remove_error = Self::remove_record(&path).err();
+                if let Some(c) = &leftover.cgroup {
+                    let _ = c.remove();
+                }
+                reports.push(LeftoverReport {
+                    record_path: path,
+                    record: Some(record),
+                    action: match other {
+                        Some(found_start_time) => {
+                            LeftoverAction::NotSameProcess { found_start_time }
+                        }
+                        None => LeftoverAction::AlreadyGone,
+                    },
+                    remove_error,
+                });
+                continue;
+            }
+            leftover.signal(Signal::SIGTERM);
+            // Ours: SIGCONT too, so stopped members act on the SIGTERM.
+            leftover.signal(Signal::SIGCONT);
+            targets.push((reports.len(), leftover));
+            reports.push(LeftoverReport {
+                record_path: path,
+                record: Some(record),
+                action: LeftoverAction::Ended {
+                    members,
+                    killed: false,
+                },
+                remove_error: None,
+            });
+        }
+        if let Containment::Cgroups(root) = &self.containment {
+            for cgroup in root.leftovers() {
+                if claimed.contains(cgroup.dir()) {
+                    continue;
+                }
+                let leftover = Leftover {
+                    group: None,
+                    group_start_time: 0,
+                    cgroup: Some(cgroup),
+                    descendants: Vec::new(),
+                };
+                let members = leftover.alive();
+                let dir = leftover
+                    .cgroup
+                    .as_ref()
+                    .map(|c| c.dir().to_path_buf())
+                    .unwrap_or_default();
+                if members.is_empty() {
+                    if let Some(c) = &leftover.cgroup {
+                        let _ = c.remove();
+                    }
+                    continue;
+                }
+                leftover.signal(Signal::SIGTERM);
+                leftover.signal(Signal::SIGCONT);
+                targets.push((reports.len(), leftover));
+                reports.push(LeftoverReport {
+                    record_path: dir,
+                    record: None,
+                    action: LeftoverAction::Ended {
+                        members,
+                        killed: false,
+                    },
+                    remove_error: None,
+                });
+            }
+        }
+        if targets.is_empty() {
+            return reports;
+        }
+
+        let grace_end = Instant::now().checked_add(grace);
+        while grace_end.is_none_or(|end| Instant::now() < end)
+            && targets.iter().any(|(_, l)| !l.alive().is_empty())
+        {
+            std::thread::sleep(POLL_STEP);
+        }
+        let mut killed = BTreeSet::new();
+        for (index, leftover) in &targets {
+            // `alive` re-checks every identity just before the signal.
+            if !leftover.alive().is_empty() {
+                leftover.signal(Signal::SIGKILL);
+                killed.insert(*index);
+            }
+        }
+        let kill_end = Instant::now() + GROUP_EXIT_WAIT;
+        while Instant::now() < kill_end && targets.iter().any(|(_, l)| !l.alive().is_empty()) {
+            std::thread::sleep(POLL_STEP);
+        }
+        for (index, leftover) in targets {
+            let survivors = leftover.alive();
+            let report = &mut reports[index];
+            if survivors.is_empty() {
+                if let LeftoverAction::Ended { members, .. } = &report.action {
+                    report.action = LeftoverAction::Ended {
+                        members: members.clone(),
+                        killed: killed.contains(&index),
+                    };
+                }
+                if let Some(c) = &leftover.cgroup {
+                    let _ = c.remove();
+                }
+                if report.record.is_some() {
+                    report.remove_error = Self::remove_record(&report.record_path).err();
+                }
+            } else {
+                report.action = LeftoverAction::StillRunning { pids: survivors };
+            }
+        }
+        reports
+    }
+
+    /// The readable records of dead runners (unreadable ones are reported and removed;
+    /// those of this runner's invocations and of runners still alive are left alone).
+    fn leftover_records(&self, reports: &mut Vec<LeftoverReport>) -> Vec<(PathBuf, GroupRecord)> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(source) => {
@@ -343,7 +557,7 @@ impl GroupRegistry {
                     }),
                     remove_error: None,
                 });
-                return reports;
+                return Vec::new();
             }
         };
         let mut paths: Vec<PathBuf> = entries
@@ -361,9 +575,7 @@ impl GroupRegistry {
         let ours = self.running_pids();
         let me = std::process::id();
         let my_start = os::own_start_time().ok();
-        // Groups still running: (index in reports, record, members found).
-        let mut targets: Vec<(usize, GroupRecord, Vec<u32>)> = Vec::new();
-
+        let mut records = Vec::new();
         for path in paths {
             let record = match Self::read_record(&path) {
                 Ok(record) => record,
@@ -397,84 +609,70 @@ impl GroupRegistry {
                     continue;
                 }
             }
-            match identify_group(&record) {
-                GroupState::Other { found_start_time } => {
-                    let remove_error = Self::remove_record(&path).err();
-                    reports.push(LeftoverReport {
-                        record_path: path,
-                        record: Some(record),
-                        action: LeftoverAction::NotSameProcess { found_start_time },
-                        remove_error,
-                    });
-                }
-                GroupState::Gone => {
-                    let remove_error = Self::remove_record(&path).err();
-                    reports.push(LeftoverReport {
-                        record_path: path,
-                        record: Some(record),
-                        action: LeftoverAction::AlreadyGone,
-                        remove_error,
-                    });
-                }
-                GroupState::Running { members } => {
-                    // Ours: SIGCONT too, so stopped members act on the SIGTERM.
-                    let _ = os::signal_group(record.pgid, Signal::SIGTERM);
-                    let _ = os::signal_group(record.pgid, Signal::SIGCONT);
-                    targets.push((reports.len(), record.clone(), members.clone()));
-                    reports.push(LeftoverReport {
-                        record_path: path,
-                        record: Some(record),
-                        action: LeftoverAction::Ended {
-                            members,
-                            killed: false,
-                        },
-                        remove_error: None,
-                    });
-                }
-            }
+            records.push((path, record));
         }
-        if targets.is_empty() {
-            return reports;
-        }
+        records
+    }
+}
 
-        let still_running = |record: &GroupRecord| match identify_group(record) {
-            GroupState::Running { members } => members,
-            GroupState::Gone | GroupState::Other { .. } => Vec::new(),
-        };
-        let grace_end = Instant::now().checked_add(grace);
-        while grace_end.is_none_or(|end| Instant::now() < end)
-            && targets.iter().any(|(_, r, _)| !still_running(r).is_empty())
-        {
-            std::thread::sleep(POLL_STEP);
-        }
-        let mut killed = BTreeSet::new();
-        for (index, record, _) in &targets {
-            // identify_group re-checks the identity just before the signal.
-            if !still_running(record).is_empty() {
-                let _ = os::signal_group(record.pgid, Signal::SIGKILL);
-                killed.insert(*index);
+/// What a dead runner left of one invocation.
+struct Leftover {
+    /// Its process group, while any of it is still there.
+    group: Option<u32>,
+    group_start_time: u64,
+    cgroup: Option<Cgroup>,
+    /// The descendants its record names, by pid and start time.
+    descendants: Vec<(u32, u64)>,
+}
+
+impl Leftover {
+    /// The pids still alive, each checked to be the recorded process.
+    fn alive(&self) -> Vec<u32> {
+        let mut pids: BTreeSet<u32> = BTreeSet::new();
+        if let Some(pgid) = self.group {
+            let record = GroupRecord {
+                pid: pgid,
+                pgid,
+                start_time: self.group_start_time,
+                argv: Vec::new(),
+                runner_pid: None,
+                runner_start_time: None,
+                cgroup: None,
+                descendants: Vec::new(),
+            };
+            if let GroupState::Running { members } = identify_group(&record) {
+                pids.extend(members);
             }
         }
-        let kill_end = Instant::now() + GROUP_EXIT_WAIT;
-        while Instant::now() < kill_end
-            && targets.iter().any(|(_, r, _)| !still_running(r).is_empty())
-        {
-            std::thread::sleep(POLL_STEP);
+        if let Some(cgroup) = &self.cgroup {
+            pids.extend(cgroup.members());
         }
-        for (index, record, members) in targets {
-            let survivors = still_running(&record);
-            let report = &mut reports[index];
-            if survivors.is_empty() {
-                report.action = LeftoverAction::Ended {
-                    members,
-                    killed: killed.contains(&index),
-                };
-                report.remove_error = Self::remove_record(&report.record_path).err();
+        for &(pid, start) in &self.descendants {
+            if os::read_stat(pid).is_ok_and(|s| s.start_time == start && !s.is_zombie()) {
+                pids.insert(pid);
+            }
+        }
+        pids.into_iter().collect()
+    }
+
+    fn signal(&self, sig: Signal) {
+        if let Some(pgid) = self.group
+            && !self.alive().is_empty()
+        {
+            let _ = os::signal_group(pgid, sig);
+        }
+        if let Some(cgroup) = &self.cgroup {
+            if sig == Signal::SIGKILL {
+                let _ = cgroup.kill();
             } else {
-                report.action = LeftoverAction::StillRunning { pids: survivors };
+                cgroup.signal(sig);
             }
         }
-        reports
+        for &(pid, start) in &self.descendants {
+            if os::read_stat(pid).is_ok_and(|s| s.start_time == start) {
+                let _ = os::signal_process(pid, sig);
+            }
+        }
     }
 }
 
@@ -575,25 +773,104 @@ enum StopReason {
     Shutdown,
 }
 
-/// Undoes the bookkeeping of a spawned invocation whatever happens, including when the
-/// `run_invocation` future is dropped: then the group gets SIGKILL (the leader is not
-/// reaped yet, so its group id is still ours) and tokio's `kill_on_drop` reaps the leader.
+/// The processes of one spawned invocation: its process group, its cgroup when it has
+/// one (else the descendants seen while it ran), and its bookkeeping, undone whatever
+/// happens, including when the `run_invocation` future is dropped: then everything gets
+/// SIGKILL (the leader is not reaped yet, so its group id is still ours) and tokio's
+/// `kill_on_drop` reaps the leader.
 struct SpawnedGroup<'a> {
     registry: &'a GroupRegistry,
     pgid: u32,
-    record: Option<PathBuf>,
+    cgroup: Option<Cgroup>,
+    /// The record as written, rewritten when new descendants are seen (without cgroup).
+    record: Option<GroupRecord>,
+    record_path: Option<PathBuf>,
+    /// Without a cgroup: every descendant seen, by pid, with its start time.
+    seen: BTreeMap<u32, u64>,
+    /// Processes seen outside the group: their name.
+    escaped: BTreeMap<u32, String>,
     reaped: bool,
     keep_record: bool,
+}
+
+impl SpawnedGroup<'_> {
+    /// Sends `sig` to the group and to everything else the invocation started.
+    fn signal(&mut self, sig: Signal) {
+        self.observe();
+        let _ = os::signal_group(self.pgid, sig);
+        match &self.cgroup {
+            Some(cgroup) if sig == Signal::SIGKILL => {
+                let _ = cgroup.kill();
+            }
+            Some(cgroup) => cgroup.signal(sig),
+            None => {
+                for (&pid, &start) in &self.seen {
+                    if os::read_stat(pid).is_ok_and(|s| s.start_time == start) {
+                        let _ = os::signal_process(pid, sig);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Looks at what the invocation runs now: notes processes outside the group and,
+    /// without a cgroup, records every descendant seen (so a later run can end them if
+    /// this runner is killed).
+    fn observe(&mut self) {
+        let outside = match &self.cgroup {
+            Some(cgroup) => cgroup.members(),
+            None => {
+                let found = os::descendants(self.pgid);
+                let new = found
+                    .iter()
+                    .filter(|p| self.seen.insert(p.pid, p.start_time).is_none())
+                    .count();
+                if new > 0
+                    && let (Some(record), Some(_)) = (self.record.as_mut(), &self.record_path)
+                {
+                    record.descendants = self.seen.iter().map(|(&p, &t)| (p, t)).collect();
+                    let _ = self.registry.write_record(record);
+                }
+                found.iter().map(|p| p.pid).collect()
+            }
+        };
+        for pid in outside {
+            if let Ok(stat) = os::read_stat(pid)
+                && stat.pgrp != self.pgid
+                && !stat.is_zombie()
+            {
+                // Its name now: a `sh -c` that exec'd is known by what it runs.
+                self.escaped.insert(pid, os::name(pid));
+            }
+        }
+    }
+
+    /// Nothing of the invocation is alive.
+    fn is_gone(&self) -> bool {
+        let group = os::live_group_members(self.pgid, 0).is_empty();
+        let rest = match &self.cgroup {
+            Some(cgroup) => !cgroup.is_populated(),
+            None => self.seen.iter().all(|(&pid, &start)| {
+                os::read_stat(pid).map_or(true, |s| s.start_time != start || s.is_zombie())
+            }),
+        };
+        group && rest
+    }
 }
 
 impl Drop for SpawnedGroup<'_> {
     fn drop(&mut self) {
         if !self.reaped {
-            let _ = os::signal_group(self.pgid, Signal::SIGKILL);
+            self.signal(Signal::SIGKILL);
         }
         live_leaders().remove(&self.pgid);
         self.registry.running_set().remove(&self.pgid);
-        if let Some(path) = &self.record
+        if let Some(cgroup) = &self.cgroup
+            && !cgroup.is_populated()
+        {
+            let _ = cgroup.remove();
+        }
+        if let Some(path) = &self.record_path
             && !self.keep_record
         {
             let _ = GroupRegistry::remove_record(path);
@@ -617,50 +894,38 @@ pub async fn run_invocation(
     registry: &GroupRegistry,
 ) -> InvocationReport {
     let started = Instant::now();
-    let report = |outcome, pid| InvocationReport {
+    let report = |outcome, pid, escaped: Vec<(u32, String)>| InvocationReport {
         outcome,
         duration: started.elapsed(),
         pid,
         log_path: inv.log_path.clone(),
+        escaped,
     };
     if *shutdown.borrow_and_update() != Shutdown::Running {
-        return report(InvocationOutcome::Interrupted, None);
+        return report(InvocationOutcome::Interrupted, None, Vec::new());
     }
     let Some(program) = inv.argv.first() else {
         return report(
             InvocationOutcome::SpawnFailed("empty argv: no program to run".to_owned()),
             None,
+            Vec::new(),
         );
     };
     let spawn_failed = |reason: String| {
         InvocationOutcome::SpawnFailed(format!("cannot start `{program}`: {reason}"))
     };
-    let mut command = match build_command(inv) {
-        Ok(command) => command,
-        Err(e) => return report(spawn_failed(e.to_string()), None),
+    let (spawned, cgroup) = match spawn(inv, registry) {
+        Ok(spawned) => spawned,
+        Err(e) => return report(spawn_failed(e.to_string()), None, Vec::new()),
     };
-
-    let spawned = {
-        let mut live = live_leaders();
-        let spawned = command.spawn();
-        if let Some(pid) = spawned.as_ref().ok().and_then(|c| c.id()) {
-            live.insert(pid);
-        }
-        spawned
-    };
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            let reason = match &inv.current_dir {
-                Some(dir) => format!("{e} (working directory {})", dir.display()),
-                None => e.to_string(),
-            };
-            return report(spawn_failed(reason), None);
-        }
-    };
+    let mut child = spawned;
     let Some(pgid) = child.id() else {
         // tokio only forgets the pid after reaping, which nothing did yet.
-        return report(spawn_failed("no pid after spawn".to_owned()), None);
+        return report(
+            spawn_failed("no pid after spawn".to_owned()),
+            None,
+            Vec::new(),
+        );
     };
     registry.running_set().insert(pgid);
     // Declared after `child`, so on drop it runs first: the group gets SIGKILL before
@@ -668,43 +933,55 @@ pub async fn run_invocation(
     let mut group = SpawnedGroup {
         registry,
         pgid,
+        cgroup,
         record: None,
+        record_path: None,
+        seen: BTreeMap::new(),
+        escaped: BTreeMap::new(),
         reaped: false,
         keep_record: false,
     };
 
-    let recorded = os::read_stat(pgid)
+    let record = os::read_stat(pgid)
         .map_err(|source| RecordError::StartTime { pid: pgid, source })
-        .and_then(|stat| {
-            registry.write_record(&GroupRecord {
-                pid: pgid,
-                pgid,
-                start_time: stat.start_time,
-                argv: inv.argv.clone(),
-                runner_pid: Some(std::process::id()),
-                runner_start_time: os::own_start_time().ok(),
-            })
+        .map(|stat| GroupRecord {
+            pid: pgid,
+            pgid,
+            start_time: stat.start_time,
+            argv: inv.argv.clone(),
+            runner_pid: Some(std::process::id()),
+            runner_start_time: os::own_start_time().ok(),
+            cgroup: group.cgroup.as_ref().map(|c| c.dir().to_path_buf()),
+            descendants: Vec::new(),
         });
-    match recorded {
-        Ok(path) => group.record = Some(path),
+    match record.and_then(|r| registry.write_record(&r).map(|path| (r, path))) {
+        Ok((r, path)) => {
+            group.record = Some(r);
+            group.record_path = Some(path);
+        }
         Err(e) => {
             // Not reaped: the group id is still ours.
-            let _ = os::signal_group(pgid, Signal::SIGKILL);
+            group.signal(Signal::SIGKILL);
             let _ = child.wait().await;
             group.reaped = true;
             drop(group);
-            return report(spawn_failed(format!("stopped at once: {e}")), Some(pgid));
+            return report(
+                spawn_failed(format!("stopped at once: {e}")),
+                Some(pgid),
+                Vec::new(),
+            );
         }
     }
 
     let deadline = started
         .checked_add(inv.timeout)
         .map(tokio::time::Instant::from_std);
-    let (stop, leader) = supervise(pgid, deadline, inv.grace, &mut shutdown).await;
+    let (stop, leader) = supervise(&mut group, deadline, inv.grace, &mut shutdown).await;
 
     if leader == os::LeaderState::Exited {
-        // The leader is a zombie: its pid cannot be reused yet, the group id is still ours.
-        let _ = os::signal_group(pgid, Signal::SIGKILL);
+        // The leader is a zombie: its pid cannot be reused yet, the group id is still
+        // ours. Whatever it left running ends with it.
+        group.signal(Signal::SIGKILL);
     }
     let status = child.wait().await;
     group.reaped = true;
@@ -720,17 +997,61 @@ pub async fn run_invocation(
         (None, Err(_)) => InvocationOutcome::Exited(-1),
     };
 
-    group.keep_record = !wait_for_group_exit(pgid).await;
+    group.keep_record = !wait_for_exit(&mut group).await;
+    let escaped: Vec<(u32, String)> = std::mem::take(&mut group.escaped).into_iter().collect();
     drop(group);
 
     if os::is_child_subreaper() {
         let known = registry.running_pids();
         let _ = tokio::task::spawn_blocking(move || end_escaped_descendants(&known)).await;
     }
-    report(outcome, Some(pgid))
+    report(outcome, Some(pgid), escaped)
 }
 
-fn build_command(inv: &Invocation) -> io::Result<tokio::process::Command> {
+/// Spawns the invocation, into a cgroup of its own when the registry makes one; if the
+/// child cannot join it, once more without.
+fn spawn(
+    inv: &Invocation,
+    registry: &GroupRegistry,
+) -> io::Result<(tokio::process::Child, Option<Cgroup>)> {
+    let cgroup = registry.new_cgroup();
+    if let Some(cgroup) = cgroup {
+        let procs = cgroup.procs()?;
+        match spawn_leader(build_command(inv, Some(cgroup::raw(&procs)))?) {
+            Ok(child) => return Ok((child, Some(cgroup))),
+            Err(_) => {
+                let _ = cgroup.remove();
+            }
+        }
+    }
+    spawn_leader(build_command(inv, None)?)
+        .map(|child| (child, None))
+        .map_err(|e| match &inv.current_dir {
+            Some(dir) => io::Error::new(
+                e.kind(),
+                format!("{e} (working directory {})", dir.display()),
+            ),
+            None => e,
+        })
+}
+
+/// Spawns with the live-leader lock held, so a sweep never takes it for an escaper.
+fn spawn_leader(mut command: tokio::process::Command) -> io::Result<tokio::process::Child> {
+    let mut live = live_leaders();
+    let spawned = command.spawn();
+    if let Some(pid) = spawned.as_ref().ok().and_then(|c| c.id()) {
+        live.insert(pid);
+    }
+    spawned
+}
+
+/// The command of `inv`: its own process group, stdin from /dev/null, both streams to
+/// the log, SIGKILL when the runner's thread dies, and into the cgroup whose
+/// `cgroup.procs` is open as `cgroup_procs` before it execs.
+fn build_command(
+    inv: &Invocation,
+    cgroup_procs: Option<std::os::fd::RawFd>,
+) -> io::Result<tokio::process::Command> {
     let log = open_log(&inv.log_path)?;
     let log_for_stderr = log.try_clone().map_err(|e| {
         io::Error::new(
@@ -751,10 +1072,16 @@ fn build_command(inv: &Invocation) -> io::Result<tokio::process::Command> {
         command.current_dir(dir);
     }
     let parent = nix::unistd::getpid();
-    // SAFETY: the closure runs between fork and exec and only makes two syscalls
-    // (prctl, getppid): async-signal-safe, no allocation, no lock.
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
+    // syscalls (write to an open descriptor, getpid, prctl, getppid): no allocation, no
+    // lock.
     unsafe {
-        command.pre_exec(move || os::arm_parent_death_signal(parent));
+        command.pre_exec(move || {
+            if let Some(procs) = cgroup_procs {
+                cgroup::join(procs)?;
+            }
+            os::arm_parent_death_signal(parent)
+        });
     }
     Ok(command)
 }
@@ -771,7 +1098,7 @@ fn open_log(path: &Path) -> io::Result<std::fs::File> {
 /// Returns why the runner stopped the invocation (if it did) and how the leader ended.
 /// Never reaps the leader, so every signal sent here reaches our group.
 async fn supervise(
-    pgid: u32,
+    group: &mut SpawnedGroup<'_>,
     deadline: Option<tokio::time::Instant>,
     grace: Duration,
     shutdown: &mut watch::Receiver<Shutdown>,
@@ -786,30 +1113,31 @@ async fn supervise(
     let mut killed = false;
     let mut watching_shutdown = true;
 
-    let terminate = |stop: &mut Option<StopReason>,
+    let terminate = |group: &mut SpawnedGroup<'_>,
+                     stop: &mut Option<StopReason>,
                      kill_at: &mut Option<tokio::time::Instant>,
                      reason: StopReason| {
         *stop = Some(reason);
-        let _ = os::signal_group(pgid, Signal::SIGTERM);
+        group.signal(Signal::SIGTERM);
         // Stopped members would keep the SIGTERM pending until the SIGKILL.
-        let _ = os::signal_group(pgid, Signal::SIGCONT);
+        group.signal(Signal::SIGCONT);
         // A grace too long to add is no grace limit at all.
         *kill_at = tokio::time::Instant::now().checked_add(grace);
     };
 
     loop {
-        match os::leader_state(pgid) {
-            os::LeaderState::Running => {}
+        match os::leader_state(group.pgid) {
+            os::LeaderState::Running => group.observe(),
             state => return (stop, state),
         }
         tokio::select! {
             () = next_signal(&mut sigchld) => {}
             _ = poll.tick() => {}
             () = sleep_until(deadline), if stop.is_none() => {
-                terminate(&mut stop, &mut kill_at, StopReason::Deadline);
+                terminate(group, &mut stop, &mut kill_at, StopReason::Deadline);
             }
             () = sleep_until(kill_at), if !killed => {
-                let _ = os::signal_group(pgid, Signal::SIGKILL);
+                group.signal(Signal::SIGKILL);
                 killed = true;
             }
             changed = shutdown.changed(), if watching_shutdown => {
@@ -823,13 +1151,13 @@ async fn supervise(
                     Shutdown::Running => {}
                     Shutdown::Graceful => {
                         if stop.is_none() {
-                            terminate(&mut stop, &mut kill_at, StopReason::Shutdown);
+                            terminate(group, &mut stop, &mut kill_at, StopReason::Shutdown);
                         }
                     }
                     Shutdown::Immediate => {
                         stop.get_or_insert(StopReason::Shutdown);
                         if !killed {
-                            let _ = os::signal_group(pgid, Signal::SIGKILL);
+                            group.signal(Signal::SIGKILL);
                             killed = true;
                         }
                     }
@@ -857,17 +1185,18 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// Waits until no live process is left in group `pgid` (after its SIGKILL). `false` if
-/// some are still there after [`GROUP_EXIT_WAIT`].
-async fn wait_for_group_exit(pgid: u32) -> bool {
+/// Waits until nothing of the invocation is alive (after its SIGKILL), ending again what
+/// is still there. `false` if some are still there after [`GROUP_EXIT_WAIT`].
+async fn wait_for_exit(group: &mut SpawnedGroup<'_>) -> bool {
     let end = Instant::now() + GROUP_EXIT_WAIT;
     loop {
-        if os::live_group_members(pgid, 0).is_empty() {
+        if group.is_gone() {
             return true;
         }
         if Instant::now() >= end {
             return false;
         }
+        group.signal(Signal::SIGKILL);
         tokio::time::sleep(POLL_STEP).await;
     }
 }
@@ -1373,6 +1702,8 @@ while :; do set -- $(cat /proc/$p/stat); [ "$5" = "$p" ] && break; sleep 0.05; d
             argv: vec!["sh".into()],
             runner_pid: None,
             runner_start_time: None,
+            cgroup: None,
+            descendants: Vec::new(),
         };
         std::fs::write(
             reg.record_path(pid),

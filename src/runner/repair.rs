@@ -453,7 +453,7 @@ fn run_prepared(
         checkpoint,
         plan,
         resumed,
-        mut warnings,
+        warnings,
     } = prepared;
     let mut writer = if resumed {
         CheckpointWriter::resume(&lock, checkpoint)
@@ -464,14 +464,19 @@ fn run_prepared(
 
     // Leftovers of a runner that was SIGKILLed end before anything starts.
     let groups = state.path().join("groups");
-    let registry = GroupRegistry::open(&groups).map_err(Error::io("create", &groups))?;
+    let registry = GroupRegistry::open_with(&groups, settings.containment)
+        .map_err(Error::io("create", &groups))?;
+    // Said now, not with the summary: a run that is killed never prints one.
+    if let Some(w) = registry.containment_warning() {
+        crate::output::warn(&w);
+    }
     let leftovers: Vec<String> = registry
         .end_leftovers(settings.grace)
         .into_iter()
         .map(|r| r.to_string())
         .collect();
     if let Err(e) = become_subreaper() {
-        warnings.push(format!(
+        crate::output::warn(&format!(
             "cannot become a child subreaper ({e}): escaped descendants cannot be found"
         ));
     }
@@ -491,6 +496,7 @@ fn run_prepared(
         exe: std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| "phase4-check".into()),
+        escaped: Default::default(),
     };
     let summary = run_with_signals(ctx, &mut writer)?;
     drop(engine);
@@ -516,8 +522,8 @@ fn create_run_dir(state: &StateDir) -> Result<PathBuf, Error> {
     Ok(run_dir)
 }
 
-/// Runs the schedule on its own runtime; Ctrl-C or SIGTERM ends it gracefully, a second
-/// one at once.
+/// Runs the schedule on its own runtime; Ctrl-C, SIGTERM or SIGHUP ends it gracefully,
+/// a second one at once.
 fn run_with_signals(
     ctx: Context,
     writer: &mut CheckpointWriter<StoredPair>,
@@ -536,12 +542,14 @@ fn run_with_signals(
     })
 }
 
-/// Raises the shutdown level on each SIGINT or SIGTERM.
+/// Raises the shutdown level on each SIGINT, SIGTERM or SIGHUP.
 async fn watch_signals(tx: watch::Sender<Shutdown>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
+    // A dropped terminal (SIGHUP) ends the run as Ctrl-C does: nothing is left running.
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
     ) else {
         // No signal handling: keep the sender alive so the run is never "interrupted".
         let _keep = tx;
@@ -553,6 +561,7 @@ async fn watch_signals(tx: watch::Sender<Shutdown>) {
         tokio::select! {
             _ = int.recv() => {}
             _ = term.recv() => {}
+            _ = hup.recv() => {}
         }
         count += 1;
         let level = if count == 1 {

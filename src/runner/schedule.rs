@@ -166,6 +166,9 @@ pub struct RunSummary {
     /// Pairs (plan indices) that ran after an earlier planned date of their processor had
     /// failed or been blocked: their lookback windows may have read incomplete data.
     pub ran_after_gap: Vec<usize>,
+    /// Processes that left their process group and were ended with their invocation,
+    /// as `PCF 2021-12-04: pid 7 (sleep)`.
+    pub escaped: Vec<String>,
 }
 
 impl RunSummary {
@@ -187,6 +190,8 @@ pub(super) struct Context {
     pub progress: Progress,
     /// This binary, for `{exe}` in command templates.
     pub exe: String,
+    /// Processes that left their process group, as `PCF 2021-12-04: pid 7 (sleep)`.
+    pub escaped: std::sync::Mutex<Vec<String>>,
 }
 
 impl Context {
@@ -299,6 +304,11 @@ pub(super) async fn execute(
         breakers_reset,
         run_dir: ctx.run_dir.clone(),
         ran_after_gap,
+        escaped: ctx
+            .escaped
+            .lock()
+            .map(|list| list.clone())
+            .unwrap_or_default(),
     })
 }
 

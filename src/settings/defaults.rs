@@ -55,4 +55,7 @@ pub mod env {
     pub const BIGQUERY_API_URL: &str = "PHASE4_BIGQUERY_API_URL";
     /// The token sent to that endpoint.
     pub const BIGQUERY_TOKEN: &str = "PHASE4_BIGQUERY_TOKEN";
+    /// How repair runs contain their processors: `auto` (a cgroup per invocation where
+    /// the system allows it) or `groups` (process groups only).
+    pub const CONTAINMENT: &str = "PHASE4_CONTAINMENT";
 }

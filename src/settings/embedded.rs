@@ -133,7 +133,7 @@ impl DemoSettings {
                 format: SummaryFormat::Text,
             },
             range,
-            repair: RepairSettings::for_demo(&global.catalog, range, state_dir),
+            repair: RepairSettings::for_demo(global, range, state_dir),
         })
     }
 }

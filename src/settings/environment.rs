@@ -21,6 +21,7 @@ impl Environment {
             env::BUSY_WAIT,
             env::BIGQUERY_API_URL,
             env::BIGQUERY_TOKEN,
+            env::CONTAINMENT,
         ];
         Environment::from_pairs(
             names

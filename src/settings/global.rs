@@ -9,6 +9,7 @@ use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Format;
+use crate::runner::process::ContainmentMode;
 use crate::warehouse::{EngineOptions, WarehouseSpec};
 
 /// Settings every command shares.
@@ -19,6 +20,8 @@ pub struct GlobalSettings {
     pub format: Format,
     /// Dry-run the checks and print the bytes they would process (BigQuery).
     pub estimate: bool,
+    /// How repair runs contain their processors (PHASE4_CONTAINMENT).
+    pub containment: ContainmentMode,
 }
 
 #[cfg(test)]
@@ -30,6 +33,7 @@ impl GlobalSettings {
             catalog: Catalog::builtin().expect("the built-in catalog loads"),
             format,
             estimate: false,
+            containment: ContainmentMode::Auto,
         }
     }
 }
@@ -70,11 +74,23 @@ impl GlobalSettings {
         config: &Config,
         catalog: Catalog,
     ) -> Result<Self, Error> {
+        let containment = match env.get(env::CONTAINMENT) {
+            None | Some("auto") => ContainmentMode::Auto,
+            Some("groups") => ContainmentMode::Groups,
+            Some(other) => {
+                return Err(Error::usage(format!(
+                    "{} `{}`: expected auto or groups",
+                    env::CONTAINMENT,
+                    crate::error::echo(other)
+                )));
+            }
+        };
         Ok(GlobalSettings {
             warehouse: resolve_warehouse(args, env, config, &catalog)?,
             catalog,
             format: args.format.into(),
             estimate: args.estimate,
+            containment,
         })
     }
 }

@@ -9,12 +9,12 @@ use super::values::{
     parse_duration, parse_positive_duration, parse_processors, parse_range, summary_format,
     table_format,
 };
-use crate::catalog::Catalog;
 use crate::cli::{CheckpointAction, CheckpointArgs, RepairArgs};
 use crate::error::Error;
 use crate::plan::PlanOptions;
 use crate::range::DateRange;
 use crate::render::{SummaryFormat, TableFormat};
+use crate::runner::process::ContainmentMode;
 use crate::runner::progress::ProgressMode;
 
 /// `repair`: what to plan and, with --apply, how to run it.
@@ -39,6 +39,8 @@ pub struct RepairSettings {
     pub keep_breakers: bool,
     pub progress: ProgressMode,
     pub format: TableFormat,
+    /// How processors are contained (a cgroup each, or process groups).
+    pub containment: ContainmentMode,
 }
 
 impl RepairSettings {
@@ -84,11 +86,13 @@ impl RepairSettings {
             keep_breakers: args.keep_breakers,
             progress: args.progress.into(),
             format: table_format(global.format, "repair")?,
+            containment: global.containment,
         })
     }
 
     /// The demo's repair of `range`: every default, progress as the terminal allows.
-    pub fn for_demo(catalog: &Catalog, range: DateRange, state_dir: PathBuf) -> Self {
+    pub fn for_demo(global: &GlobalSettings, range: DateRange, state_dir: PathBuf) -> Self {
+        let catalog = &global.catalog;
         RepairSettings {
             range: Some(range),
             options: PlanOptions::default(),
@@ -103,6 +107,7 @@ impl RepairSettings {
             keep_breakers: false,
             progress: ProgressMode::Auto,
             format: TableFormat::Table,
+            containment: global.containment,
         }
     }
 }
@@ -197,11 +202,8 @@ mod tests {
         assert_eq!(s.retry_backoff, defaults::RETRY_BACKOFF);
         assert_eq!(s.jobs, 5, "one lane per processor");
         assert_eq!(s.timeout, None);
-        let demo = RepairSettings::for_demo(
-            &g.catalog,
-            DateRange::season(2021).unwrap(),
-            s.state_dir.clone(),
-        );
+        let demo =
+            RepairSettings::for_demo(&g, DateRange::season(2021).unwrap(), s.state_dir.clone());
         assert_eq!(
             (demo.grace, demo.retry_backoff, demo.jobs),
             (s.grace, s.retry_backoff, s.jobs)

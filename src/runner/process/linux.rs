@@ -86,6 +86,40 @@ pub(super) fn live_group_members(pgid: u32, min_start_time: u64) -> Vec<u32> {
         .collect()
 }
 
+/// The live descendants of `leader` (children, their children...) and the members of its
+/// group, from one look at `/proc`; the leader itself excluded.
+pub(super) fn descendants(leader: u32) -> Vec<ProcStat> {
+    let all = processes();
+    let mut children: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
+    for (i, p) in all.iter().enumerate() {
+        children.entry(p.ppid).or_default().push(i);
+    }
+    let mut found = vec![false; all.len()];
+    let mut stack = vec![leader];
+    while let Some(pid) = stack.pop() {
+        for &i in children.get(&pid).into_iter().flatten() {
+            if !found[i] {
+                found[i] = true;
+                stack.push(all[i].pid);
+            }
+        }
+    }
+    all.into_iter()
+        .zip(found)
+        .filter(|(p, descends)| {
+            (*descends || p.pgrp == leader) && p.pid != leader && !p.is_zombie()
+        })
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// A process's name (`/proc/<pid>/comm`), `?` when it cannot be read.
+pub(super) fn name(pid: u32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|n| n.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
 /// Our own start time, to let a later runner tell whether the one that wrote a record is
 /// still alive.
 pub(super) fn own_start_time() -> io::Result<u64> {
