@@ -3,149 +3,13 @@
 
 mod common;
 
-use common::{BIN, Run, seeded};
+use common::bench::{
+    BUILTIN_TDZA, Bench, bench_with_every_processor, pid_alive, read_pid, signal, wait_gone,
+};
+use common::seeded;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A private copy of the seeded warehouse with a catalog whose TDZA command is `tdza`.
-struct Bench {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-}
-
-impl Bench {
-    fn new(tdza_script: Option<&str>) -> Bench {
-        let (dir, _) = seeded().copy();
-        let path = dir.path().to_path_buf();
-        std::fs::rename(path.join("copy.duckdb"), path.join("phase4.duckdb")).unwrap();
-        let mut catalog = phase4_check::catalog::DEFAULT_CATALOG.to_string();
-        if let Some(body) = tdza_script {
-            let script = path.join("tdza.sh");
-            std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-            catalog = catalog.replacen(
-                r#"command = ["{exe}", "process", "--warehouse", "{warehouse}", "--processor", "TDZA", "--start", "{start}", "--end", "{end}"]"#,
-                &format!(r#"command = ["{}", "{{warehouse}}", "{{start}}", "{{end}}"]"#, script.display()),
-                1,
-            );
-        }
-        std::fs::write(path.join("catalog.toml"), catalog).unwrap();
-        Bench {
-            dir: path,
-            _dir: dir,
-        }
-    }
-
-    /// A bench whose TDZA always fails, after a run that left its checkpoint unfinished.
-    fn with_unfinished_run() -> Bench {
-        let b = Bench::new(Some("exit 3"));
-        let run = b.run(&[
-            "repair",
-            "--range",
-            "2021-12-04",
-            "--apply",
-            "--retry-backoff",
-            "1ms",
-            "--progress",
-            "none",
-        ]);
-        assert_eq!(run.code, 1, "{}", run.stderr);
-        b
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(["--catalog", "catalog.toml"])
-            .args(args)
-            .current_dir(&self.dir)
-            .env_remove("PHASE4_WAREHOUSE")
-            .env_remove("PHASE4_CATALOG")
-            .env("PHASE4_BIN", BIN)
-            .env("PHASE4_BUSY_WAIT", "30s");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.command(args).output().unwrap().into()
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    /// Every event of every run, in order.
-    fn events(&self) -> Vec<Value> {
-        let mut out = Vec::new();
-        let runs = self.dir.join(".phase4/runs");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        dirs.sort();
-        for d in dirs {
-            let text = std::fs::read_to_string(d.join("events.jsonl")).unwrap_or_default();
-            out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
-        }
-        out
-    }
-
-    fn wait_for_event(&self, pred: impl Fn(&Value) -> bool, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if self.events().iter().any(&pred) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("event did not happen in {limit:?}: {:#?}", self.events());
-    }
-}
-
-fn pid_alive(pid: i32) -> bool {
-    // A zombie is as good as gone: read its state.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.split(") ").nth(1).unwrap_or("").starts_with('Z'),
-        Err(_) => false,
-    }
-}
-
-fn wait_gone(pid: i32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if !pid_alive(pid) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
-fn read_pid(path: &Path) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(t) = std::fs::read_to_string(path)
-            && let Ok(p) = t.trim().parse()
-        {
-            return p;
-        }
-        assert!(Instant::now() < deadline, "no pid in {}", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn signal(child: &Child, sig: nix::sys::signal::Signal) {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
-}
-
-const BUILTIN_TDZA: &str =
-    r#"exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3""#;
+use std::path::Path;
+use std::time::Duration;
 
 #[test]
 fn dry_run_prints_the_plan_in_dependency_order_and_changes_nothing() {
@@ -700,32 +564,6 @@ fn halt_on_failure_stops_starting_pairs_and_leaves_the_rest_pending_for_a_resume
         status["counts"]["pending"].as_u64().unwrap() > 0,
         "{status}"
     );
-}
-
-/// A bench whose every processor runs `proc.sh CODE WAREHOUSE START END`: `body` decides
-/// (fail, sleep) and then hands over to the built-in processor.
-fn bench_with_every_processor(body: &str) -> Bench {
-    let b = Bench::new(None);
-    let script = b.dir.join("proc.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncode=$1\n{body}\nexec \"$PHASE4_BIN\" process --warehouse \"$2\" --processor \"$code\" --start \"$3\" --end \"$4\"\n"
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut catalog = phase4_check::catalog::DEFAULT_CATALOG.to_string();
-    for code in ["TDZA", "PSZA", "PCF", "PDC", "ML"] {
-        catalog = catalog.replacen(
-            &format!(r#"command = ["{{exe}}", "process", "--warehouse", "{{warehouse}}", "--processor", "{code}", "--start", "{{start}}", "--end", "{{end}}"]"#),
-            &format!(r#"command = ["{}", "{code}", "{{warehouse}}", "{{start}}", "{{end}}"]"#, script.display()),
-            1,
-        );
-    }
-    std::fs::write(b.dir.join("catalog.toml"), catalog).unwrap();
-    b
 }
 
 #[test]

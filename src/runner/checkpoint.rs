@@ -170,13 +170,26 @@ impl RunLock {
             .truncate(false)
             .open(&path)
             .map_err(io_at("open", &path))?;
-        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(locked) => locked,
-            Err((file, Errno::EWOULDBLOCK)) => {
-                let pid = read_pid(&file);
-                return Err(CheckpointError::LockHeld { path, pid });
+        let mut file = file;
+        let deadline = std::time::Instant::now() + RELEASE_WAIT;
+        let file = loop {
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(locked) => break locked,
+                Err((held, Errno::EWOULDBLOCK)) => {
+                    let pid = read_pid(&held);
+                    // The runner that wrote its pid is dead, yet the lock is held: a child
+                    // it was forking when it died still has the descriptor, until it
+                    // execs or exits. Wait for that, briefly.
+                    let holder_dead = pid.is_some_and(|p| !process_alive(p));
+                    if holder_dead && std::time::Instant::now() < deadline {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        file = held;
+                        continue;
+                    }
+                    return Err(CheckpointError::LockHeld { path, pid });
+                }
+                Err((_, errno)) => return Err(io_at("lock", &path)(errno.into())),
             }
-            Err((_, errno)) => return Err(io_at("lock", &path)(errno.into())),
         };
         let pid_line = format!("{}\n", std::process::id());
         file.set_len(0).map_err(io_at("write", &path))?;
@@ -194,6 +207,22 @@ impl RunLock {
     pub fn state_dir(&self) -> &StateDir {
         &self.inner.state
     }
+}
+
+/// How long a lock whose runner is dead may still be held by a child it was forking.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A process with this pid runs (a zombie does not count).
+fn process_alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.trim().chars().next());
+            !matches!(state, Some('Z' | 'X'))
+        })
+        .unwrap_or(false)
 }
 
 fn read_pid(file: &File) -> Option<u32> {

@@ -417,10 +417,11 @@ fn creation_problem(dir: &Path) -> Option<String> {
     })
 }
 
+/// Why an existing state directory cannot hold a run: not a directory, or not writable.
 fn state_dir_problem(state: &StateDir) -> Option<String> {
-    if let Err(e) = state.ensure() {
+    if !state.path().is_dir() {
         return Some(format!(
-            "state directory {} cannot be created: {e}",
+            "state directory {} is not a directory",
             state.path().display()
         ));
     }

@@ -1,6 +1,7 @@
 //! Shared fixtures: the real binary against real embedded warehouses.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod fake_bigquery;
 
 use serde_json::Value;
