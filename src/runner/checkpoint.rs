@@ -34,6 +34,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const COMPACT_EVERY: u64 = 64;
 
 const LOCK_FILE: &str = "repair.lock";
+/// A snapshot being written: `.checkpoint.XXXXXX.tmp`, renamed over `checkpoint.json`.
+const TEMP_PREFIX: &str = ".checkpoint.";
+const TEMP_SUFFIX: &str = ".tmp";
 const CHECKPOINT_FILE: &str = "checkpoint.json";
 const JOURNAL_FILE: &str = "journal.jsonl";
 const RUNS_DIR: &str = "runs";
@@ -489,6 +492,7 @@ impl<P: Serialize> CheckpointWriter<P> {
     pub fn create(lock: &RunLock, checkpoint: Checkpoint<P>) -> Result<Self, CheckpointError> {
         check_shape(&checkpoint)?;
         let state = lock.state_dir().clone();
+        remove_stale_temps(&state);
         let (journal, journal_path) = open_journal(&state)?;
         truncate_journal(&journal, &journal_path)?;
         write_snapshot(&state, &checkpoint)?;
@@ -507,6 +511,7 @@ impl<P: Serialize> CheckpointWriter<P> {
     pub fn resume(lock: &RunLock, checkpoint: Checkpoint<P>) -> Result<Self, CheckpointError> {
         check_shape(&checkpoint)?;
         let state = lock.state_dir().clone();
+        remove_stale_temps(&state);
         write_snapshot(&state, &checkpoint)?;
         let (journal, journal_path) = open_journal(&state)?;
         truncate_journal(&journal, &journal_path)?;
@@ -610,6 +615,21 @@ impl<P: Serialize> CheckpointWriter<P> {
     }
 }
 
+/// Removes the temp files of compactions a killed run never renamed into place (under
+/// the lock, so no compaction is under way). Best effort: they are only clutter.
+fn remove_stale_temps(state: &StateDir) {
+    let Ok(entries) = fs::read_dir(state.path()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn check_shape<P>(checkpoint: &Checkpoint<P>) -> Result<(), CheckpointError> {
     match checkpoint.shape_error() {
         Some(reason) => Err(CheckpointError::Invalid { reason }),
@@ -654,8 +674,8 @@ fn write_snapshot<P: Serialize>(
 /// the new content, and the new content once this returns.
 fn replace_durably(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     let mut temp = tempfile::Builder::new()
-        .prefix(".checkpoint.")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io_at("create a temporary file in", dir))?;
     let temp_path = temp.path().to_path_buf();
@@ -1276,6 +1296,87 @@ mod tests {
         assert_ne!(fingerprint(&a)?, fingerprint(&changed)?);
         let reordered_array = json!({"from": "2024-10-22", "tables": ["b", "a"], "options": {"x": 1, "y": [{"p": 1, "q": 2}]}});
         assert_ne!(fingerprint(&a)?, fingerprint(&reordered_array)?);
+        Ok(())
+    }
+
+    /// Set in the process the kill test starts: it is then the worker, in that directory.
+    const WORKER_DIR: &str = "PHASE4_TEST_COMPACTION_WORKER";
+
+    /// The worker the kill test runs in a process of its own: it records and compacts
+    /// until it is killed.
+    fn compact_forever(dir: &str) -> Result<()> {
+        let state = StateDir::new(dir);
+        let lock = RunLock::acquire(&state)?;
+        let mut writer = CheckpointWriter::create(&lock, sample_checkpoint(200)?)?;
+        for n in 0u32.. {
+            writer.record(n as usize % 200, outcome(PairStatus::Done, n % 7 + 1))?;
+            writer.compact()?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_sigkill_during_compaction_leaves_the_previous_checkpoint_intact() -> Result<()> {
+        if let Ok(dir) = std::env::var(WORKER_DIR) {
+            return compact_forever(&dir);
+        }
+        let exe = std::env::current_exe()?;
+        let mut seed: u64 = 0x5eed;
+        let (mut trials, mut between_write_and_rename) = (0, 0);
+        while trials < 300 && (trials < 30 || between_write_and_rename < 3) {
+            trials += 1;
+            let (_tmp, state) = state_dir()?;
+            let mut worker = Command::new(&exe)
+                .args([
+                    "--exact",
+                    "runner::checkpoint::tests::a_sigkill_during_compaction_leaves_the_previous_checkpoint_intact",
+                    "--test-threads=1",
+                ])
+                .env(WORKER_DIR, state.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            let started = Instant::now() + Duration::from_secs(20);
+            while !state.checkpoint_path().exists() {
+                anyhow::ensure!(
+                    Instant::now() < started,
+                    "the worker never wrote a checkpoint"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            std::thread::sleep(Duration::from_micros(500 + (seed >> 33) % 20_000));
+            worker.kill()?;
+            worker.wait()?;
+            let temps = fs::read_dir(state.path())?
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+                .count();
+            if temps > 0 {
+                between_write_and_rename += 1;
+            }
+            // Whatever the moment, the snapshot on disk is a whole one, and with the
+            // journal it loads.
+            let on_disk = snapshot_on_disk(&state).context("the snapshot is torn")?;
+            assert_eq!(on_disk.plan.len(), 200);
+            let loaded = load_pairs(&state)?;
+            assert_eq!(loaded.states.len(), 200);
+            // A resumed writer clears what the killed compaction left.
+            let lock = RunLock::acquire(&state)?;
+            drop(CheckpointWriter::resume(&lock, loaded)?);
+            let left = fs::read_dir(state.path())?
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+                .count();
+            assert_eq!(left, 0, "temp files left after a resume");
+        }
+        assert!(
+            between_write_and_rename > 0,
+            "no kill in {trials} trials fell between a temp write and its rename"
+        );
+        eprintln!(
+            "compaction kills: {trials} trials, {between_write_and_rename} between a temp write and its rename"
+        );
         Ok(())
     }
 
