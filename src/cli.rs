@@ -144,7 +144,7 @@ pub struct GateArgs {
     #[arg(long, value_name = "PATH")]
     pub snapshot: PathBuf,
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: the snapshot's range.
-    #[arg(long, value_name = "RANGE")]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// (Re)write the snapshot from the warehouse and say what changed.
     #[arg(long)]
@@ -160,7 +160,7 @@ pub struct GateArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct RepairArgs {
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
-    #[arg(long, value_name = "RANGE")]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Only these processors (repeat or comma-separate); warns about defective upstream pairs.
     #[arg(long, value_name = "CODE", value_delimiter = ',')]
@@ -288,6 +288,7 @@ pub struct DemoArgs {
     #[arg(
         long,
         value_name = "N",
+        allow_negative_numbers = true,
         help = format!("Seed of the generator [default: {}]", defaults::SEED)
     )]
     pub seed: Option<u64>,
@@ -301,6 +302,7 @@ pub struct SeedArgs {
     #[arg(
         long,
         value_name = "N",
+        allow_negative_numbers = true,
         help = format!(
             "Seed of the generator: the same seed gives the same warehouse [default: {}]",
             defaults::SEED
@@ -330,7 +332,7 @@ pub struct SeedArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ReportArgs {
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
-    #[arg(long, value_name = "RANGE")]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Only these processors (repeat or comma-separate; case-insensitive).
     #[arg(long, value_name = "CODE", value_delimiter = ',')]
@@ -343,7 +345,7 @@ pub struct GapsArgs {
     #[arg(long, value_name = "CODE")]
     pub processor: String,
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
-    #[arg(long, value_name = "RANGE")]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub range: Option<String>,
 }
 

@@ -577,9 +577,25 @@ async fn watch_signals(tx: watch::Sender<Shutdown>) {
     }
 }
 
+/// The state directory the user named is input: one it cannot use is a usage error.
+fn state_dir_error(state_dir: &Path, e: CheckpointError) -> Error {
+    match e {
+        CheckpointError::Io {
+            action,
+            path,
+            source,
+        } => Error::usage(format!(
+            "state directory {}: cannot {action} {}: {source}",
+            state_dir.display(),
+            path.display()
+        )),
+        other => checkpoint_error(other),
+    }
+}
+
 /// `checkpoint status`: what is stored, read without the lock (never modified).
 pub fn status(state_dir: &Path) -> Result<Option<Checkpoint<serde_json::Value>>, Error> {
-    checkpoint::load(&StateDir::new(state_dir)).map_err(checkpoint_error)
+    checkpoint::load(&StateDir::new(state_dir)).map_err(|e| state_dir_error(state_dir, e))
 }
 
 /// `checkpoint clear`: discards the stored run under the lock.
@@ -588,7 +604,13 @@ pub fn clear(state_dir: &Path) -> Result<bool, Error> {
     if !state.path().exists() {
         return Ok(false);
     }
-    let lock = RunLock::acquire(&state).map_err(checkpoint_error)?;
+    if !state.path().is_dir() {
+        return Err(Error::usage(format!(
+            "state directory {} is not a directory",
+            state_dir.display()
+        )));
+    }
+    let lock = RunLock::acquire(&state).map_err(|e| state_dir_error(state_dir, e))?;
     let existed = state.checkpoint_path().exists();
     checkpoint::clear(&lock).map_err(checkpoint_error)?;
     Ok(existed)
