@@ -95,4 +95,37 @@ mod tests {
         assert!(Config::load(&absent, true).is_err());
         assert!(Config::load(&absent, false).is_ok());
     }
+
+    mod fuzz {
+        use super::*;
+        use crate::fuzz::{any_text, mutated};
+        use proptest::prelude::*;
+
+        const SAMPLE: &str = "[warehouse]\nurl = \"bigquery:p\"\nlocation = \"EU\"\nmax_bytes_billed = 1000\nquery_timeout = \"10m\"\npage_size = 37\ndataset_prefix = \"dev_\"\n[warehouse.datasets]\nnba_precompute = \"pre\"\n";
+
+        fn load_text(text: &str) -> Result<Config, Error> {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("phase4.toml");
+            std::fs::write(&path, text).expect("write");
+            Config::load(&path, true)
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_settings_or_one_line_naming_the_file(text in any_text()) {
+                if let Err(e) = load_text(&text) {
+                    let message = e.to_string();
+                    prop_assert!(message.starts_with("config "), "{}", message);
+                    prop_assert!(!message.contains('\n'), "{}", message);
+                }
+            }
+
+            #[test]
+            fn edited_settings_load_or_are_refused_in_one_line(text in mutated(SAMPLE)) {
+                if let Err(e) = load_text(&text) {
+                    prop_assert!(!e.to_string().contains('\n'));
+                }
+            }
+        }
+    }
 }

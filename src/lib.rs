@@ -10,6 +10,8 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod gate;
 pub mod output;
 pub mod plan;

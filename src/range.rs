@@ -375,4 +375,29 @@ mod tests {
         assert_eq!(season_of(d(2021, 6, 30)), 2020);
         assert_eq!(season_label(2099), "2099-00");
     }
+
+    mod fuzz {
+        use super::*;
+        use crate::fuzz::any_text;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_range_or_a_named_refusal(text in any_text()) {
+                if let Err(e) = text.parse::<DateRange>() {
+                    prop_assert!(e.to_string().starts_with("invalid range"));
+                }
+            }
+
+            #[test]
+            fn date_shaped_text_never_panics_and_a_range_is_ordered(
+                text in r"(season:)?[0-9-]{0,12}(\.{1,3}(season:)?[0-9-]{0,12})?"
+            ) {
+                if let Ok(range) = text.parse::<DateRange>() {
+                    prop_assert!(range.start() <= range.end());
+                    prop_assert!(range.start() >= MIN_DATE && range.end() <= MAX_DATE);
+                }
+            }
+        }
+    }
 }

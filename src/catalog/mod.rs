@@ -712,4 +712,30 @@ real_failure = []
         assert_eq!(c.get(c.find("b").unwrap()).batch_days, 7);
         assert_ne!(c.fingerprint(), Catalog::builtin().unwrap().fingerprint());
     }
+
+    mod fuzz {
+        use super::*;
+        use crate::fuzz::{any_text, mutated};
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_catalog_or_one_line_naming_the_file(text in any_text()) {
+                if let Err(e) = Catalog::parse(&text, "fuzz.toml") {
+                    let message = e.to_string();
+                    prop_assert!(message.starts_with("catalog fuzz.toml: "), "{}", message);
+                    prop_assert!(!message.contains('\n'), "{}", message);
+                    prop_assert_eq!(e.exit_code().code(), 2);
+                }
+            }
+
+            #[test]
+            fn an_edited_catalog_loads_or_is_refused_in_one_line(text in mutated(DEFAULT_CATALOG)) {
+                match Catalog::parse(&text, "edited.toml") {
+                    Ok(c) => prop_assert_eq!(c.run_order().len(), c.processors().len()),
+                    Err(e) => prop_assert!(!e.to_string().contains('\n')),
+                }
+            }
+        }
+    }
 }

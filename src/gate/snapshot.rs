@@ -483,4 +483,32 @@ mod tests {
         let err = Snapshot::parse(&s.to_text(), &catalog()).unwrap_err();
         assert!(err.starts_with("processors.PDC: missing"), "{err}");
     }
+
+    mod fuzz {
+        use super::*;
+        use crate::fuzz::{any_text, mutated};
+        use proptest::prelude::*;
+
+        const COMMITTED: &str = include_str!("../../snapshots/season-2021-22.json");
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn any_text_is_a_snapshot_or_a_reason_in_one_line(text in any_text()) {
+                let catalog = Catalog::builtin().expect("catalog");
+                if let Err(reason) = Snapshot::parse(&text, &catalog) {
+                    prop_assert!(!reason.contains('\n'), "{}", reason);
+                }
+            }
+
+            #[test]
+            fn an_edited_snapshot_reads_or_is_refused_in_one_line(text in mutated(COMMITTED)) {
+                let catalog = Catalog::builtin().expect("catalog");
+                if let Err(reason) = Snapshot::parse(&text, &catalog) {
+                    prop_assert!(!reason.contains('\n'), "{}", reason);
+                }
+            }
+        }
+    }
 }

@@ -1407,4 +1407,71 @@ mod tests {
         );
         Ok(())
     }
+
+    mod fuzz {
+        use super::*;
+        use crate::fuzz::{any_bytes, any_text};
+        use proptest::prelude::*;
+
+        /// A real snapshot and journal of a run with some outcomes recorded.
+        fn sample_files() -> (Vec<u8>, Vec<u8>) {
+            let (_tmp, state) = state_dir().expect("state dir");
+            let lock = RunLock::acquire(&state).expect("lock");
+            let mut writer = CheckpointWriter::create(&lock, sample_checkpoint(6).expect("sample"))
+                .expect("writer");
+            for i in 0..5 {
+                writer
+                    .record(i, outcome(PairStatus::Failed, i as u32 + 1))
+                    .expect("record");
+            }
+            (
+                fs::read(state.checkpoint_path()).expect("snapshot"),
+                fs::read(state.journal_path()).expect("journal"),
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_are_a_snapshot_or_a_reason(bytes in any_bytes()) {
+                let _ = parse_snapshot::<serde_json::Value>(&bytes);
+            }
+
+            #[test]
+            fn any_text_is_a_snapshot_or_a_reason_in_one_line(text in any_text()) {
+                if let Err(reason) = parse_snapshot::<serde_json::Value>(text.as_bytes()) {
+                    prop_assert!(!reason.contains('\n'));
+                }
+            }
+
+            #[test]
+            fn a_damaged_snapshot_or_journal_loads_or_is_corrupt_never_a_panic(
+                cut in 0usize..4000,
+                noise in any_bytes(),
+                in_journal in any::<bool>(),
+            ) {
+                let (snapshot, journal) = sample_files();
+                let (_tmp, state) = state_dir().expect("state dir");
+                state.ensure().expect("dir");
+                let damage = |bytes: &[u8]| {
+                    let at = cut.min(bytes.len());
+                    let mut out = bytes[..at].to_vec();
+                    out.extend_from_slice(&noise);
+                    out
+                };
+                let (snapshot, journal) = if in_journal {
+                    (snapshot, damage(&journal))
+                } else {
+                    (damage(&snapshot), journal)
+                };
+                fs::write(state.checkpoint_path(), &snapshot).expect("write");
+                fs::write(state.journal_path(), &journal).expect("write");
+                match load::<serde_json::Value>(&state) {
+                    Ok(Some(c)) => prop_assert_eq!(c.states.len(), c.plan.len()),
+                    Ok(None) => prop_assert!(false, "a snapshot file is there"),
+                    Err(CheckpointError::Corrupt { .. }) => {}
+                    Err(other) => prop_assert!(false, "not a corruption: {other}"),
+                }
+            }
+        }
+    }
 }
