@@ -13,7 +13,9 @@ pub fn mutated(base: &'static str) -> impl Strategy<Value = String> {
     let edit = (
         0..=base.len(),
         0usize..40,
-        proptest::string::string_regex(r#"(?s)[\[\]{}"=,:.\n 0-9a-z_-]{0,12}"#).expect("regex"),
+        // Multi-byte characters too: a reader must never cut text inside one.
+        proptest::string::string_regex(r#"(?s)[\[\]{}"=,:.\n 0-9a-z_\-\\éß€😀]{0,12}"#)
+            .expect("regex"),
     );
     proptest::collection::vec(edit, 1..8).prop_map(move |edits| {
         let mut text = base.to_string();

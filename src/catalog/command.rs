@@ -3,6 +3,8 @@
 
 use chrono::NaiveDate;
 
+use crate::error::echo;
+
 /// The placeholders a command may use.
 pub const PLACEHOLDERS: [&str; 5] = ["start", "end", "date", "exe", "warehouse"];
 
@@ -40,7 +42,8 @@ impl CommandTemplate {
                     && !PLACEHOLDERS.contains(&name)
                 {
                     return Err(format!(
-                        "has the unknown placeholder `{{{name}}}` in `{arg}` (the placeholders are {})",
+                        "has the unknown placeholder `{{{name}}}` in `{}` (the placeholders are {})",
+                        echo(arg),
                         PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                     ));
                 }
@@ -99,7 +102,12 @@ fn pieces(arg: &str) -> impl Iterator<Item = Piece<'_>> {
             rest = &rest[name.len() + 2..];
             return Some(Piece::Placeholder(name));
         }
-        let next = rest[1..].find('{').map(|i| i + 1).unwrap_or(rest.len());
+        // Past the first character, not the first byte: arguments may be any UTF-8.
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let next = rest[first..]
+            .find('{')
+            .map(|i| i + first)
+            .unwrap_or(rest.len());
         let text = &rest[..next];
         rest = &rest[next..];
         Some(Piece::Text(text))

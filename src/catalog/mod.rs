@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{Error, echo, one_line};
 
 mod command;
 mod graph;
@@ -46,7 +46,8 @@ impl TableName {
                 })
             }
             _ => Err(format!(
-                "`{name}` is not a dataset.table name (letters, digits and _ only)"
+                "`{}` is not a dataset.table name (letters, digits and _ only)",
+                echo(name)
             )),
         }
     }
@@ -237,7 +238,8 @@ impl Catalog {
 
     /// Parses and validates a catalog; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
-        let bad = |msg: String| Error::config(format!("catalog {origin}: {msg}"));
+        // One line whatever the catalog holds: TOML strings may carry `\n` escapes.
+        let bad = |msg: String| Error::config(one_line(&format!("catalog {origin}: {msg}")));
         let raw: RawCatalog =
             toml::from_str(text).map_err(|e| bad(crate::error::toml_error_line(&e, text)))?;
 
@@ -255,7 +257,7 @@ impl Catalog {
             if !is_code(&p.code) {
                 return Err(bad(format!(
                     "processor code `{}` must be upper-case letters, digits or _, starting with a letter",
-                    p.code
+                    echo(&p.code)
                 )));
             }
             if index.insert(p.code.clone(), ProcessorId(i)).is_some() {
@@ -270,8 +272,9 @@ impl Catalog {
             for dep in &p.depends_on {
                 let id = index.get(dep).ok_or_else(|| {
                     bad(format!(
-                        "processor {} depends on unknown processor `{dep}`",
-                        p.code
+                        "processor {} depends on unknown processor `{}`",
+                        p.code,
+                        echo(dep)
                     ))
                 })?;
                 if dep == &p.code {
@@ -284,7 +287,7 @@ impl Catalog {
             let command = CommandTemplate::parse(&p.command)
                 .map_err(|m| bad(format!("{} {m}", ctx("command"))))?;
             let timeout = humantime::parse_duration(&p.timeout)
-                .map_err(|e| bad(format!("{} = `{}`: {e}", ctx("timeout"), p.timeout)))?;
+                .map_err(|e| bad(format!("{} = `{}`: {e}", ctx("timeout"), echo(&p.timeout))))?;
             if timeout.is_zero() {
                 return Err(bad(format!("{} must be more than zero", ctx("timeout"))));
             }
@@ -345,7 +348,7 @@ impl Catalog {
             let processor = *index.get(&band.processor).ok_or_else(|| {
                 bad(format!(
                     "skip_band names unknown processor `{}`",
-                    band.processor
+                    echo(&band.processor)
                 ))
             })?;
             let [first_week, last_week] = band.weeks;
@@ -515,7 +518,8 @@ fn column(name: &str) -> Result<String, String> {
         Ok(name.to_string())
     } else {
         Err(format!(
-            "`{name}` is not a column name (letters, digits and _ only)"
+            "`{}` is not a column name (letters, digits and _ only)",
+            echo(name)
         ))
     }
 }
@@ -525,7 +529,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
@@ -615,6 +619,32 @@ mod tests {
             .contains("not a dataset.table name")
         );
         assert!(err("this is = not toml [").contains("catalog test.toml"));
+    }
+
+    #[test]
+    fn echoed_values_are_cut_and_kept_on_one_line() {
+        let long = "X".repeat(5000);
+        let e = err(&DEFAULT_CATALOG.replacen(
+            r#"depends_on = ["TDZA", "PSZA"]"#,
+            &format!(r#"depends_on = ["TDZA", "{long}"]"#),
+            1,
+        ));
+        assert!(e.contains("(5000 characters)"), "{e}");
+        assert!(e.len() < 300, "{e}");
+        let e =
+            err(&DEFAULT_CATALOG.replacen(r#"timeout = "30m""#, r#"timeout = "soon\nlater""#, 1));
+        assert!(e.contains("field `timeout`") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn a_command_argument_may_hold_any_utf8() {
+        let c = Catalog::parse(
+            &DEFAULT_CATALOG.replacen(r#""{end}""#, r#""é{end}😀""#, 1),
+            "utf8.toml",
+        )
+        .unwrap();
+        assert_eq!(c.processors().len(), 5);
+        assert!(err(&DEFAULT_CATALOG.replacen(r#""{end}""#, r#""é{ende}""#, 1)).contains("{ende}"));
     }
 
     /// A catalog of `n` processors, each depending on the one before when `chain`.
