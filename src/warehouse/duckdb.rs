@@ -245,13 +245,17 @@ fn wal_problem(path: &Path) -> Option<String> {
     let mut wal = path.as_os_str().to_owned();
     wal.push(".wal");
     let wal = PathBuf::from(wal);
-    let mut head = [0u8; 3];
-    let read = std::fs::File::open(&wal)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+    let mut head = Vec::with_capacity(3);
+    std::fs::File::open(&wal)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 3), &mut head))
         .ok()?;
-    // An entry type: 1..=100 (CREATE_TABLE .. WAL_FLUSH, WAL_VERSION is 98).
-    let plausible = read == 3 && head[0] == 100 && head[1] == 0 && (1..=100).contains(&head[2]);
-    (read > 0 && !plausible).then(|| {
+    // An entry type: 1..=100 (CREATE_TABLE .. WAL_FLUSH, WAL_VERSION is 98). Shorter
+    // than a header it holds no entry: a torn first append, which DuckDB replays as empty.
+    let refused = match head[..] {
+        [first, second, entry] => !(first == 100 && second == 0 && (1..=100).contains(&entry)),
+        _ => false,
+    };
+    refused.then(|| {
         format!(
             "warehouse {} has a write-ahead log {} that DuckDB cannot replay (it does not start like one): its writes would be lost without a word; move it away if it is not needed",
             path.display(),
@@ -485,5 +489,32 @@ mod tests {
             columns.render(&DuckDbDialect).unwrap().sql,
             "SELECT * FROM information_schema.columns"
         );
+    }
+
+    #[test]
+    fn a_wal_is_refused_only_when_it_holds_a_header_that_is_not_duckdbs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.duckdb");
+        let wal = dir.path().join("w.duckdb.wal");
+        assert_eq!(wal_problem(&path), None, "no WAL");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t(a INT); INSERT INTO t VALUES (1); CHECKPOINT")
+            .unwrap();
+        drop(conn);
+        for torn in [&b""[..], b"\x64", b"\x07\x00"] {
+            std::fs::write(&wal, torn).unwrap();
+            assert_eq!(wal_problem(&path), None, "a torn first append {torn:?}");
+            // ... which DuckDB replays as empty.
+            let conn = Connection::open(&path).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 1);
+            drop(conn);
+        }
+        std::fs::write(&wal, b"\x64\x00\x62rest").unwrap();
+        assert_eq!(wal_problem(&path), None, "a WAL header");
+        std::fs::write(&wal, b"garbage").unwrap();
+        assert!(wal_problem(&path).unwrap().contains("write-ahead log"));
     }
 }
