@@ -121,6 +121,10 @@ const ONE_PAIR: [&str; 11] = [
     "none",
 ];
 
+/// The containment modes the troublemakers are run under: cgroups where the machine
+/// allows them (`auto`), and process groups alone.
+const CONTAINMENTS: [&str; 2] = ["auto", "groups"];
+
 fn args(extra: &[&'static str]) -> Vec<&'static str> {
     let mut all = ONE_PAIR.to_vec();
     all.extend_from_slice(&["--grace", "1s", "--format", "json"]);
@@ -142,23 +146,41 @@ fn assert_escaper_named(t: &Troublemaker, stdout: &str) {
 
 #[test]
 fn nothing_a_processor_starts_outlives_its_normal_completion() {
-    for t in &TROUBLEMAKERS {
+    for (t, containment) in TROUBLEMAKERS
+        .iter()
+        .flat_map(|t| CONTAINMENTS.map(|c| (t, c)))
+    {
         let b = troublemaker_bench(t, "exit 0");
-        let run = b.run(&args(&[]));
-        assert_eq!(run.code, 0, "{}: {}\n{}", t.name, run.stdout, run.stderr);
-        assert_all_gone(t.name, &wait_for_pids(&b, t.pids));
+        let run: Run = b
+            .command(&args(&[]))
+            .env("PHASE4_CONTAINMENT", containment)
+            .output()
+            .unwrap()
+            .into();
+        let what = format!("{} ({containment})", t.name);
+        assert_eq!(run.code, 0, "{what}: {}\n{}", run.stdout, run.stderr);
+        assert_all_gone(&what, &wait_for_pids(&b, t.pids));
         assert_escaper_named(t, &run.stdout);
     }
 }
 
 #[test]
 fn nothing_a_processor_starts_outlives_its_timeout() {
-    for t in &TROUBLEMAKERS {
+    for (t, containment) in TROUBLEMAKERS
+        .iter()
+        .flat_map(|t| CONTAINMENTS.map(|c| (t, c)))
+    {
         let b = troublemaker_bench(t, "sleep 300");
-        let run = b.run(&args(&["--timeout", "1s"]));
-        assert_eq!(run.code, 1, "{}: {}\n{}", t.name, run.stdout, run.stderr);
+        let run: Run = b
+            .command(&args(&["--timeout", "1s"]))
+            .env("PHASE4_CONTAINMENT", containment)
+            .output()
+            .unwrap()
+            .into();
+        let what = format!("{} ({containment})", t.name);
+        assert_eq!(run.code, 1, "{what}: {}\n{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("timed_out"), "{}", run.stdout);
-        assert_all_gone(t.name, &wait_for_pids(&b, t.pids));
+        assert_all_gone(&what, &wait_for_pids(&b, t.pids));
         assert_escaper_named(t, &run.stdout);
     }
 }
@@ -182,18 +204,82 @@ fn nothing_a_processor_starts_outlives_a_ctrl_c() {
     }
 }
 
-/// A processor whose script leaves a `setsid` escaper running, then sleeps; once
-/// `second` exists it is the built-in processor.
-fn escaper_bench() -> Bench {
-    Bench::new(Some(
-        r#"if [ -f second ]; then exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3"; fi
-setsid sh -c 'echo $$ > escaper.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &
-sleep 300"#,
-    ))
+/// How a processor's helper leaves its invocation's process group.
+#[derive(Clone, Copy)]
+enum Escape {
+    /// `setsid` from the processor: a child in a session of its own.
+    Setsid,
+    /// `setsid`, then a double fork: the helper's parent exits at once and the helper
+    /// is re-parented to the runner (a subreaper), no descendant of the processor.
+    DoubleFork,
 }
 
-fn killed_runner_leaves_nothing(containment: &str) {
-    let b = escaper_bench();
+/// A processor whose script leaves an escaper running, then sleeps; once `second`
+/// exists it is the built-in processor.
+fn escaper_bench(escape: Escape) -> Bench {
+    let start = match escape {
+        Escape::Setsid => {
+            r#"setsid sh -c 'echo $$ > escaper.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &"#
+        }
+        Escape::DoubleFork => {
+            r#"setsid sh -c 'sh -c "echo \$\$ > escaper.pid; exec sleep 300" & exit 0' </dev/null >/dev/null 2>&1 &"#
+        }
+    };
+    Bench::new(Some(&format!(
+        r#"if [ -f second ]; then exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3"; fi
+{start}
+sleep 300"#
+    )))
+}
+
+/// The cgroup v2 path of a process (`0::/...` in /proc/<pid>/cgroup).
+fn cgroup_of(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Set (by .ci/run, on machines where cgroups can be made) when a test that finds the
+/// runner without cgroups must fail rather than prove process groups only.
+fn cgroups_required() -> bool {
+    std::env::var_os("PHASE4_REQUIRE_CGROUPS").is_some_and(|v| v == "1")
+}
+
+/// Waits until a group record of the run lists `pid` among the descendants it saw.
+fn wait_until_recorded(b: &Bench, pid: i32) {
+    let groups = b.dir.join(".phase4").join("groups");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = std::fs::read_dir(&groups)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let record: Value = std::fs::read_to_string(e.path())
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or(Value::Null);
+                record["descendants"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|entry| entry[0] == pid))
+            });
+        if listed {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no record in {} lists pid {pid}",
+            groups.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn killed_runner_leaves_nothing(containment: &str, escape: Escape) {
+    let b = escaper_bench(escape);
     let mut runner = b
         .command(&[
             "repair",
@@ -206,12 +292,30 @@ fn killed_runner_leaves_nothing(containment: &str) {
         .env("PHASE4_CONTAINMENT", containment)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(b.dir.join("runner.err")).unwrap())
         .spawn()
         .unwrap();
     let escaper = read_pid(&b.dir.join("escaper.pid"));
-    // Seen by the runner at least once (it looks every quarter second).
-    std::thread::sleep(Duration::from_millis(700));
+    let in_cgroup = cgroup_of(escaper).contains("/phase4-check-");
+    if containment == "groups" {
+        assert!(!in_cgroup, "groups: the escaper is in a cgroup");
+    } else if cgroups_required() {
+        assert!(
+            in_cgroup,
+            "auto: the escaper is not in an invocation's cgroup ({}); runner said: {}",
+            cgroup_of(escaper),
+            std::fs::read_to_string(b.dir.join("runner.err")).unwrap_or_default()
+        );
+    }
+    if in_cgroup {
+        eprintln!(
+            "{containment}: the escaper is in cgroup {}",
+            cgroup_of(escaper)
+        );
+    } else {
+        // Without a cgroup the next run knows the escaper only from the record.
+        wait_until_recorded(&b, escaper);
+    }
     runner.kill().unwrap();
     runner.wait().unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -245,17 +349,27 @@ fn killed_runner_leaves_nothing(containment: &str) {
 
 #[test]
 fn a_processor_that_escaped_its_group_does_not_outlive_a_killed_runner() {
-    killed_runner_leaves_nothing("auto");
+    killed_runner_leaves_nothing("auto", Escape::Setsid);
+}
+
+#[test]
+fn a_double_forked_escaper_does_not_outlive_a_killed_runner() {
+    killed_runner_leaves_nothing("auto", Escape::DoubleFork);
 }
 
 #[test]
 fn without_cgroups_an_escaper_seen_while_it_ran_does_not_outlive_a_killed_runner() {
-    killed_runner_leaves_nothing("groups");
+    killed_runner_leaves_nothing("groups", Escape::Setsid);
+}
+
+#[test]
+fn without_cgroups_a_double_forked_escaper_does_not_outlive_a_killed_runner() {
+    killed_runner_leaves_nothing("groups", Escape::DoubleFork);
 }
 
 #[test]
 fn a_dropped_terminal_ends_the_run_and_everything_it_started() {
-    let b = escaper_bench();
+    let b = escaper_bench(Escape::Setsid);
     let runner = b.spawn(&[
         "repair",
         "--range",
@@ -269,6 +383,64 @@ fn a_dropped_terminal_ends_the_run_and_everything_it_started() {
     let out = runner.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert_all_gone("the escaper after SIGHUP", &[escaper]);
+}
+
+/// Set in the process the holder test starts through its processor: that process
+/// then holds the warehouse open for writing until it is killed.
+const HOLD_WAREHOUSE: &str = "PHASE4_TEST_HOLD_WAREHOUSE";
+
+#[test]
+fn a_dead_runners_escaper_holding_the_warehouse_is_ended_before_the_warehouse_is_opened() {
+    if let Ok(path) = std::env::var(HOLD_WAREHOUSE) {
+        let _held = duckdb::Connection::open(&path).unwrap();
+        std::fs::write("holder.pid", std::process::id().to_string()).unwrap();
+        loop {
+            std::thread::sleep(Duration::from_secs(60));
+        }
+    }
+    let b = Bench::new(Some(
+        r#"if [ -f second ]; then exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3"; fi
+PHASE4_TEST_HOLD_WAREHOUSE="$1" setsid "$HOLDER" --exact a_dead_runners_escaper_holding_the_warehouse_is_ended_before_the_warehouse_is_opened --test-threads=1 </dev/null >/dev/null 2>&1 &
+sleep 300"#,
+    ));
+    let holder_exe = std::env::current_exe().unwrap();
+    let repair = |busy_wait: &str| {
+        let mut c = b.command(&[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--apply",
+            "--progress",
+            "none",
+        ]);
+        c.env("HOLDER", &holder_exe)
+            .env("PHASE4_BUSY_WAIT", busy_wait);
+        c
+    };
+    let mut runner = repair("30s")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = read_pid(&b.dir.join("holder.pid"));
+    if !cgroup_of(holder).contains("/phase4-check-") {
+        wait_until_recorded(&b, holder);
+    }
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    assert!(pid_alive(holder), "the holder died with its runner");
+
+    // The holder would make the next run wait out its busy wait and exit 3.
+    std::fs::write(b.dir.join("second"), "").unwrap();
+    let resumed: Run = repair("3s").output().unwrap().into();
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed.stderr.contains("leftover of an earlier run"),
+        "{}",
+        resumed.stderr
+    );
+    assert_all_gone("the holder", &[holder]);
 }
 
 /// A small generator for the crash trials: the same seed, the same moments.
@@ -417,12 +589,16 @@ fn a_check_started_while_the_warehouse_is_held_waits_then_answers_or_names_the_h
         refused.stderr
     );
     // Released during the wait: it answers, and as an uncontended run does.
-    let waiting = report("30s")
+    let mut waiting = report("30s")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "the check did not wait for the held warehouse"
+    );
     drop(holder);
     let answered: Run = waiting.wait_with_output().unwrap().into();
     assert_eq!(answered.code, 1, "{}", answered.stderr);
@@ -471,7 +647,11 @@ impl Drop for Mount {
 
 #[test]
 fn a_state_directory_that_fills_up_mid_run_ends_clearly_and_resumes() {
-    let b = Bench::new(None);
+    // Each invocation leaves a helper in a session of its own, named by the warehouse.
+    let b = Bench::new(Some(
+        r#"setsid sh -c 'while :; do sleep 1; done' "$1" </dev/null >/dev/null 2>&1 &
+exec "$PHASE4_BIN" process --warehouse "$1" --processor TDZA --start "$2" --end "$3""#,
+    ));
     let state = b.dir.join("state");
     let mount = Mount::tmpfs(&state, "size=48k");
     let args = [
@@ -488,6 +668,15 @@ fn a_state_directory_that_fills_up_mid_run_ends_clearly_and_resumes() {
     ];
     let full = b.run(&args);
     assert_eq!(full.code, 4, "{}\n{}", full.stdout, full.stderr);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !processes_naming(&b.dir.display().to_string()).is_empty() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left = processes_naming(&b.dir.display().to_string());
+    assert!(
+        left.is_empty(),
+        "a full disk left processes behind: {left:?}"
+    );
     assert_eq!(
         full.stderr
             .trim_end()

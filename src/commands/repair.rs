@@ -3,7 +3,7 @@
 use crate::checks::CheckRequest;
 use crate::cli::RepairArgs;
 use crate::error::{Error, ExitCode};
-use crate::output::{note, print, warn};
+use crate::output::{print, warn};
 use crate::render::plan::render_plan;
 use crate::render::run::render_run;
 use crate::runner::repair::{apply, plan_from_checks};
@@ -50,9 +50,6 @@ pub(super) fn run_apply(
     let outcome = apply(engine, &global.catalog, settings)?;
     for w in &outcome.warnings {
         warn(w);
-    }
-    for l in &outcome.leftovers {
-        note(&format!("leftover of an earlier run: {l}"));
     }
     print(&render_run(&global.catalog, &outcome, settings.format))?;
     Ok(match &outcome.summary {

@@ -1322,8 +1322,10 @@ mod tests {
         }
         let exe = std::env::current_exe()?;
         let mut seed: u64 = 0x5eed;
-        let (mut trials, mut between_write_and_rename) = (0, 0);
-        while trials < 300 && (trials < 30 || between_write_and_rename < 3) {
+        // Kills with a temp file left: mid-write (the temp is partial), and after the
+        // write but before the rename (the temp is a whole checkpoint).
+        let (mut trials, mut during_write, mut before_rename) = (0, 0, 0);
+        while trials < 300 && (trials < 30 || before_rename < 3) {
             trials += 1;
             let (_tmp, state) = state_dir()?;
             let mut worker = Command::new(&exe)
@@ -1348,12 +1350,15 @@ mod tests {
             std::thread::sleep(Duration::from_micros(500 + (seed >> 33) % 20_000));
             worker.kill()?;
             worker.wait()?;
-            let temps = fs::read_dir(state.path())?
+            for temp in fs::read_dir(state.path())?
                 .flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
-                .count();
-            if temps > 0 {
-                between_write_and_rename += 1;
+            {
+                let text = fs::read(temp.path())?;
+                match serde_json::from_slice::<serde_json::Value>(&text) {
+                    Ok(_) => before_rename += 1,
+                    Err(_) => during_write += 1,
+                }
             }
             // Whatever the moment, the snapshot on disk is a whole one, and with the
             // journal it loads.
@@ -1371,11 +1376,11 @@ mod tests {
             assert_eq!(left, 0, "temp files left after a resume");
         }
         assert!(
-            between_write_and_rename > 0,
-            "no kill in {trials} trials fell between a temp write and its rename"
+            before_rename > 0,
+            "no kill in {trials} trials fell between a whole temp write and its rename"
         );
         eprintln!(
-            "compaction kills: {trials} trials, {between_write_and_rename} between a temp write and its rename"
+            "compaction kills: {trials} trials, {during_write} during a temp write, {before_rename} after a whole temp write and before its rename"
         );
         Ok(())
     }

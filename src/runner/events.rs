@@ -81,8 +81,20 @@ pub enum RunEvent<'a> {
         end: NaiveDate,
         why: &'a str,
     },
-    /// Descendants that left their process group were found and ended.
-    EscapedDescendantsEnded { pids: &'a [u32] },
+    /// An attempt ran without the cgroup it should have had.
+    Uncontained {
+        processor: &'a str,
+        start: NaiveDate,
+        end: NaiveDate,
+        attempt: u32,
+        reason: &'a str,
+    },
+    /// Descendants that left their process group were found and ended: `pids`, and
+    /// each with its name in `processes`.
+    EscapedDescendantsEnded {
+        pids: Vec<u32>,
+        processes: Vec<EscapedProcess>,
+    },
     /// The run ended: pairs per status.
     RunFinished {
         counts: StatusCounts,

@@ -219,6 +219,19 @@ async fn run_attempt(
         after_gap: command.after_gap,
     });
     let report = run_invocation(&invocation, shutdown.clone(), &ctx.registry).await;
+    if let Some(reason) = &report.uncontained {
+        crate::output::warn(&format!(
+            "{code} {}: attempt {attempt} ran without a cgroup ({reason})",
+            command.span
+        ));
+        ctx.events.write(&RunEvent::Uncontained {
+            processor: code,
+            start: unit.start,
+            end: unit.end,
+            attempt,
+            reason,
+        });
+    }
     if !report.escaped.is_empty() {
         ctx.events.write(&RunEvent::Escaped {
             processor: code,

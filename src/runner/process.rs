@@ -17,8 +17,10 @@
 //!
 //! Pid reuse: the leader is reaped only after the select loop has ended and after the
 //! final SIGKILL to its group. Until it is reaped its pid (and so its group id) cannot be
-//! given to another process, so every signal this module sends to a running invocation
-//! reaches that invocation and nothing else.
+//! given to another process, so every signal this module sends to a group reaches that
+//! invocation and nothing else. Once the leader is reaped the group id is never used
+//! again: what is left is ended through its cgroup, or pid by pid with each process's
+//! start time checked.
 //!
 //! Linux only: `prctl`, `/proc`, `waitid(WNOWAIT)`.
 
@@ -50,6 +52,9 @@ const LEADER_POLL: Duration = Duration::from_millis(250);
 const GROUP_EXIT_WAIT: Duration = Duration::from_secs(2);
 /// How long to wait for SIGKILLed escaped descendants before leaving them for the next sweep.
 const REAP_WAIT: Duration = Duration::from_secs(2);
+/// How long a dropped invocation waits for its SIGKILLed processes (blocking: it is
+/// the error path).
+const DROP_EXIT_WAIT: Duration = Duration::from_millis(500);
 /// The polling step of the waits above.
 const POLL_STEP: Duration = Duration::from_millis(10);
 
@@ -107,6 +112,9 @@ pub struct InvocationReport {
     /// Processes it started that left its process group (`setsid`, daemons), by pid and
     /// name; all of them were ended with it.
     pub escaped: Vec<(u32, String)>,
+    /// Why it ran without the cgroup it should have had (the registry uses cgroups, but
+    /// none could be made or joined): what leaves its group may then be missed.
+    pub uncontained: Option<String>,
 }
 
 /// Errors about the on-disk records of running groups. Every variant names its path.
@@ -223,14 +231,32 @@ impl fmt::Display for LeftoverReport {
     }
 }
 
-/// Leaders of every invocation running in this process, whatever its registry. The lock
-/// is held across spawn + insert and across the scan + kill of
-/// [`end_escaped_descendants`], so a sweep never mistakes a child being spawned for an
-/// escaped descendant.
-static LIVE_LEADERS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+/// Every invocation running in this process, whatever its registry: leader pid -> its
+/// cgroup, `None` when it has none. The lock is held across spawn + insert and across
+/// the scan + kill of [`end_escaped_descendants`], so a sweep never mistakes a child
+/// being spawned for an escaped descendant.
+static LIVE: Mutex<BTreeMap<u32, Option<PathBuf>>> = Mutex::new(BTreeMap::new());
 
-fn live_leaders() -> MutexGuard<'static, BTreeSet<u32>> {
-    LIVE_LEADERS.lock().unwrap_or_else(PoisonError::into_inner)
+fn live_invocations() -> MutexGuard<'static, BTreeMap<u32, Option<PathBuf>>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Children of this process re-parented to it (it is a subreaper) that no running
+/// invocation can claim: not a leader, not in a running invocation's cgroup. Zombies
+/// too (they are to be reaped).
+fn orphans<'p>(
+    live: &BTreeMap<u32, Option<PathBuf>>,
+    all: &'p [os::ProcStat],
+) -> impl Iterator<Item = &'p os::ProcStat> {
+    let me = std::process::id();
+    let contained: BTreeSet<u32> = live
+        .values()
+        .flatten()
+        .flat_map(|dir| Cgroup::at(dir).members())
+        .collect();
+    all.iter().filter(move |p| {
+        p.ppid == me && p.pid != me && !live.contains_key(&p.pid) && !contained.contains(&p.pid)
+    })
 }
 
 /// The records of running process groups: one `<pgid>.json` per running invocation in
@@ -299,11 +325,12 @@ impl GroupRegistry {
         }
     }
 
-    /// A cgroup for a new invocation, if cgroups are used and one can be made.
-    fn new_cgroup(&self) -> Option<Cgroup> {
+    /// A cgroup for a new invocation: `Ok(None)` without cgroups, the reason when one
+    /// should have been made and could not.
+    fn new_cgroup(&self) -> Result<Option<Cgroup>, String> {
         match &self.containment {
-            Containment::Cgroups(root) => root.create().ok(),
-            Containment::Groups(_) => None,
+            Containment::Cgroups(root) => root.create().map(Some).map_err(|e| e.to_string()),
+            Containment::Groups(_) => Ok(None),
         }
     }
 
@@ -370,6 +397,11 @@ impl GroupRegistry {
                 "file name does not match pgid {}",
                 record.pgid
             )));
+        }
+        // Everything in a record's cgroup is signalled: it must be one its runner made.
+        if let Some(dir) = &record.cgroup {
+            cgroup::check_recorded(dir, record.runner_pid, record.runner_start_time)
+                .map_err(invalid)?;
         }
         Ok(record)
     }
@@ -590,7 +622,7 @@ impl GroupRegistry {
                     continue;
                 }
             };
-            if ours.contains(&record.pgid) || live_leaders().contains(&record.pgid) {
+            if ours.contains(&record.pgid) || live_invocations().contains_key(&record.pgid) {
                 continue;
             }
             if let (Some(runner_pid), Some(runner_start)) =
@@ -723,38 +755,50 @@ pub fn become_subreaper() -> io::Result<()> {
     os::set_child_subreaper()
 }
 
-/// Ends the children of this process that are not in `known_children` nor leaders of
-/// invocations running in this process: descendants that escaped their group and were
-/// re-parented here because we are a subreaper. Each gets SIGKILL and is reaped with
-/// `waitpid` on its own pid (never `waitpid(-1)`, which would steal tokio's children).
-/// Returns the pids ended.
+/// Ends the children of this process that are not in `known_children` and that no
+/// running invocation claims: descendants that escaped their group and were re-parented
+/// here because we are a subreaper. Each gets SIGKILL and is reaped with `waitpid` on its
+/// own pid (never `waitpid(-1)`, which would steal tokio's children). Returns the pids
+/// ended, with their names.
+///
+/// A running invocation claims its leader and its cgroup's members. While one without
+/// a cgroup runs, nothing is ended: an orphan could be its helper, and a later sweep (the
+/// run's last) ends it.
 ///
 /// Any other child of this process not listed in `known_children` (one started with
 /// `std::process::Command` elsewhere) would be ended too: list it.
 ///
 /// Blocking: may wait up to about two seconds for the killed processes to die; a pid
 /// that does not die in that time is returned and reaped by a later sweep.
-pub fn end_escaped_descendants(known_children: &[u32]) -> Vec<u32> {
-    let me = std::process::id();
-    let ended: Vec<u32> = {
-        let live = live_leaders();
-        let escaped: Vec<u32> = os::processes()
-            .into_iter()
-            .filter(|p| {
-                p.ppid == me
-                    && p.pid != me
-                    && !known_children.contains(&p.pid)
-                    && !live.contains(&p.pid)
-            })
+pub fn end_escaped_descendants(known_children: &[u32]) -> Vec<(u32, String)> {
+    let zombies: Vec<u32>;
+    let ended: Vec<(u32, String)> = {
+        let live = live_invocations();
+        if live.values().any(Option::is_none) {
+            return Vec::new();
+        }
+        let all = os::processes();
+        let found: Vec<&os::ProcStat> = orphans(&live, &all)
+            .filter(|p| !known_children.contains(&p.pid))
+            .collect();
+        // Zombies (ended already, by their cgroup's kill) are only reaped.
+        zombies = found
+            .iter()
+            .filter(|p| p.is_zombie())
             .map(|p| p.pid)
             .collect();
-        for &pid in &escaped {
+        let escaped: Vec<(u32, String)> = found
+            .iter()
+            .filter(|p| !p.is_zombie())
+            .map(|p| (p.pid, os::name(p.pid)))
+            .collect();
+        for &(pid, _) in &escaped {
             // Our child: its pid stays ours until we reap it, so this cannot hit another process.
             let _ = os::signal_process(pid, Signal::SIGKILL);
         }
         escaped
     };
-    let mut pending: Vec<u32> = ended.clone();
+    let mut pending: Vec<u32> = ended.iter().map(|(pid, _)| *pid).chain(zombies).collect();
     let end = Instant::now() + REAP_WAIT;
     loop {
         pending.retain(|&pid| os::reap(pid) == os::Reap::StillRunning);
@@ -794,10 +838,14 @@ struct SpawnedGroup<'a> {
 }
 
 impl SpawnedGroup<'_> {
-    /// Sends `sig` to the group and to everything else the invocation started.
+    /// Sends `sig` to the group and to everything else the invocation started. Once the
+    /// leader is reaped its group id may be another's: then only the cgroup, or the
+    /// processes seen (each by pid and start time).
     fn signal(&mut self, sig: Signal) {
-        self.observe();
-        let _ = os::signal_group(self.pgid, sig);
+        if !self.reaped {
+            self.observe();
+            let _ = os::signal_group(self.pgid, sig);
+        }
         match &self.cgroup {
             Some(cgroup) if sig == Signal::SIGKILL => {
                 let _ = cgroup.kill();
@@ -815,15 +863,36 @@ impl SpawnedGroup<'_> {
 
     /// Looks at what the invocation runs now: notes processes outside the group and,
     /// without a cgroup, records every descendant seen (so a later run can end them if
-    /// this runner is killed).
+    /// this runner is killed). Without a cgroup a double fork's orphan is re-parented to
+    /// the runner and is no descendant any more: it is taken as this invocation's when
+    /// no other invocation without a cgroup runs, which would make it ambiguous. Only
+    /// while the leader is not reaped: its pid names the group.
     fn observe(&mut self) {
+        if self.reaped {
+            return;
+        }
         let outside = match &self.cgroup {
             Some(cgroup) => cgroup.members(),
             None => {
-                let found = os::descendants(self.pgid);
+                let all = os::processes();
+                let mut found: Vec<(u32, u64)> = os::descendants(&all, self.pgid)
+                    .into_iter()
+                    .map(|p| (p.pid, p.start_time))
+                    .collect();
+                {
+                    let live = live_invocations();
+                    let uncontained = live.values().filter(|c| c.is_none()).count();
+                    if uncontained == 1 && live.get(&self.pgid) == Some(&None) {
+                        found.extend(
+                            orphans(&live, &all)
+                                .filter(|p| !p.is_zombie())
+                                .map(|p| (p.pid, p.start_time)),
+                        );
+                    }
+                }
                 let new = found
                     .iter()
-                    .filter(|p| self.seen.insert(p.pid, p.start_time).is_none())
+                    .filter(|&&(pid, start)| self.seen.insert(pid, start).is_none())
                     .count();
                 if new > 0
                     && let (Some(record), Some(_)) = (self.record.as_mut(), &self.record_path)
@@ -831,7 +900,7 @@ impl SpawnedGroup<'_> {
                     record.descendants = self.seen.iter().map(|(&p, &t)| (p, t)).collect();
                     let _ = self.registry.write_record(record);
                 }
-                found.iter().map(|p| p.pid).collect()
+                found.into_iter().map(|(pid, _)| pid).collect()
             }
         };
         for pid in outside {
@@ -861,9 +930,16 @@ impl SpawnedGroup<'_> {
 impl Drop for SpawnedGroup<'_> {
     fn drop(&mut self) {
         if !self.reaped {
+            // Dropped mid-run (an aborted task, an error): end everything, and keep the
+            // record unless it all died soon, so the next run ends what did not.
             self.signal(Signal::SIGKILL);
+            let end = Instant::now() + DROP_EXIT_WAIT;
+            while !self.is_gone() && Instant::now() < end {
+                std::thread::sleep(POLL_STEP);
+            }
+            self.keep_record |= !self.is_gone();
         }
-        live_leaders().remove(&self.pgid);
+        live_invocations().remove(&self.pgid);
         self.registry.running_set().remove(&self.pgid);
         if let Some(cgroup) = &self.cgroup
             && !cgroup.is_populated()
@@ -900,6 +976,7 @@ pub async fn run_invocation(
         pid,
         log_path: inv.log_path.clone(),
         escaped,
+        uncontained: None,
     };
     if *shutdown.borrow_and_update() != Shutdown::Running {
         return report(InvocationOutcome::Interrupted, None, Vec::new());
@@ -914,11 +991,14 @@ pub async fn run_invocation(
     let spawn_failed = |reason: String| {
         InvocationOutcome::SpawnFailed(format!("cannot start `{program}`: {reason}"))
     };
-    let (spawned, cgroup) = match spawn(inv, registry) {
+    let Spawned {
+        mut child,
+        cgroup,
+        uncontained,
+    } = match spawn(inv, registry) {
         Ok(spawned) => spawned,
         Err(e) => return report(spawn_failed(e.to_string()), None, Vec::new()),
     };
-    let mut child = spawned;
     let Some(pgid) = child.id() else {
         // tokio only forgets the pid after reaping, which nothing did yet.
         return report(
@@ -998,34 +1078,61 @@ pub async fn run_invocation(
     };
 
     group.keep_record = !wait_for_exit(&mut group).await;
-    let escaped: Vec<(u32, String)> = std::mem::take(&mut group.escaped).into_iter().collect();
+    let mut escaped = std::mem::take(&mut group.escaped);
     drop(group);
 
     if os::is_child_subreaper() {
         let known = registry.running_pids();
-        let _ = tokio::task::spawn_blocking(move || end_escaped_descendants(&known)).await;
-    }
-    report(outcome, Some(pgid), escaped)
-}
-
-/// Spawns the invocation, into a cgroup of its own when the registry makes one; if the
-/// child cannot join it, once more without.
-fn spawn(
-    inv: &Invocation,
-    registry: &GroupRegistry,
-) -> io::Result<(tokio::process::Child, Option<Cgroup>)> {
-    let cgroup = registry.new_cgroup();
-    if let Some(cgroup) = cgroup {
-        let procs = cgroup.procs()?;
-        match spawn_leader(build_command(inv, Some(cgroup::raw(&procs)))?) {
-            Ok(child) => return Ok((child, Some(cgroup))),
-            Err(_) => {
-                let _ = cgroup.remove();
-            }
+        // Orphans no running invocation claims: most likely this one's, named with it.
+        if let Ok(ended) =
+            tokio::task::spawn_blocking(move || end_escaped_descendants(&known)).await
+        {
+            escaped.extend(ended);
         }
     }
-    spawn_leader(build_command(inv, None)?)
-        .map(|child| (child, None))
+    let escaped: Vec<(u32, String)> = escaped.into_iter().collect();
+    InvocationReport {
+        uncontained,
+        ..report(outcome, Some(pgid), escaped)
+    }
+}
+
+/// A started invocation: its leader, its cgroup, and why it has none when it should.
+struct Spawned {
+    child: tokio::process::Child,
+    cgroup: Option<Cgroup>,
+    uncontained: Option<String>,
+}
+
+/// Spawns the invocation, into a cgroup of its own when the registry makes one; if no
+/// cgroup can be made or the child cannot join it, once more without, saying why.
+fn spawn(inv: &Invocation, registry: &GroupRegistry) -> io::Result<Spawned> {
+    let uncontained = match registry.new_cgroup() {
+        Ok(None) => None,
+        Ok(Some(cgroup)) => match spawn_in(inv, &cgroup) {
+            Ok(child) => {
+                return Ok(Spawned {
+                    child,
+                    cgroup: Some(cgroup),
+                    uncontained: None,
+                });
+            }
+            Err(e) => {
+                let _ = cgroup.remove();
+                Some(format!(
+                    "cannot start it in cgroup {}: {e}",
+                    cgroup.dir().display()
+                ))
+            }
+        },
+        Err(e) => Some(format!("cannot create its cgroup: {e}")),
+    };
+    spawn_leader(build_command(inv, None)?, None)
+        .map(|child| Spawned {
+            child,
+            cgroup: None,
+            uncontained,
+        })
         .map_err(|e| match &inv.current_dir {
             Some(dir) => io::Error::new(
                 e.kind(),
@@ -1035,12 +1142,24 @@ fn spawn(
         })
 }
 
-/// Spawns with the live-leader lock held, so a sweep never takes it for an escaper.
-fn spawn_leader(mut command: tokio::process::Command) -> io::Result<tokio::process::Child> {
-    let mut live = live_leaders();
+/// Spawns into `cgroup`.
+fn spawn_in(inv: &Invocation, cgroup: &Cgroup) -> io::Result<tokio::process::Child> {
+    let procs = cgroup.procs()?;
+    spawn_leader(
+        build_command(inv, Some(cgroup::raw(&procs)))?,
+        Some(cgroup.dir().to_path_buf()),
+    )
+}
+
+/// Spawns with the live-invocation lock held, so a sweep never takes it for an escaper.
+fn spawn_leader(
+    mut command: tokio::process::Command,
+    cgroup: Option<PathBuf>,
+) -> io::Result<tokio::process::Child> {
+    let mut live = live_invocations();
     let spawned = command.spawn();
     if let Some(pid) = spawned.as_ref().ok().and_then(|c| c.id()) {
-        live.insert(pid);
+        live.insert(pid, cgroup);
     }
     spawned
 }
@@ -1602,9 +1721,60 @@ while :; do set -- $(cat /proc/$p/stat); [ "$5" = "$p" ] && break; sleep 0.05; d
         assert!(!stat.is_zombie());
 
         let ended = end_escaped_descendants(&[]);
-        assert_eq!(ended, vec![escaped]);
+        assert_eq!(ended, vec![(escaped, "sleep".to_string())]);
         // Killed and reaped by us: not even a zombie.
         assert!(!Path::new(&format!("/proc/{escaped}")).exists());
+    }
+
+    /// An invocation that double-forks a helper out of its group (re-parented to the
+    /// runner), waits for `other-done`, then exits 0 only if its helper is still alive.
+    const KEEPS_A_HELPER: &str = r#"setsid sh -c 'sh -c "echo \$\$ > helper.pid; exec sleep 300" & exit 0' </dev/null >/dev/null 2>&1 &
+while [ ! -s helper.pid ]; do sleep 0.02; done
+while [ ! -f other-done ]; do sleep 0.02; done
+kill -0 $(cat helper.pid)"#;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_invocation_ending_leaves_the_helpers_of_one_still_running_alone() {
+        let _serial = PROCESS_TESTS.lock().await;
+        become_subreaper().expect("subreaper");
+        let _reset = SubreaperGuard;
+        for mode in [ContainmentMode::Auto, ContainmentMode::Groups] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let reg = GroupRegistry::open_with(dir.path().join("groups"), mode).expect("registry");
+            let (_tx, rx) = watch::channel(Shutdown::Running);
+            let keeper = sh(dir.path(), KEEPS_A_HELPER);
+            let mut quick = sh(dir.path(), "exit 0");
+            quick.log_path = dir.path().join("logs").join("quick.log");
+            let (kept, quick_ended) =
+                tokio::join!(run_invocation(&keeper, rx.clone(), &reg), async {
+                    let helper = read_pid(&dir.path().join("helper.pid")).await;
+                    let report = run_invocation(&quick, rx.clone(), &reg).await;
+                    std::fs::write(dir.path().join("other-done"), "").expect("other-done");
+                    (helper, report)
+                });
+            let (helper, quick_report) = quick_ended;
+            assert_eq!(
+                quick_report.outcome,
+                InvocationOutcome::Exited(0),
+                "{mode:?}"
+            );
+            assert_eq!(
+                kept.outcome,
+                InvocationOutcome::Exited(0),
+                "{mode:?}: the helper of the running invocation was ended by the other's end"
+            );
+            // ... and it ends with its own invocation.
+            for _ in 0..500 {
+                if is_gone(helper) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(
+                is_gone(helper),
+                "{mode:?}: the helper outlived its invocation"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -1630,7 +1800,7 @@ while :; do set -- $(cat /proc/$p/stat); [ "$5" = "$p" ] && break; sleep 0.05; d
             .spawn()
             .expect("spawn");
         let ended = end_escaped_descendants(&[child.id()]);
-        assert!(!ended.contains(&child.id()));
+        assert!(ended.iter().all(|(pid, _)| *pid != child.id()));
         assert_eq!(
             child.try_wait().expect("try_wait"),
             None,
@@ -1832,5 +2002,80 @@ while :; do set -- $(cat /proc/$p/stat); [ "$5" = "$p" ] && break; sleep 0.05; d
         }
         child.kill().expect("kill");
         child.wait().expect("wait");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_record_naming_a_cgroup_its_runner_did_not_make_signals_nothing() {
+        let _serial = PROCESS_TESTS.lock().await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let reg = registry(dir.path());
+        // A live process the records point at through its cgroup-like directory.
+        let mut child = std::process::Command::new("sleep")
+            .arg("300")
+            .spawn()
+            .expect("spawn");
+        let fake = dir.path().join("phase4-check-1-1-0");
+        std::fs::create_dir(&fake).expect("mkdir");
+        std::fs::write(fake.join("cgroup.procs"), format!("{}\n", child.id())).expect("write");
+        let dead_runner = (u32::MAX - 1, 1);
+        let records = [
+            (101, PathBuf::from("/sys/fs/cgroup/user.slice")),
+            (102, fake.clone()),
+            (
+                103,
+                PathBuf::from("/sys/fs/cgroup/../cgroup/phase4-check-4294967294-1-0"),
+            ),
+        ];
+        for (pgid, cgroup) in &records {
+            let record = GroupRecord {
+                pid: *pgid,
+                pgid: *pgid,
+                start_time: 1,
+                argv: vec!["x".into()],
+                runner_pid: Some(dead_runner.0),
+                runner_start_time: Some(dead_runner.1),
+                cgroup: Some(cgroup.clone()),
+                descendants: Vec::new(),
+            };
+            std::fs::write(
+                reg.record_path(*pgid),
+                serde_json::to_string(&record).expect("json"),
+            )
+            .expect("write");
+        }
+        let reports = reg.end_leftovers(Duration::from_secs(1));
+        for (pgid, _) in &records {
+            let report = reports
+                .iter()
+                .find(|r| r.record_path == reg.record_path(*pgid))
+                .expect("report");
+            assert!(
+                matches!(
+                    report.action,
+                    LeftoverAction::Unreadable(RecordError::Invalid { .. })
+                ),
+                "{report}"
+            );
+        }
+        assert_eq!(
+            child.try_wait().expect("try_wait"),
+            None,
+            "a process was signalled"
+        );
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        // What a runner makes is accepted, named after that runner only.
+        match cgroup::cgroup2_mount() {
+            Some(mount) => {
+                let made = mount.join("some").join("phase4-check-7-9-3");
+                assert_eq!(cgroup::check_recorded(&made, Some(7), Some(9)), Ok(()));
+                assert!(cgroup::check_recorded(&made, Some(7), Some(8)).is_err());
+                assert!(cgroup::check_recorded(&made, None, None).is_err());
+            }
+            None => assert!(
+                cgroup::check_recorded(Path::new("/x/phase4-check-7-9-3"), Some(7), Some(9))
+                    .is_err_and(|e| e.contains("not in the cgroup v2 hierarchy"))
+            ),
+        }
     }
 }

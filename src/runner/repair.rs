@@ -94,7 +94,6 @@ pub struct ApplyOutcome {
     pub summary: Option<RunSummary>,
     pub resumed: bool,
     pub plan: Vec<RunPair>,
-    pub leftovers: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -111,20 +110,21 @@ pub fn apply(
             summary: None,
             resumed: prepared.resumed,
             plan: Vec::new(),
-            leftovers: Vec::new(),
             warnings: prepared.warnings,
         });
     }
     run_prepared(engine, catalog, settings, &state, prepared)
 }
 
-/// What the pre-flight found good: the lock, the checkpoint to write and its plan.
+/// What the pre-flight found good: the lock, the checkpoint to write and its plan, and
+/// the group records when a dead runner left some.
 struct Prepared {
     lock: RunLock,
     checkpoint: Checkpoint<StoredPair>,
     plan: Vec<RunPair>,
     resumed: bool,
     warnings: Vec<String>,
+    registry: Option<GroupRegistry>,
 }
 
 /// The plan a run executes: the stored one when resuming, never a recomputed one.
@@ -148,6 +148,12 @@ fn preflight(
 
     let mut problems: Vec<String> = Vec::new();
     let (lock, unfinished) = take_state(state, &fingerprint, &mut problems)?;
+    // What a dead runner left may still hold the warehouse: it ends before the warehouse
+    // is opened (with the lock held, no live runner has records here).
+    let registry = match &lock {
+        Some(_) if state.path().join("groups").is_dir() => Some(take_over_groups(state, settings)?),
+        _ => None,
+    };
     let mut warehouse_problem = None;
     let planned = match unfinished {
         Some(stored) => {
@@ -197,7 +203,21 @@ fn preflight(
     };
     let lock = match lock {
         Some(lock) => lock,
-        None => RunLock::acquire(state).map_err(checkpoint_error)?,
+        None => {
+            let lock = RunLock::acquire(state).map_err(checkpoint_error)?;
+            // The directory did not exist when the pre-flight began: a run that started
+            // meanwhile may have stored a checkpoint, which this run must not overwrite.
+            if checkpoint::load::<StoredPair>(state)
+                .map_err(checkpoint_error)?
+                .is_some()
+            {
+                return Err(Error::usage(format!(
+                    "another repair stored a run in {} while this one was checking: run the command again",
+                    state.path().display()
+                )));
+            }
+            lock
+        }
     };
     Ok(Prepared {
         lock,
@@ -205,6 +225,7 @@ fn preflight(
         plan: p.plan,
         resumed: p.resumed,
         warnings: p.warnings,
+        registry,
     })
 }
 
@@ -455,6 +476,7 @@ fn run_prepared(
         plan,
         resumed,
         warnings,
+        registry,
     } = prepared;
     let mut writer = if resumed {
         CheckpointWriter::resume(&lock, checkpoint)
@@ -464,18 +486,10 @@ fn run_prepared(
     .map_err(checkpoint_error)?;
 
     // Leftovers of a runner that was SIGKILLed end before anything starts.
-    let groups = state.path().join("groups");
-    let registry = GroupRegistry::open_with(&groups, settings.containment)
-        .map_err(Error::io("create", &groups))?;
-    // Said now, not with the summary: a run that is killed never prints one.
-    if let Some(w) = registry.containment_warning() {
-        crate::output::warn(&w);
-    }
-    let leftovers: Vec<String> = registry
-        .end_leftovers(settings.grace)
-        .into_iter()
-        .map(|r| r.to_string())
-        .collect();
+    let registry = match registry {
+        Some(registry) => registry,
+        None => take_over_groups(state, settings)?,
+    };
     if let Err(e) = become_subreaper() {
         crate::output::warn(&format!(
             "cannot become a child subreaper ({e}): escaped descendants cannot be found"
@@ -506,9 +520,24 @@ fn run_prepared(
         summary: Some(summary),
         resumed,
         plan,
-        leftovers,
         warnings,
     })
+}
+
+/// Opens the records of running invocations and ends what dead runners left (each
+/// named on stderr as it is dealt with: a run that fails later still says so).
+fn take_over_groups(state: &StateDir, settings: &RepairSettings) -> Result<GroupRegistry, Error> {
+    let groups = state.path().join("groups");
+    let registry = GroupRegistry::open_with(&groups, settings.containment)
+        .map_err(Error::io("create", &groups))?;
+    // Said now, not with the summary: a run that is killed never prints one.
+    if let Some(w) = registry.containment_warning() {
+        crate::output::warn(&w);
+    }
+    for leftover in registry.end_leftovers(settings.grace) {
+        crate::output::note(&format!("leftover of an earlier run: {leftover}"));
+    }
+    Ok(registry)
 }
 
 /// `runs/<UTC time>-<pid>/logs`.

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::checkpoint::{CheckpointWriter, PairState, PairStatus, StatusCounts, summarize};
-use super::events::{EventLog, RunEvent};
+use super::events::{EscapedProcess, EventLog, RunEvent};
 use super::executor::{UnitOutcome, run_unit};
 use super::process::{GroupRegistry, Shutdown, end_escaped_descendants};
 use super::progress::Progress;
@@ -36,7 +36,9 @@ pub struct Unit {
     pub dates: Vec<NaiveDate>,
     pub start: NaiveDate,
     pub end: NaiveDate,
-    /// Units of upstream processors on the same dates: their failure blocks this unit.
+    /// The nearest units of upstream processors on the same dates (through processors
+    /// not in the plan): this unit starts when they are done, and their failure blocks it.
+    /// Farther ones are reached through these, so the edges stay few.
     pub upstream: Vec<usize>,
     /// The unit of the previous planned date of the same processor.
     pub after: Option<usize>,
@@ -123,27 +125,43 @@ pub fn build_units(catalog: &Catalog, plan: &[RunPair]) -> Vec<Unit> {
             position: 0,
         });
     }
-    // Dependencies: upstream processors' pairs on the same dates; the previous planned
-    // date of the same processor.
-    let mut last_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
-    let mut count_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
-    let mut by_date: BTreeMap<NaiveDate, Vec<(ProcessorId, usize)>> = BTreeMap::new();
+    // Dependencies: the nearest planned upstream processors on the same dates; the
+    // previous planned date of the same processor.
+    let mut by_date: BTreeMap<NaiveDate, BTreeMap<ProcessorId, usize>> = BTreeMap::new();
     for (i, p) in plan.iter().enumerate() {
         by_date
             .entry(p.pair.date)
             .or_default()
-            .push((p.pair.processor, unit_of_pair[i]));
+            .insert(p.pair.processor, unit_of_pair[i]);
     }
-    for (u, unit) in units.iter_mut().enumerate() {
-        let mut upstream = BTreeSet::new();
-        for &i in &unit.pairs {
-            for &(other, other_unit) in by_date.get(&plan[i].pair.date).into_iter().flatten() {
-                if other_unit != u && catalog.is_upstream(other, unit.processor) {
-                    upstream.insert(other_unit);
+    let mut upstream: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); units.len()];
+    for planned in by_date.values() {
+        // In run order, each processor's nearest planned upstream units on this date:
+        // a planned dependency itself, else what that dependency reaches.
+        let mut reach: BTreeMap<ProcessorId, BTreeSet<usize>> = BTreeMap::new();
+        for &p in catalog.run_order() {
+            let mut nearest = BTreeSet::new();
+            for dep in &catalog.get(p).depends_on {
+                match planned.get(dep) {
+                    Some(&u) => {
+                        nearest.insert(u);
+                    }
+                    None => nearest.extend(reach.get(dep).into_iter().flatten()),
                 }
             }
+            match planned.get(&p) {
+                Some(&u) => upstream[u].extend(nearest.into_iter().filter(|&d| d != u)),
+                None if !nearest.is_empty() => {
+                    reach.insert(p, nearest);
+                }
+                None => {}
+            }
         }
-        unit.upstream = upstream.into_iter().collect();
+    }
+    let mut last_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
+    let mut count_of_processor: BTreeMap<ProcessorId, usize> = BTreeMap::new();
+    for (u, unit) in units.iter_mut().enumerate() {
+        unit.upstream = std::mem::take(&mut upstream[u]).into_iter().collect();
         unit.after = last_of_processor.insert(unit.processor, u);
         let count = count_of_processor.entry(unit.processor).or_default();
         unit.position = *count;
@@ -219,11 +237,20 @@ struct Chain {
 }
 
 /// The dispatcher: starts units as their dependencies allow, records every outcome.
+/// Event-driven: a unit's finish touches only its downstream units and the next unit of
+/// its processor, so a run costs O(units + edges), however long the plan.
 struct Dispatcher<'w> {
     ctx: Arc<Context>,
     units: Vec<Unit>,
     state: Vec<UnitState>,
     chains: BTreeMap<ProcessorId, Chain>,
+    /// The units whose `upstream` holds a unit, by that unit.
+    downstream: Vec<Vec<usize>>,
+    /// How many of a unit's upstream units are not done yet.
+    waiting_on: Vec<usize>,
+    /// Waiting units that may start now: upstream done, every earlier unit of their
+    /// processor finished. Started lowest first, which is plan order.
+    startable: BTreeSet<usize>,
     writer: &'w mut CheckpointWriter<StoredPair>,
     running: JoinSet<(usize, UnitOutcome)>,
     halted: bool,
@@ -241,51 +268,43 @@ pub(super) async fn execute(
     let started = Instant::now();
     let ctx = Arc::new(ctx);
     let units = build_units(&ctx.catalog, &ctx.plan);
-    let states = &writer.checkpoint().states;
-    let state = units
-        .iter()
-        .map(|u| {
-            if u.pairs
-                .iter()
-                .all(|&i| states[i].status == PairStatus::Done)
-            {
-                UnitState::Finished(PairStatus::Done)
-            } else {
-                UnitState::Waiting
-            }
-        })
-        .collect();
-    let already_done = summarize(states).done;
+    let already_done = summarize(&writer.checkpoint().states).done;
     ctx.progress.begin(&ctx.plan, already_done);
     ctx.events.write(&RunEvent::RunStarted {
         pairs: ctx.plan.len(),
         already_done,
     });
-    let mut chains: BTreeMap<ProcessorId, Chain> = BTreeMap::new();
-    for (u, unit) in units.iter().enumerate() {
-        chains.entry(unit.processor).or_default().units.push(u);
+    let mut dispatcher = Dispatcher::new(ctx.clone(), units, writer);
+    let dispatched = dispatcher.run(shutdown.clone()).await;
+    if dispatched.is_err() {
+        // Each aborted invocation ends its processes as it is dropped.
+        dispatcher.running.shutdown().await;
     }
-    let mut dispatcher = Dispatcher {
-        ctx: ctx.clone(),
-        units,
-        state,
-        chains,
-        writer,
-        running: JoinSet::new(),
-        halted: false,
-        breakers_reset: 0,
-        ran_after_gap: Vec::new(),
-    };
-    dispatcher.run(shutdown.clone()).await?;
     let (halted, breakers_reset) = (dispatcher.halted, dispatcher.breakers_reset);
     let ran_after_gap = std::mem::take(&mut dispatcher.ran_after_gap);
     ctx.progress.end();
-    // A last sweep for descendants that escaped their group.
+    // A last sweep for descendants that escaped their group, on every way out.
     let escaped = end_escaped_descendants(&[]);
     if !escaped.is_empty() {
-        ctx.events
-            .write(&RunEvent::EscapedDescendantsEnded { pids: &escaped });
+        ctx.events.write(&RunEvent::EscapedDescendantsEnded {
+            pids: escaped.iter().map(|(pid, _)| *pid).collect(),
+            processes: escaped
+                .iter()
+                .map(|(pid, name)| EscapedProcess {
+                    pid: *pid,
+                    name: name.clone(),
+                })
+                .collect(),
+        });
+        if let Ok(mut list) = ctx.escaped.lock() {
+            list.extend(
+                escaped
+                    .iter()
+                    .map(|(pid, name)| format!("after the run: pid {pid} ({name})")),
+            );
+        }
     }
+    dispatched?;
 
     let interrupted = *shutdown.borrow() != Shutdown::Running;
     let states = writer.checkpoint().states.clone();
@@ -312,12 +331,72 @@ pub(super) async fn execute(
     })
 }
 
-impl Dispatcher<'_> {
+/// A status that blocks the units downstream.
+fn blocks_downstream(status: PairStatus) -> bool {
+    matches!(
+        status,
+        PairStatus::Failed | PairStatus::TimedOut | PairStatus::Blocked | PairStatus::Unverified
+    )
+}
+
+impl<'w> Dispatcher<'w> {
+    /// Units whose pairs are all done (a resumed run's) start finished; the others wait.
+    fn new(
+        ctx: Arc<Context>,
+        units: Vec<Unit>,
+        writer: &'w mut CheckpointWriter<StoredPair>,
+    ) -> Self {
+        let states = &writer.checkpoint().states;
+        let state: Vec<UnitState> = units
+            .iter()
+            .map(|u| {
+                if u.pairs
+                    .iter()
+                    .all(|&i| states[i].status == PairStatus::Done)
+                {
+                    UnitState::Finished(PairStatus::Done)
+                } else {
+                    UnitState::Waiting
+                }
+            })
+            .collect();
+        let mut chains: BTreeMap<ProcessorId, Chain> = BTreeMap::new();
+        let mut downstream = vec![Vec::new(); units.len()];
+        let mut waiting_on = vec![0; units.len()];
+        for (u, unit) in units.iter().enumerate() {
+            chains.entry(unit.processor).or_default().units.push(u);
+            for &d in &unit.upstream {
+                downstream[d].push(u);
+                if state[d] != UnitState::Finished(PairStatus::Done) {
+                    waiting_on[u] += 1;
+                }
+            }
+        }
+        let processors: Vec<ProcessorId> = chains.keys().copied().collect();
+        let mut dispatcher = Dispatcher {
+            ctx,
+            units,
+            state,
+            chains,
+            downstream,
+            waiting_on,
+            startable: BTreeSet::new(),
+            writer,
+            running: JoinSet::new(),
+            halted: false,
+            breakers_reset: 0,
+            ran_after_gap: Vec::new(),
+        };
+        for p in processors {
+            dispatcher.advance_chain(p);
+        }
+        dispatcher
+    }
+
     async fn run(&mut self, shutdown: watch::Receiver<Shutdown>) -> Result<(), Error> {
         let mut shutdown_watch = shutdown.clone();
         let mut watching = true;
         loop {
-            self.block_downstream_of_failures()?;
             let stopping = self.halted || *shutdown_watch.borrow() != Shutdown::Running;
             if !stopping {
                 self.start_ready(&shutdown);
@@ -340,83 +419,112 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// Blocks the waiting units whose upstream failed (dependencies always point to
-    /// earlier units, so one pass in order is enough).
-    fn block_downstream_of_failures(&mut self) -> Result<(), Error> {
-        for u in 0..self.units.len() {
-            if self.state[u] != UnitState::Waiting {
+    /// Moves `processor`'s count of finished units past those that have finished, and
+    /// makes its next unit startable if its upstream is done.
+    fn advance_chain(&mut self, processor: ProcessorId) {
+        let Some(chain) = self.chains.get_mut(&processor) else {
+            return;
+        };
+        while let Some(&next) = chain.units.get(chain.finished) {
+            match self.state[next] {
+                UnitState::Finished(status) => {
+                    chain.gap |= status != PairStatus::Done;
+                    chain.finished += 1;
+                }
+                UnitState::Waiting | UnitState::Running => break,
+            }
+        }
+        if let Some(&head) = chain.units.get(chain.finished)
+            && self.state[head] == UnitState::Waiting
+            && self.waiting_on[head] == 0
+        {
+            self.startable.insert(head);
+        }
+    }
+
+    /// Unit `u` has finished with `status`: its downstream units hear of it (a failure
+    /// blocks them, and theirs, in turn), and its processor's next unit may start.
+    fn finish(&mut self, u: usize, status: PairStatus) -> Result<(), Error> {
+        self.state[u] = UnitState::Finished(status);
+        self.startable.remove(&u);
+        self.advance_chain(self.units[u].processor);
+        // (unit, the unit that failed first) for each unit to block.
+        let mut blocked: Vec<(usize, usize)> = Vec::new();
+        let mut notify = vec![(u, u)];
+        while let Some((d, cause)) = notify.pop() {
+            let PairStatus::Done = status_of(self.state[d]) else {
+                if blocks_downstream(status_of(self.state[d])) {
+                    for &v in &self.downstream[d] {
+                        if self.state[v] == UnitState::Waiting {
+                            self.state[v] = UnitState::Finished(PairStatus::Blocked);
+                            blocked.push((v, cause));
+                            notify.push((v, cause));
+                        }
+                    }
+                }
                 continue;
+            };
+            for i in 0..self.downstream[d].len() {
+                let v = self.downstream[d][i];
+                self.waiting_on[v] = self.waiting_on[v].saturating_sub(1);
+                if self.waiting_on[v] == 0 && self.state[v] == UnitState::Waiting {
+                    self.advance_chain(self.units[v].processor);
+                }
             }
-            // Interrupted upstream units stay pending for the resume; failures block.
-            let failed_upstream = self.units[u].upstream.iter().copied().find(|&d| {
-                matches!(
-                    self.state[d],
-                    UnitState::Finished(
-                        PairStatus::Failed
-                            | PairStatus::TimedOut
-                            | PairStatus::Blocked
-                            | PairStatus::Unverified
-                    )
-                )
-            });
-            let Some(d) = failed_upstream else { continue };
-            let up = &self.ctx.plan[self.units[d].pairs[0]].pair;
-            let why = format!(
-                "blocked: upstream {} {} did not complete",
-                self.ctx.catalog.code(up.processor),
-                up.date
-            );
-            let unit = &self.units[u];
-            for &i in &unit.pairs {
-                let st = PairState {
-                    status: PairStatus::Blocked,
-                    attempts: 0,
-                    duration_ms: 0,
-                    last_error: Some(why.clone()),
-                    log_path: None,
-                };
-                self.writer
-                    .record(i, st)
-                    .map_err(super::repair::checkpoint_error)?;
-                self.ctx.progress.finished(
-                    &self.ctx.plan[i].pair,
-                    PairStatus::Blocked,
-                    Duration::ZERO,
-                );
-            }
-            self.ctx.events.write(&RunEvent::Blocked {
-                processor: self.ctx.code(unit),
-                start: unit.start,
-                end: unit.end,
-                why: &why,
-            });
-            self.state[u] = UnitState::Finished(PairStatus::Blocked);
+        }
+        for (v, cause) in blocked {
+            self.record_blocked(v, cause)?;
+            self.startable.remove(&v);
+            self.advance_chain(self.units[v].processor);
         }
         Ok(())
     }
 
-    /// Starts every waiting unit whose upstream units are done and whose processor's
-    /// earlier planned dates have all finished, up to `--jobs` running at once. A unit
-    /// that starts after an earlier date of its processor failed or was blocked runs
-    /// (dates run in order, never concurrently) and is named in the summary.
-    fn start_ready(&mut self, shutdown: &watch::Receiver<Shutdown>) {
-        for u in 0..self.units.len() {
-            if self.running.len() >= self.ctx.settings.jobs.max(1) {
-                break;
-            }
-            if self.state[u] != UnitState::Waiting {
-                continue;
-            }
-            let upstream_done = self.units[u]
-                .upstream
-                .iter()
-                .all(|&d| self.state[d] == UnitState::Finished(PairStatus::Done));
-            if !upstream_done {
-                continue;
-            }
-            let Some(after_gap) = self.earlier_finished(u) else {
-                continue;
+    /// Records every pair of unit `v` as blocked by unit `cause`'s failure.
+    fn record_blocked(&mut self, v: usize, cause: usize) -> Result<(), Error> {
+        let up = &self.ctx.plan[self.units[cause].pairs[0]].pair;
+        let why = format!(
+            "blocked: upstream {} {} did not complete",
+            self.ctx.catalog.code(up.processor),
+            up.date
+        );
+        let unit = &self.units[v];
+        for &i in &unit.pairs {
+            let st = PairState {
+                status: PairStatus::Blocked,
+                attempts: 0,
+                duration_ms: 0,
+                last_error: Some(why.clone()),
+                log_path: None,
             };
+            self.writer
+                .record(i, st)
+                .map_err(super::repair::checkpoint_error)?;
+            self.ctx
+                .progress
+                .finished(&self.ctx.plan[i].pair, PairStatus::Blocked, Duration::ZERO);
+        }
+        self.ctx.events.write(&RunEvent::Blocked {
+            processor: self.ctx.code(unit),
+            start: unit.start,
+            end: unit.end,
+            why: &why,
+        });
+        Ok(())
+    }
+
+    /// Starts startable units, lowest first, up to `--jobs` running at once. A unit that
+    /// starts after an earlier date of its processor failed or was blocked runs (dates run
+    /// in order, never concurrently) and is named in the summary.
+    fn start_ready(&mut self, shutdown: &watch::Receiver<Shutdown>) {
+        while self.running.len() < self.ctx.settings.jobs.max(1) {
+            let Some(u) = self.startable.pop_first() else {
+                break;
+            };
+            let after_gap = self
+                .chains
+                .get(&self.units[u].processor)
+                .is_some_and(|c| c.gap);
             self.state[u] = UnitState::Running;
             if after_gap {
                 self.ran_after_gap.extend(&self.units[u].pairs);
@@ -427,23 +535,6 @@ impl Dispatcher<'_> {
             self.running
                 .spawn(async move { (u, run_unit(&ctx, &unit, rx, after_gap).await) });
         }
-    }
-
-    /// `Some(gap)` when every earlier unit of `u`'s processor has finished (`gap`: one of
-    /// them did not complete), `None` while one has not.
-    fn earlier_finished(&mut self, u: usize) -> Option<bool> {
-        let unit = &self.units[u];
-        let chain = self.chains.get_mut(&unit.processor)?;
-        while let Some(&next) = chain.units.get(chain.finished) {
-            match self.state[next] {
-                UnitState::Finished(status) => {
-                    chain.gap |= status != PairStatus::Done;
-                    chain.finished += 1;
-                }
-                UnitState::Waiting | UnitState::Running => break,
-            }
-        }
-        (chain.finished >= unit.position).then_some(chain.gap)
     }
 
     /// Records the outcome of unit `u`, durably, before anything that depends on it.
@@ -458,14 +549,20 @@ impl Dispatcher<'_> {
                 .record(i, st)
                 .map_err(super::repair::checkpoint_error)?;
         }
-        self.state[u] = UnitState::Finished(worst);
         if worst != PairStatus::Done
             && worst != PairStatus::Interrupted
             && self.ctx.settings.halt_on_failure
         {
             self.halted = true;
         }
-        Ok(())
+        self.finish(u, worst)
+    }
+}
+
+fn status_of(state: UnitState) -> PairStatus {
+    match state {
+        UnitState::Finished(status) => status,
+        UnitState::Waiting | UnitState::Running => PairStatus::Pending,
     }
 }
 
@@ -521,6 +618,54 @@ mod tests {
             [0],
             "PCF Dec 1 waits for the TDZA batch holding Dec 1"
         );
+    }
+
+    #[test]
+    fn a_unit_waits_only_for_its_nearest_planned_upstream_units() {
+        let catalog = Catalog::builtin().unwrap();
+        let games: BTreeSet<NaiveDate> = [1].into_iter().map(d).collect();
+        // ML depends on TDZA, PSZA, PCF and PDC; PDC is not planned and reaches TDZA, PCF.
+        let plan = vec![
+            pair(&catalog, "TDZA", 1),
+            pair(&catalog, "PCF", 1),
+            pair(&catalog, "ML", 1),
+        ];
+        let units = build_units(&catalog, &assign_batches(&catalog, &plan, &games));
+        assert_eq!(units[1].upstream, [0]);
+        assert_eq!(units[2].upstream, [0, 1]);
+        // Through processors that are not planned at all.
+        let plan = vec![pair(&catalog, "TDZA", 1), pair(&catalog, "ML", 1)];
+        let units = build_units(&catalog, &assign_batches(&catalog, &plan, &games));
+        assert_eq!(units[1].upstream, [0]);
+    }
+
+    #[test]
+    fn a_thousand_processor_chain_over_a_season_has_one_edge_a_unit() {
+        use crate::catalog::tests::generated;
+        let catalog =
+            Catalog::parse(&generated(crate::catalog::MAX_PROCESSORS, true), "chain").unwrap();
+        let dates: Vec<NaiveDate> = (0..150).map(|n| d(1) + chrono::Duration::days(n)).collect();
+        let games: BTreeSet<NaiveDate> = dates.iter().copied().collect();
+        let plan: Vec<PlannedPair> = catalog
+            .run_order()
+            .iter()
+            .flat_map(|&processor| {
+                dates.iter().map(move |&date| PlannedPair {
+                    processor,
+                    date,
+                    reasons: vec![Reason::Missing],
+                })
+            })
+            .collect();
+        let units = build_units(&catalog, &assign_batches(&catalog, &plan, &games));
+        assert_eq!(units.len(), 150_000);
+        let edges: usize = units.iter().map(|u| u.upstream.len()).sum();
+        // Each processor's unit on a date waits for the one before it in the chain only,
+        // not for all of its (transitive) upstream.
+        assert_eq!(edges, 999 * 150);
+        let last = &units[units.len() - 1];
+        assert_eq!(last.upstream.len(), 1);
+        assert_eq!(units[last.upstream[0]].dates, last.dates);
     }
 
     #[test]

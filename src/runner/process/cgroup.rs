@@ -28,24 +28,35 @@ pub(super) struct CgroupRoot {
 }
 
 impl CgroupRoot {
-    /// Finds the cgroup v2 directory of this process and checks that a child cgroup with
-    /// `cgroup.kill` can be made there; the reason why not, otherwise.
+    /// Finds the cgroup v2 directory of this process and checks, with a real process,
+    /// that a child cgroup with `cgroup.kill` can be made there and joined; the reason
+    /// why not, otherwise.
     pub fn discover() -> Result<CgroupRoot, String> {
         let mount = cgroup2_mount().ok_or("no cgroup v2 hierarchy is mounted")?;
         let own = own_cgroup().ok_or("this process has no cgroup v2 path")?;
         let dir = mount.join(own.trim_start_matches('/'));
-        let probe = dir.join(format!("{PREFIX}probe-{}", std::process::id()));
-        fs::create_dir(&probe)
+        let start = os::own_start_time().map_err(|e| e.to_string())?;
+        remove_stale_probes(&dir);
+        let probe = Cgroup {
+            dir: dir.join(format!("{PREFIX}probe-{}-{start}", std::process::id())),
+        };
+        fs::create_dir(probe.dir())
             .map_err(|e| format!("cannot create a cgroup in {}: {e}", dir.display()))?;
-        let killable = probe.join("cgroup.kill").exists();
-        let _ = fs::remove_dir(&probe);
-        if !killable {
-            return Err(format!(
+        let usable = if probe.dir().join("cgroup.kill").exists() {
+            probe.admits_a_process().map_err(|e| {
+                format!(
+                    "cannot move a process into a cgroup in {}: {e}",
+                    dir.display()
+                )
+            })
+        } else {
+            Err(format!(
                 "the cgroups of {} have no cgroup.kill (it needs Linux 5.14)",
                 dir.display()
-            ));
-        }
-        let start = os::own_start_time().map_err(|e| e.to_string())?;
+            ))
+        };
+        let _ = probe.remove();
+        usable?;
         Ok(CgroupRoot {
             dir,
             runner: format!("{}-{start}", std::process::id()),
@@ -83,6 +94,33 @@ impl CgroupRoot {
     }
 }
 
+/// Removes the probe cgroups of runners killed while they probed (empty ones only: the
+/// kernel refuses to remove a populated cgroup).
+fn remove_stale_probes(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some((pid, start)) = name
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.strip_prefix("probe-"))
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+            continue;
+        };
+        let alive = os::read_stat(pid).is_ok_and(|s| s.start_time == start && !s.is_zombie());
+        if !alive {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
+}
+
 /// The cgroup of one invocation.
 #[derive(Debug)]
 pub(super) struct Cgroup {
@@ -90,6 +128,27 @@ pub(super) struct Cgroup {
 }
 
 impl Cgroup {
+    /// Starts a short-lived process that joins this cgroup before it execs (this very
+    /// program, printing its version) and waits for it: joining can fail where creating
+    /// succeeds (no write access to the common ancestor's `cgroup.procs`, a pids limit).
+    fn admits_a_process(&self) -> io::Result<()> {
+        use std::os::unix::process::CommandExt;
+        let procs = self.procs()?;
+        let fd = raw(&procs);
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // SAFETY: `join` only makes async-signal-safe calls (getpid, write).
+        unsafe {
+            command.pre_exec(move || join(fd));
+        }
+        command.spawn()?.wait()?;
+        Ok(())
+    }
+
     /// The cgroup of a record (a later run ends a dead runner's invocation by it).
     pub fn at(dir: &Path) -> Cgroup {
         Cgroup {
@@ -150,6 +209,40 @@ impl Cgroup {
     }
 }
 
+/// Refuses a recorded cgroup that is not one a runner made: it must be a directory of
+/// the cgroup v2 hierarchy named `phase4-check-<pid>-<start>-<n>` after the record's
+/// own runner. A record pointing anywhere else would have every process there signalled.
+pub(super) fn check_recorded(
+    dir: &Path,
+    runner_pid: Option<u32>,
+    runner_start: Option<u64>,
+) -> Result<(), String> {
+    let refuse = |why: &str| Err(format!("cgroup {} {why}", dir.display()));
+    let (Some(pid), Some(start)) = (runner_pid, runner_start) else {
+        return refuse("is named without the runner that made it");
+    };
+    if !dir.is_absolute()
+        || dir.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::RootDir
+            )
+        })
+    {
+        return refuse("is not a plain absolute path");
+    }
+    match cgroup2_mount() {
+        Some(mount) if dir.starts_with(&mount) && dir != mount => {}
+        _ => return refuse("is not in the cgroup v2 hierarchy"),
+    }
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let expected = format!("{PREFIX}{pid}-{start}-");
+    match name.strip_prefix(&expected) {
+        Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => refuse(&format!("is not named {expected}<n> after its runner")),
+    }
+}
+
 /// Run in the child between fork and exec: moves the calling process into the cgroup
 /// whose `cgroup.procs` is open as `procs`. Only async-signal-safe calls (getpid, write),
 /// no allocation.
@@ -178,7 +271,7 @@ pub(super) fn raw(procs: &File) -> RawFd {
 
 /// Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup`, or `.../unified` on a
 /// hybrid system).
-fn cgroup2_mount() -> Option<PathBuf> {
+pub(super) fn cgroup2_mount() -> Option<PathBuf> {
     let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
     info.lines().find_map(|line| {
         // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
@@ -195,4 +288,39 @@ fn own_cgroup() -> Option<String> {
     text.lines()
         .find_map(|l| l.strip_prefix("0::"))
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_of_dead_runners_are_removed_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let me = format!(
+            "{PREFIX}probe-{}-{}",
+            std::process::id(),
+            os::own_start_time().unwrap()
+        );
+        let dead = format!("{PREFIX}probe-{}-1", u32::MAX - 1);
+        let reused = format!("{PREFIX}probe-{}-1", std::process::id());
+        let other = format!("{PREFIX}7-8-0");
+        for name in [&me, &dead, &reused, &other] {
+            fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        remove_stale_probes(dir.path());
+        assert!(
+            dir.path().join(&me).is_dir(),
+            "a live runner's probe removed"
+        );
+        assert!(
+            dir.path().join(&other).is_dir(),
+            "an invocation's cgroup removed"
+        );
+        assert!(!dir.path().join(&dead).exists());
+        assert!(
+            !dir.path().join(&reused).exists(),
+            "same pid, other process"
+        );
+    }
 }

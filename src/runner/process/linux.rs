@@ -88,8 +88,7 @@ pub(super) fn live_group_members(pgid: u32, min_start_time: u64) -> Vec<u32> {
 
 /// The live descendants of `leader` (children, their children...) and the members of its
 /// group, from one look at `/proc`; the leader itself excluded.
-pub(super) fn descendants(leader: u32) -> Vec<ProcStat> {
-    let all = processes();
+pub(super) fn descendants(all: &[ProcStat], leader: u32) -> Vec<ProcStat> {
     let mut children: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
     for (i, p) in all.iter().enumerate() {
         children.entry(p.ppid).or_default().push(i);
@@ -104,12 +103,12 @@ pub(super) fn descendants(leader: u32) -> Vec<ProcStat> {
             }
         }
     }
-    all.into_iter()
+    all.iter()
         .zip(found)
         .filter(|(p, descends)| {
             (*descends || p.pgrp == leader) && p.pid != leader && !p.is_zombie()
         })
-        .map(|(p, _)| p)
+        .map(|(p, _)| p.clone())
         .collect()
 }
 
