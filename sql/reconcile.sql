@@ -9,12 +9,22 @@
 -- A MISSING_DEPENDENCY row is a cascade when the same entity on the same date is an
 -- expected skip in a processor upstream of this one, otherwise a real failure.
 -- first/last_processed_us give staleness (compared across processors by the caller).
+--
+-- Attribution (root causes): a defective entity (a real failure or unaccounted) is
+-- explained when its latest failure row is MISSING_DEPENDENCY or it is unaccounted, and
+-- the entity it maps to (the same one, or its source row's column, e.g. a player's
+-- opponent) is a defective entity of an upstream processor that day. `explained` counts
+-- them; `explained_by` lists each explaining upstream processor with its count
+-- ("TDZA:81,PCF:81"). Roots and causes are worked out by the caller from these.
 WITH
 processors AS (
   {{processors}}
 ),
 upstream AS (
   {{upstream}}
+),
+mapped_entities AS (
+  {{mapped_entities}}
 ),
 category_classes AS (
   {{category_classes}}
@@ -65,18 +75,20 @@ failure_class AS (
            WHEN lf.class = 'expected_skip' THEN 'expected_skip'
            WHEN lf.class = 'missing_dependency' AND cs.entity IS NOT NULL THEN 'cascade'
            ELSE 'real_failure'
-         END AS class
+         END AS class,
+         lf.class = 'missing_dependency' AS missing_dependency
   FROM latest_failure AS lf
   LEFT JOIN cascade_source AS cs
     ON cs.processor = lf.processor AND cs.entity = lf.entity AND cs.d = lf.d
 ),
 entity_status AS (
-  SELECT e.processor, e.d,
+  SELECT e.processor, e.entity, e.d,
          CASE
            WHEN rc.entity IS NOT NULL THEN 'produced'
            WHEN fc.class IS NOT NULL THEN fc.class
            ELSE 'unaccounted'
-         END AS status
+         END AS status,
+         rc.entity IS NULL AND (fc.class IS NULL OR fc.missing_dependency) AS explainable
   FROM expected AS e
   LEFT JOIN row_counts AS rc
     ON rc.processor = e.processor AND rc.entity = e.entity AND rc.d = e.d
@@ -92,6 +104,39 @@ identity AS (
          SUM(CASE WHEN status = 'real_failure' THEN 1 ELSE 0 END) AS real_failures,
          SUM(CASE WHEN status = 'unaccounted' THEN 1 ELSE 0 END) AS unaccounted
   FROM entity_status
+  GROUP BY processor, d
+),
+defective AS (
+  SELECT processor, entity, d, explainable
+  FROM entity_status
+  WHERE status IN ('real_failure', 'unaccounted')
+),
+explained AS (
+  -- each explainable defective entity with each upstream processor that explains it
+  SELECT DISTINCT df.processor, df.entity, df.d, u.upstream
+  FROM defective AS df
+  JOIN upstream AS u ON u.processor = df.processor
+  LEFT JOIN mapped_entities AS m
+    ON m.mapping = u.mapping AND m.entity = df.entity AND m.d = df.d
+  JOIN defective AS up
+    ON up.processor = u.upstream AND up.d = df.d
+   AND up.entity = CASE WHEN u.mapping = '' THEN df.entity ELSE m.mapped END
+  WHERE df.explainable
+),
+explained_counts AS (
+  SELECT processor, d, COUNT(DISTINCT entity) AS explained
+  FROM explained
+  GROUP BY processor, d
+),
+explaining AS (
+  SELECT processor, d, upstream, COUNT(*) AS n
+  FROM explained
+  GROUP BY processor, d, upstream
+),
+explaining_lists AS (
+  SELECT processor, d,
+         STRING_AGG(upstream || ':' || CAST(n AS STRING), ',' ORDER BY upstream) AS explained_by
+  FROM explaining
   GROUP BY processor, d
 ),
 beyond AS (
@@ -120,7 +165,11 @@ SELECT
   COALESCE(b.unexpected, 0) AS unexpected,
   COALESCE(b.records, 0) AS records,
   b.first_processed_us,
-  b.last_processed_us
+  b.last_processed_us,
+  COALESCE(x.explained, 0) AS explained,
+  xl.explained_by
 FROM identity AS i
 FULL OUTER JOIN beyond AS b ON b.processor = i.processor AND b.d = i.d
+LEFT JOIN explained_counts AS x ON x.processor = i.processor AND x.d = i.d
+LEFT JOIN explaining_lists AS xl ON xl.processor = i.processor AND xl.d = i.d
 ORDER BY processor, d

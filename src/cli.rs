@@ -171,6 +171,10 @@ pub struct RepairArgs {
     /// Do not add the same date of downstream processors.
     #[arg(long)]
     pub no_downstream: bool,
+    /// Plan the root causes and the downstream reruns they imply; the dry run says
+    /// whether that covers the full plan and names any pair it leaves out.
+    #[arg(long)]
+    pub roots_only: bool,
     /// Run the plan (without it: print the plan, change nothing).
     #[arg(long)]
     pub apply: bool,
@@ -337,6 +341,9 @@ pub struct ReportArgs {
     /// Only these processors (repeat or comma-separate; case-insensitive).
     #[arg(long, value_name = "CODE", value_delimiter = ',')]
     pub processor: Vec<String>,
+    /// List just the root causes: the defective dates to fix, not their consequences.
+    #[arg(long)]
+    pub roots_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -347,6 +354,9 @@ pub struct GapsArgs {
     /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
     #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub range: Option<String>,
+    /// List just its dates that are root causes, not those an upstream defect explains.
+    #[arg(long)]
+    pub roots_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]

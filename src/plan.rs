@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Catalog, ProcessorId};
-use crate::checks::{DefectKind, Findings, TrippedBreaker};
+use crate::checks::{DefectKind, Findings, Role, TrippedBreaker};
 
 /// Why a pair is in the plan, in the contract's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,12 +39,44 @@ impl Reason {
     }
 }
 
+/// What a planned pair is to the root causes (DOMAIN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanRole {
+    /// Defective or stale in its own right.
+    Root,
+    /// Defective only because of roots upstream on the same date.
+    Consequence,
+    /// Not defective: rerun because an upstream pair of its date is rerun.
+    Downstream,
+}
+
+impl PlanRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanRole::Root => "root",
+            PlanRole::Consequence => "consequence",
+            PlanRole::Downstream => "downstream",
+        }
+    }
+
+    /// The role a plan stored without roles gives a pair: by its reasons.
+    fn from_reasons(reasons: &[Reason]) -> PlanRole {
+        if reasons.iter().all(|&r| r == Reason::Downstream) {
+            PlanRole::Downstream
+        } else {
+            PlanRole::Root
+        }
+    }
+}
+
 /// One pair of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedPair {
     pub processor: ProcessorId,
     pub date: NaiveDate,
     pub reasons: Vec<Reason>,
+    pub role: PlanRole,
 }
 
 /// A planned pair with the invocation (batch) it runs in: what a repair run executes
@@ -63,6 +95,9 @@ pub struct StoredPair {
     pub date: NaiveDate,
     pub reasons: Vec<Reason>,
     pub batch: usize,
+    /// Absent in plans stored before roles existed: then taken from the reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<PlanRole>,
 }
 
 impl StoredPair {
@@ -72,6 +107,7 @@ impl StoredPair {
             date: pair.pair.date,
             reasons: pair.pair.reasons.clone(),
             batch: pair.batch,
+            role: Some(pair.pair.role),
         }
     }
 
@@ -88,6 +124,9 @@ impl StoredPair {
                 processor,
                 date: self.date,
                 reasons: self.reasons.clone(),
+                role: self
+                    .role
+                    .unwrap_or_else(|| PlanRole::from_reasons(&self.reasons)),
             },
             batch: self.batch,
         })
@@ -103,6 +142,9 @@ pub struct PlanOptions {
     pub start_from: Option<ProcessorId>,
     /// Do not add the same date of downstream processors.
     pub no_downstream: bool,
+    /// Plan the root causes and the downstream reruns they imply, not the consequences
+    /// on their own.
+    pub roots_only: bool,
 }
 
 /// [`PlanOptions`] as a stored request records them: processors by code.
@@ -111,6 +153,9 @@ pub struct PlanOptionsRecord {
     pub processors: Vec<String>,
     pub start_from: Option<String>,
     pub no_downstream: bool,
+    /// Left out when false, so requests made before it existed keep their fingerprint.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub roots_only: bool,
 }
 
 impl PlanOptions {
@@ -123,6 +168,7 @@ impl PlanOptions {
                 .collect(),
             start_from: self.start_from.map(|id| catalog.code(id).to_string()),
             no_downstream: self.no_downstream,
+            roots_only: self.roots_only,
         }
     }
 }
@@ -135,6 +181,9 @@ pub struct RepairPlan {
     pub warnings: Vec<String>,
     /// Tripped breakers of planned pairs (reset before the pair runs).
     pub breakers: Vec<TrippedBreaker>,
+    /// With `--roots-only`: the pairs of the full plan this one leaves out (none when
+    /// attribution is complete), in run order.
+    pub left_out: Option<Vec<(ProcessorId, NaiveDate)>>,
 }
 
 impl RepairPlan {
@@ -220,6 +269,40 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
         }
     }
 
+    let role_of = |p: ProcessorId, d: NaiveDate, reasons: &BTreeSet<Reason>| match findings
+        .attribution
+        .role(p, d)
+    {
+        Some(Role::Consequence(_)) => PlanRole::Consequence,
+        _ if reasons.iter().any(|&r| r != Reason::Downstream) => PlanRole::Root,
+        _ => PlanRole::Downstream,
+    };
+    let roles: BTreeMap<(ProcessorId, NaiveDate), PlanRole> = reasons
+        .iter()
+        .map(|(&(p, d), r)| ((p, d), role_of(p, d, r)))
+        .collect();
+    let mut left_out = None;
+    if options.roots_only {
+        // The roots, and the same date of their downstream processors.
+        let mut roots_by_date: BTreeMap<NaiveDate, Vec<ProcessorId>> = BTreeMap::new();
+        for (&(p, d), &role) in &roles {
+            if role == PlanRole::Root {
+                roots_by_date.entry(d).or_default().push(p);
+            }
+        }
+        let keep = |p: ProcessorId, d: NaiveDate| {
+            roles.get(&(p, d)) == Some(&PlanRole::Root)
+                || (!options.no_downstream
+                    && roots_by_date
+                        .get(&d)
+                        .is_some_and(|roots| roots.iter().any(|&r| catalog.is_upstream(r, p))))
+        };
+        let (kept, dropped): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            reasons.into_iter().partition(|&((p, d), _)| keep(p, d));
+        reasons = kept;
+        left_out = Some(dropped.into_keys().collect::<Vec<_>>());
+    }
+
     let mut warnings = Vec::new();
     let plan_dates: BTreeSet<NaiveDate> = reasons.keys().map(|(_, d)| *d).collect();
     for &(p, date) in &defective {
@@ -248,7 +331,12 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
         .collect();
     let mut ordered: Vec<((ProcessorId, NaiveDate), BTreeSet<Reason>)> =
         reasons.into_iter().collect();
-    ordered.sort_by_key(|((p, d), _)| (rank.get(p).copied().unwrap_or(usize::MAX), *d));
+    let run_order =
+        |&(p, d): &(ProcessorId, NaiveDate)| (rank.get(&p).copied().unwrap_or(usize::MAX), d);
+    ordered.sort_by_key(|(pair, _)| run_order(pair));
+    if let Some(pairs) = left_out.as_mut() {
+        pairs.sort_by_key(run_order);
+    }
 
     let breakers = findings
         .breakers
@@ -267,11 +355,16 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
             .map(|((processor, date), reasons)| PlannedPair {
                 processor,
                 date,
+                role: roles
+                    .get(&(processor, date))
+                    .copied()
+                    .unwrap_or(PlanRole::Downstream),
                 reasons: reasons.into_iter().collect(),
             })
             .collect(),
         warnings,
         breakers,
+        left_out,
     }
 }
 

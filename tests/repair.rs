@@ -435,16 +435,28 @@ fn after_a_sigkilled_runner_the_next_run_ends_its_leftovers_and_resumes() {
     ];
     let mut child = b.spawn(&args);
     let grandchild = read_pid(&b.dir.join("grandchild.pid"));
+    // The record is written just after the spawn: the shell may be quicker. Kill once
+    // it is there (a kill before it is the cgroup sweep's case, or an unrecorded group).
+    let records = || {
+        std::fs::read_dir(b.dir.join(".phase4/groups"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while records() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     signal(&child, nix::sys::signal::Signal::SIGKILL);
     child.wait().unwrap();
     assert!(
         pid_alive(grandchild),
         "the grandchild survives a SIGKILLed runner"
     );
-    let groups: Vec<_> = std::fs::read_dir(b.dir.join(".phase4/groups"))
-        .unwrap()
-        .collect();
-    assert_eq!(groups.len(), 1, "the running group was recorded");
+    assert_eq!(records(), 1, "the running group was recorded");
 
     // The next run ends the leftover group first; then resumes (with a working TDZA).
     std::fs::write(

@@ -13,9 +13,12 @@ use crate::error::{Error, echo, one_line};
 
 mod command;
 mod graph;
+mod mapping;
 
 pub use command::{CommandTemplate, Invocation, PLACEHOLDERS};
 use graph::Graph;
+pub use mapping::EntityMapping;
+use mapping::Mappings;
 
 /// More processors than any real pipeline has: a catalog beyond it is refused at once.
 pub const MAX_PROCESSORS: usize = 1000;
@@ -107,6 +110,8 @@ pub struct Processor {
     pub entity_column: String,
     pub source_entity_column: String,
     pub depends_on: Vec<ProcessorId>,
+    /// Each dependency and how this processor's entities map to its entities.
+    pub entity_mapping: Vec<(ProcessorId, EntityMapping)>,
     pub command: CommandTemplate,
     pub timeout: Duration,
     pub max_attempts: u32,
@@ -147,6 +152,8 @@ pub struct Catalog {
     index: HashMap<String, ProcessorId>,
     /// Run order, transitive upstream, depth.
     graph: Graph,
+    /// Entity mappings to every upstream processor, direct and transitive.
+    mappings: Mappings,
     fingerprint: String,
 }
 
@@ -189,6 +196,10 @@ struct RawProcessor {
     entity_column: String,
     source_entity_column: String,
     depends_on: Vec<String>,
+    /// Dependency code -> the source column holding that dependency's entity for this
+    /// processor's entity (absent: the same entity).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    entity_mapping: BTreeMap<String, String>,
     command: Vec<String>,
     timeout: String,
     max_attempts: u32,
@@ -266,6 +277,7 @@ impl Catalog {
         }
 
         let mut processors = Vec::with_capacity(raw.processors.len());
+        let mut unmapped: Option<String> = None;
         for p in &raw.processors {
             let ctx = |field: &str| format!("processor {} field `{field}`", p.code);
             let mut depends_on = Vec::new();
@@ -283,6 +295,47 @@ impl Catalog {
                 if !depends_on.contains(id) {
                     depends_on.push(*id);
                 }
+            }
+            for dep in p.entity_mapping.keys() {
+                if !p.depends_on.contains(dep) {
+                    return Err(bad(format!(
+                        "{} names `{}`, which is not one of its dependencies ({})",
+                        ctx("entity_mapping"),
+                        echo(dep),
+                        if p.depends_on.is_empty() {
+                            "it has none".to_string()
+                        } else {
+                            p.depends_on.join(", ")
+                        }
+                    )));
+                }
+            }
+            let mut entity_mapping = Vec::with_capacity(depends_on.len());
+            for &dep in &depends_on {
+                let upstream = &raw.processors[dep.0];
+                let mapping = match p.entity_mapping.get(&upstream.code) {
+                    Some(c) => EntityMapping::Column(column(c).map_err(|m| {
+                        bad(format!(
+                            "{} for {}: {m}",
+                            ctx("entity_mapping"),
+                            upstream.code
+                        ))
+                    })?),
+                    None if upstream.source_entity_column != p.source_entity_column => {
+                        // Reported after the graph: a cycle is the more basic mistake.
+                        unmapped.get_or_insert_with(|| format!(
+                            "processor {} depends on {}, whose entities are the source's `{}`, not `{}`: say which source column holds them, e.g. entity_mapping = {{ {} = \"opponent_team_abbr\" }}",
+                            p.code,
+                            upstream.code,
+                            upstream.source_entity_column,
+                            p.source_entity_column,
+                            upstream.code
+                        ));
+                        EntityMapping::Same
+                    }
+                    None => EntityMapping::Same,
+                };
+                entity_mapping.push((dep, mapping));
             }
             let command = CommandTemplate::parse(&p.command)
                 .map_err(|m| bad(format!("{} {m}", ctx("command"))))?;
@@ -309,6 +362,7 @@ impl Catalog {
                 source_entity_column: column(&p.source_entity_column)
                     .map_err(|m| bad(format!("{}: {m}", ctx("source_entity_column"))))?,
                 depends_on,
+                entity_mapping,
                 command,
                 timeout,
                 max_attempts: p.max_attempts,
@@ -319,6 +373,15 @@ impl Catalog {
         let depends_on: Vec<Vec<ProcessorId>> =
             processors.iter().map(|p| p.depends_on.clone()).collect();
         let graph = Graph::new(&depends_on, |i| processors[i].code.clone()).map_err(bad)?;
+        if let Some(msg) = unmapped {
+            return Err(bad(msg));
+        }
+        let direct: Vec<Vec<(ProcessorId, EntityMapping)>> = processors
+            .iter()
+            .map(|p| p.entity_mapping.clone())
+            .collect();
+        let mappings = Mappings::compose(&direct, &graph.order, |id| processors[id.0].code.clone())
+            .map_err(bad)?;
 
         let mut categories = BTreeMap::new();
         for (class, names) in [
@@ -400,6 +463,7 @@ impl Catalog {
             skip_bands,
             index,
             graph,
+            mappings,
             fingerprint,
         })
     }
@@ -451,6 +515,16 @@ impl Catalog {
     /// Is `up` upstream of `down`, directly or transitively?
     pub fn is_upstream(&self, up: ProcessorId, down: ProcessorId) -> bool {
         self.graph.is_upstream(up, down)
+    }
+
+    /// How `down`'s entities map to those of `up`, a processor upstream of it.
+    pub fn entity_mapping(&self, down: ProcessorId, up: ProcessorId) -> EntityMapping {
+        self.mappings.of(down, up)
+    }
+
+    /// The source columns the entity mappings read.
+    pub fn mapping_columns(&self) -> BTreeSet<&str> {
+        self.mappings.columns().collect()
     }
 
     /// Dependency order (upstream first), ties in catalog order.
@@ -573,7 +647,12 @@ pub(crate) mod tests {
 
     #[test]
     fn dependency_cycle_is_named() {
-        let text = DEFAULT_CATALOG.replacen("depends_on = []", r#"depends_on = ["ML"]"#, 1);
+        let text = DEFAULT_CATALOG.replacen(
+            "depends_on = []",
+            r#"depends_on = ["ML"]
+entity_mapping = { ML = "player_lookup" }"#,
+            1,
+        );
         let e = err(&text);
         assert!(
             e.contains("dependency cycle: ") && e.contains("TDZA"),

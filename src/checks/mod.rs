@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod completeness;
 pub mod failures;
 pub mod reconcile;
+pub mod roots;
 
 use chrono::NaiveDate;
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ pub use attempts::TrippedBreaker;
 pub use completeness::{Season, SkipWeek};
 pub use failures::FailureCount;
 pub use reconcile::{DateRow, DefectKind, StalePair};
+pub use roots::{Attribution, Role, RootCause};
 
 /// What to check: a range (none = every game date) and processors (none = all).
 #[derive(Debug, Clone, Default)]
@@ -59,9 +61,25 @@ pub struct Findings {
     pub breakers: Vec<TrippedBreaker>,
     pub seasons: Vec<Season>,
     pub skip_weeks: Vec<SkipWeek>,
+    /// The role of every defective pair, upstream processors' included.
+    pub attribution: Attribution,
 }
 
 impl Findings {
+    /// Root or consequence, for a defective row.
+    pub fn role(&self, row: &DateRow) -> Option<&Role> {
+        self.attribution.role(row.processor, row.date)
+    }
+
+    /// The roots behind the defective rows, each with the consequences it explains.
+    pub fn roots(&self) -> Vec<RootCause> {
+        let shown: Vec<(ProcessorId, NaiveDate)> = self
+            .defective_rows()
+            .map(|r| (r.processor, r.date))
+            .collect();
+        self.attribution.roots_of(&shown)
+    }
+
     /// Rows with a defect, in contract order.
     pub fn defective_rows(&self) -> impl Iterator<Item = &DateRow> {
         self.rows.iter().filter(|r| r.kind().is_some())
@@ -179,12 +197,13 @@ pub fn required_layout(catalog: &Catalog) -> RequiredLayout {
         (catalog.source.date_column.clone(), Date),
         (catalog.source.season_column.clone(), Integer),
     ];
-    for (_, p) in catalog.processors() {
-        if !source_columns
-            .iter()
-            .any(|(c, _)| *c == p.source_entity_column)
-        {
-            source_columns.push((p.source_entity_column.clone(), Text));
+    let entity_columns = catalog
+        .processors()
+        .map(|(_, p)| p.source_entity_column.as_str())
+        .chain(catalog.mapping_columns());
+    for column in entity_columns {
+        if !source_columns.iter().any(|(c, _)| c == column) {
+            source_columns.push((column.to_string(), Text));
         }
     }
     let mut required = vec![(catalog.source.table.clone(), source_columns)];
@@ -264,6 +283,7 @@ pub fn run_checks(
         }
     }
     let stale = reconcile::stale_pairs(catalog, &all_rows);
+    let attribution = Attribution::of(catalog, &all_rows);
     let selected = scope.selected;
     let rows: Vec<DateRow> = all_rows
         .into_iter()
@@ -286,6 +306,7 @@ pub fn run_checks(
         breakers,
         seasons,
         skip_weeks,
+        attribution,
     })
 }
 
@@ -371,11 +392,20 @@ pub struct ProcessorSummary {
 impl ProcessorSummary {
     /// Real failures over expected entities: expected skips and cascades excluded.
     pub fn true_failure_rate(&self) -> f64 {
-        if self.expected == 0 {
-            0.0
-        } else {
-            self.real_failures as f64 / self.expected as f64
-        }
+        share(self.real_failures, self.expected)
+    }
+
+    /// Unaccounted entities over expected entities (a missing date fails no entity).
+    pub fn unaccounted_rate(&self) -> f64 {
+        share(self.unaccounted, self.expected)
+    }
+}
+
+fn share(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
     }
 }
 

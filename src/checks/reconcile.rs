@@ -2,9 +2,9 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::catalog::{Catalog, ProcessorId};
+use crate::catalog::{Catalog, EntityMapping, ProcessorId};
 use crate::error::Error;
 use crate::range::DateRange;
 use crate::sql::{Param, Part, Query, text};
@@ -57,6 +57,12 @@ pub struct DateRow {
     /// Earliest and latest `processed_at` of its rows, in microseconds since the epoch.
     pub first_processed_us: Option<i64>,
     pub last_processed_us: Option<i64>,
+    /// Its defective entities (real failures, unaccounted) explained by a defective
+    /// entity upstream that day (DOMAIN.md, "Root causes").
+    pub explained: i64,
+    /// Each upstream processor that explains some of them, with how many, in catalog
+    /// order.
+    pub explained_by: Vec<(ProcessorId, i64)>,
 }
 
 impl DateRow {
@@ -84,6 +90,11 @@ impl DateRow {
     /// A game date of this processor (it has expected entities).
     pub fn is_game_date(&self) -> bool {
         self.expected > 0
+    }
+
+    /// Entities counted as real failures or unaccounted.
+    pub fn defective_entities(&self) -> i64 {
+        self.real_failures + self.unaccounted
     }
 }
 
@@ -138,15 +149,37 @@ pub fn rows_from(
             records: row.int("records")?,
             first_processed_us: row.opt_int("first_processed_us")?,
             last_processed_us: row.opt_int("last_processed_us")?,
+            explained: row.int("explained")?,
+            explained_by: explained_by(catalog, &row.text("explained_by")?)?,
         });
     }
     out.sort_by_key(|r| (r.processor, r.date));
     Ok(out)
 }
 
+/// `TDZA:81,PCF:12` as (processor, count) pairs in catalog order (NULL, empty: none).
+fn explained_by(catalog: &Catalog, list: &str) -> Result<Vec<(ProcessorId, i64)>, Error> {
+    let mut out = Vec::new();
+    for item in list.split(',').filter(|i| !i.is_empty()) {
+        let parsed = item
+            .rsplit_once(':')
+            .and_then(|(code, n)| Some((catalog.by_code(code)?, n.parse::<i64>().ok()?)));
+        let Some(pair) = parsed else {
+            return Err(Error::internal(format!(
+                "the reconciliation query gave an explained_by item `{item}` that is not CODE:count"
+            )));
+        };
+        out.push(pair);
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// The reconciliation query for `ids` over `range` (also used to verify repaired pairs).
 pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange) -> Query {
     let processors = super::processor_parts(catalog, ids);
+    // A mapping is looked up once per (downstream entity column, mapping column).
+    let mut lookups: BTreeSet<(&str, String)> = BTreeSet::new();
     let upstream: Vec<Part> = ids
         .iter()
         .flat_map(|&down| {
@@ -157,9 +190,30 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
                 .map(move |&up| (down, up))
         })
         .map(|(down, up)| {
+            let mapping = match catalog.entity_mapping(down, up) {
+                EntityMapping::Same => String::new(),
+                EntityMapping::Column(column) => {
+                    let entity = catalog.get(down).source_entity_column.as_str();
+                    let id = format!("{entity}>{column}");
+                    lookups.insert((entity, column));
+                    id
+                }
+            };
             Part::new()
                 .param("processor", Param::Text(catalog.code(down).into()))
                 .param("upstream", Param::Text(catalog.code(up).into()))
+                .param("mapping", Param::Text(mapping))
+        })
+        .collect();
+    let mapped: Vec<Part> = lookups
+        .into_iter()
+        .map(|(entity, column)| {
+            Part::new()
+                .param("mapping", Param::Text(format!("{entity}>{column}")))
+                .table("source", &catalog.source.table)
+                .column("date", &catalog.source.date_column)
+                .column("entity", entity)
+                .column("mapped", &column)
         })
         .collect();
     let classes: Vec<Part> = catalog
@@ -204,6 +258,12 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
             text::PART_UPSTREAM,
             &upstream,
             text::PART_NO_UPSTREAM,
+        )
+        .repeat(
+            "mapped_entities",
+            text::PART_MAPPED_ENTITIES,
+            &mapped,
+            text::PART_NO_MAPPED_ENTITIES,
         )
         .repeat(
             "category_classes",
@@ -274,6 +334,8 @@ mod tests {
             records: produced + dup + unexpected,
             first_processed_us: None,
             last_processed_us: None,
+            explained: 0,
+            explained_by: Vec::new(),
         }
     }
 

@@ -18,7 +18,13 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     let warehouse = global.warehouse.to_string();
     let report = || {
         super::checks_command(global, &request, TableFormat::Table, |findings| {
-            render_report(&global.catalog, findings, &warehouse, TableFormat::Table)
+            render_report(
+                &global.catalog,
+                findings,
+                &warehouse,
+                TableFormat::Table,
+                false,
+            )
         })
     };
 

@@ -8,6 +8,12 @@ use crate::settings::{GapsSettings, GlobalSettings};
 pub fn run(args: &GapsArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let s = GapsSettings::resolve(args, global)?;
     super::checks_command(global, &s.request, s.format, |findings| {
-        render_gaps(&global.catalog, findings, s.processor, s.format)
+        render_gaps(
+            &global.catalog,
+            findings,
+            s.processor,
+            s.format,
+            s.roots_only,
+        )
     })
 }

@@ -9,6 +9,12 @@ pub fn run(args: &ReportArgs, global: &GlobalSettings) -> Result<ExitCode, Error
     let s = ReportSettings::resolve(args, global)?;
     let warehouse = global.warehouse.to_string();
     super::checks_command(global, &s.request, s.format, |findings| {
-        render_report(&global.catalog, findings, &warehouse, s.format)
+        render_report(
+            &global.catalog,
+            findings,
+            &warehouse,
+            s.format,
+            s.roots_only,
+        )
     })
 }

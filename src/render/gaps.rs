@@ -3,8 +3,11 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
-use super::report::{ROW_HEADER, RangeJson, RowJson, dates, row_cells, row_json};
-use super::table::{Drawing, csv_text, table, title};
+use super::report::{
+    ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, row_cells, row_json, shown_rows,
+};
+use super::roots::roots_sentence;
+use super::table::{Drawing, csv_text, table_numeric, title};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::{DateRow, Findings};
@@ -18,13 +21,17 @@ struct GapsJson {
     stale_dates: Vec<String>,
 }
 
+/// The defective dates of `id`; `roots_only`: those that are root causes.
 pub fn render_gaps(
     catalog: &Catalog,
     f: &Findings,
     id: ProcessorId,
     format: TableFormat,
+    roots_only: bool,
 ) -> String {
-    let rows: Vec<&DateRow> = f.defective_rows().filter(|r| r.processor == id).collect();
+    let rows: Vec<&DateRow> = shown_rows(f, roots_only)
+        .filter(|r| r.processor == id)
+        .collect();
     let stale: Vec<chrono::NaiveDate> = f
         .stale
         .iter()
@@ -36,20 +43,21 @@ pub fn render_gaps(
             return to_json(&GapsJson {
                 processor: catalog.code(id).into(),
                 range: f.range.into(),
-                dates: rows.iter().map(|r| row_json(catalog, r)).collect(),
+                dates: rows.iter().map(|r| row_json(catalog, f, r)).collect(),
                 stale_dates: dates(&stale),
             });
         }
         TableFormat::Csv => {
             return csv_text(
                 &ROW_HEADER,
-                rows.iter().map(|r| row_cells(catalog, r)).collect(),
+                rows.iter().map(|r| row_cells(catalog, f, r)).collect(),
             );
         }
         TableFormat::Table => Drawing::Boxes,
         TableFormat::Markdown => Drawing::Markdown,
     };
     let mut out = String::new();
+    let defective = f.defective_rows().filter(|r| r.processor == id).count();
     title(
         &mut out,
         drawing,
@@ -58,16 +66,20 @@ pub fn render_gaps(
             catalog.code(id),
             catalog.get(id).table,
             f.range,
-            rows.len(),
+            defective,
             stale.len()
         ),
     );
+    if defective > 0 {
+        let roots = f.roots();
+        let _ = writeln!(out, "{}\n", roots_sentence(roots.len(), defective));
+    }
     if !rows.is_empty() {
-        out.push_str(&table(
+        out.push_str(&table_numeric(
             &ROW_HEADER,
-            rows.iter().map(|r| row_cells(catalog, r)).collect(),
+            rows.iter().map(|r| row_cells(catalog, f, r)).collect(),
             drawing,
-            3,
+            ROW_NUMERIC,
         ));
     }
     if !stale.is_empty() {

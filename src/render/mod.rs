@@ -9,6 +9,7 @@ pub mod gaps;
 pub mod plan;
 pub mod process;
 pub mod report;
+pub(crate) mod roots;
 pub mod run;
 pub mod seed;
 pub(crate) mod table;
@@ -64,7 +65,12 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }
 
-/// `0.4321` as a share rounded to four decimals (JSON rates).
+/// `0.4321` as a share rounded to four decimals (JSON shares).
 pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
+}
+
+/// A rate rounded to six decimals: one failure in 26,017 entities is 0.000038, not 0.
+pub(crate) fn round6(x: f64) -> f64 {
+    (x * 1_000_000.0).round() / 1_000_000.0
 }

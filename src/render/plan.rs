@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::report::{BreakerJson, breakers_json, breakers_table};
-use super::table::{Drawing, csv_text, heading, table};
+use super::table::{Drawing, csv_text, heading, table_numeric};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::plan::{PlannedPair, RepairPlan};
@@ -15,6 +15,8 @@ pub(crate) struct PlanPairJson<'a> {
     pub processor: &'a str,
     pub date: String,
     pub reasons: Vec<&'static str>,
+    // Added field: root, consequence or downstream.
+    pub role: &'static str,
 }
 
 pub(crate) fn plan_pair_json<'a>(catalog: &'a Catalog, p: &PlannedPair) -> PlanPairJson<'a> {
@@ -22,7 +24,14 @@ pub(crate) fn plan_pair_json<'a>(catalog: &'a Catalog, p: &PlannedPair) -> PlanP
         processor: catalog.code(p.processor),
         date: p.date.to_string(),
         reasons: p.reasons.iter().map(|r| r.as_str()).collect(),
+        role: p.role.as_str(),
     }
+}
+
+#[derive(Serialize)]
+struct PairJson<'a> {
+    processor: &'a str,
+    date: String,
 }
 
 #[derive(Serialize)]
@@ -31,12 +40,15 @@ struct PlanJson<'a> {
     // Added fields:
     breakers: Vec<BreakerJson>,
     warnings: &'a [String],
+    /// With --roots-only: the pairs of the full plan it leaves out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<Vec<PairJson<'a>>>,
 }
 
 pub(crate) const NOTHING_TO_REPAIR: &str =
     "Nothing to repair: no defective or stale (processor, date) pairs.\n";
 
-/// The plan's pairs in run order: number, processor, date, reasons joined by `sep`.
+/// The plan's pairs in run order: number, processor, date, reasons joined by `sep`, role.
 fn plan_rows(catalog: &Catalog, plan: &RepairPlan, sep: &str) -> Vec<Vec<String>> {
     plan.pairs
         .iter()
@@ -48,6 +60,7 @@ fn plan_rows(catalog: &Catalog, plan: &RepairPlan, sep: &str) -> Vec<Vec<String>
                 catalog.code(p.processor).to_string(),
                 p.date.to_string(),
                 reasons.join(sep),
+                p.role.as_str().to_string(),
             ]
         })
         .collect()
@@ -65,11 +78,20 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
                     .collect(),
                 breakers: breakers_json(catalog, &plan.breakers),
                 warnings: &plan.warnings,
+                left_out: plan.left_out.as_ref().map(|pairs| {
+                    pairs
+                        .iter()
+                        .map(|&(p, d)| PairJson {
+                            processor: catalog.code(p),
+                            date: d.to_string(),
+                        })
+                        .collect()
+                }),
             });
         }
         TableFormat::Csv => {
             return csv_text(
-                &["order", "processor", "date", "reasons"],
+                &["order", "processor", "date", "reasons", "role"],
                 plan_rows(catalog, plan, " "),
             );
         }
@@ -79,6 +101,9 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
     let mut out = String::new();
     if plan.is_empty() {
         out.push_str(NOTHING_TO_REPAIR);
+        if let Some(line) = left_out_line(catalog, plan) {
+            let _ = writeln!(out, "{line}");
+        }
         return out;
     }
     let _ = writeln!(
@@ -97,12 +122,15 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
             .collect();
         let _ = writeln!(out, "  stage {}: {}", i + 1, parts.join(", "));
     }
+    if let Some(line) = left_out_line(catalog, plan) {
+        let _ = writeln!(out, "{line}");
+    }
     heading(&mut out, drawing, "Run order");
-    out.push_str(&table(
-        &["#", "processor", "date", "reasons"],
+    out.push_str(&table_numeric(
+        &["#", "processor", "date", "reasons", "role"],
         plan_rows(catalog, plan, ", "),
         drawing,
-        4,
+        0..1,
     ));
     if !plan.breakers.is_empty() {
         heading(
@@ -119,4 +147,23 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
         let _ = writeln!(out, "warning: {w}");
     }
     out
+}
+
+/// With --roots-only: whether the plan covers the full one, naming what it leaves out.
+fn left_out_line(catalog: &Catalog, plan: &RepairPlan) -> Option<String> {
+    let left_out = plan.left_out.as_ref()?;
+    Some(if left_out.is_empty() {
+        "Roots only: this plan covers every pair of the full plan.".to_string()
+    } else {
+        let names: Vec<String> = left_out
+            .iter()
+            .map(|&(p, d)| format!("{} {d}", catalog.code(p)))
+            .collect();
+        format!(
+            "Roots only: this plan leaves out {} pair{} of the full plan, explained by no planned root: {}",
+            left_out.len(),
+            if left_out.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )
+    })
 }

@@ -5,8 +5,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::table::{Drawing, csv_text, heading, pct, table, title};
-use super::{TableFormat, round4, to_json};
+use super::roots::{PairJson, RootJson, cause_cell, cause_json, roots_json, roots_summary};
+use super::table::{Drawing, csv_text, heading, pct, rate, table, table_numeric, title};
+use super::{TableFormat, round4, round6, to_json};
 use crate::catalog::{Catalog, CategoryClass, ProcessorId};
 use crate::checks::{DateRow, Findings, ProcessorSummary, TrippedBreaker};
 use crate::range::{DateRange, season_label};
@@ -42,9 +43,11 @@ pub(crate) struct RowJson {
     unaccounted: i64,
     duplicates: i64,
     unexpected: i64,
+    /// `null` for a root, else its root causes (DOMAIN.md, "Root causes").
+    cause: Option<Vec<PairJson>>,
 }
 
-pub(crate) fn row_json(catalog: &Catalog, r: &DateRow) -> RowJson {
+pub(crate) fn row_json(catalog: &Catalog, f: &Findings, r: &DateRow) -> RowJson {
     RowJson {
         processor: catalog.code(r.processor).into(),
         date: r.date.to_string(),
@@ -57,6 +60,7 @@ pub(crate) fn row_json(catalog: &Catalog, r: &DateRow) -> RowJson {
         unaccounted: r.unaccounted,
         duplicates: r.duplicates,
         unexpected: r.unexpected,
+        cause: cause_json(catalog, f, r),
     }
 }
 
@@ -85,6 +89,7 @@ struct ProcessorJson {
     failures_by_category: BTreeMap<String, i64>,
     // Added fields (the contract allows additions):
     true_failure_rate: f64,
+    unaccounted_rate: f64,
 }
 
 #[derive(Serialize)]
@@ -129,6 +134,7 @@ struct ReportJson {
     processors: Vec<ProcessorJson>,
     dates: Vec<RowJson>,
     // Added fields:
+    roots: Vec<RootJson>,
     breakers: Vec<BreakerJson>,
     skip_share: Vec<SkipShareJson>,
 }
@@ -137,7 +143,8 @@ pub(crate) fn dates(list: &[chrono::NaiveDate]) -> Vec<String> {
     list.iter().map(|d| d.to_string()).collect()
 }
 
-fn report_json(catalog: &Catalog, f: &Findings) -> ReportJson {
+/// The report's JSON; with `roots_only`, `dates` holds the root rows only.
+fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson {
     ReportJson {
         range: f.range.into(),
         queries: f.queries,
@@ -161,11 +168,15 @@ fn report_json(catalog: &Catalog, f: &Findings) -> ReportJson {
                 partial_dates: dates(&s.partial_dates),
                 stale_dates: dates(&s.stale_dates),
                 breakers_tripped: s.breakers_tripped,
-                true_failure_rate: round4(s.true_failure_rate()),
+                true_failure_rate: round6(s.true_failure_rate()),
+                unaccounted_rate: round6(s.unaccounted_rate()),
                 failures_by_category: s.failures_by_category,
             })
             .collect(),
-        dates: f.defective_rows().map(|r| row_json(catalog, r)).collect(),
+        dates: shown_rows(f, roots_only)
+            .map(|r| row_json(catalog, f, r))
+            .collect(),
+        roots: roots_json(catalog, &f.roots()),
         breakers: breakers_json(catalog, &f.breakers),
         skip_share: f
             .skip_weeks
@@ -188,8 +199,14 @@ fn report_json(catalog: &Catalog, f: &Findings) -> ReportJson {
 
 // ---- tables ------------------------------------------------------------------------
 
+/// The defective rows, or only the roots among them.
+pub(crate) fn shown_rows(f: &Findings, roots_only: bool) -> impl Iterator<Item = &DateRow> {
+    f.defective_rows()
+        .filter(move |r| !roots_only || f.role(r).is_some_and(|role| role.is_root()))
+}
+
 /// The cells of a ROW, in [`ROW_HEADER`] order.
-pub(crate) fn row_cells(catalog: &Catalog, r: &DateRow) -> Vec<String> {
+pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<String> {
     vec![
         catalog.code(r.processor).to_string(),
         r.date.to_string(),
@@ -202,10 +219,11 @@ pub(crate) fn row_cells(catalog: &Catalog, r: &DateRow) -> Vec<String> {
         r.unaccounted.to_string(),
         r.duplicates.to_string(),
         r.unexpected.to_string(),
+        cause_cell(catalog, f, r),
     ]
 }
 
-pub(crate) const ROW_HEADER: [&str; 11] = [
+pub(crate) const ROW_HEADER: [&str; 12] = [
     "processor",
     "date",
     "kind",
@@ -217,7 +235,11 @@ pub(crate) const ROW_HEADER: [&str; 11] = [
     "unaccounted",
     "duplicates",
     "unexpected",
+    "cause",
 ];
+
+/// The counts of a ROW, right-aligned; the cause after them is text.
+pub(crate) const ROW_NUMERIC: std::ops::Range<usize> = 3..11;
 
 fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
     vec![
@@ -235,11 +257,12 @@ fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
         s.unexpected.to_string(),
         s.stale_dates.len().to_string(),
         s.breakers_tripped.to_string(),
-        pct(s.true_failure_rate()),
+        rate(s.true_failure_rate()),
+        rate(s.unaccounted_rate()),
     ]
 }
 
-const SUMMARY_HEADER: [&str; 15] = [
+const SUMMARY_HEADER: [&str; 16] = [
     "processor",
     "game dates",
     "dates with rows",
@@ -255,17 +278,25 @@ const SUMMARY_HEADER: [&str; 15] = [
     "stale dates",
     "breakers",
     "failure rate",
+    "unaccounted rate",
 ];
 
-/// The report in the requested format.
+/// The report in the requested format; `roots_only` lists just the roots.
 pub fn render_report(
     catalog: &Catalog,
     f: &Findings,
     warehouse: &str,
     format: TableFormat,
+    roots_only: bool,
 ) -> String {
     match format {
-        TableFormat::Json => to_json(&report_json(catalog, f)),
+        TableFormat::Json => to_json(&report_json(catalog, f, roots_only)),
+        TableFormat::Csv if roots_only => csv_text(
+            &ROW_HEADER,
+            shown_rows(f, true)
+                .map(|r| row_cells(catalog, f, r))
+                .collect(),
+        ),
         TableFormat::Csv => {
             let rows = f
                 .summaries()
@@ -274,12 +305,18 @@ pub fn render_report(
                 .collect();
             csv_text(&SUMMARY_HEADER, rows)
         }
-        TableFormat::Table => report_text(catalog, f, warehouse, Drawing::Boxes),
-        TableFormat::Markdown => report_text(catalog, f, warehouse, Drawing::Markdown),
+        TableFormat::Table => report_text(catalog, f, warehouse, Drawing::Boxes, roots_only),
+        TableFormat::Markdown => report_text(catalog, f, warehouse, Drawing::Markdown, roots_only),
     }
 }
 
-fn report_text(catalog: &Catalog, f: &Findings, warehouse: &str, drawing: Drawing) -> String {
+fn report_text(
+    catalog: &Catalog,
+    f: &Findings,
+    warehouse: &str,
+    drawing: Drawing,
+    roots_only: bool,
+) -> String {
     let mut out = String::new();
     title(
         &mut out,
@@ -298,30 +335,44 @@ fn report_text(catalog: &Catalog, f: &Findings, warehouse: &str, drawing: Drawin
             catalog.source.table, f.range
         );
     }
-    let summaries = f.summaries();
-    out.push_str(&table(
-        &SUMMARY_HEADER,
-        summaries
-            .iter()
-            .map(|s| summary_cells(catalog, s))
-            .collect(),
-        drawing,
-        1,
-    ));
+    if !roots_only {
+        let summaries = f.summaries();
+        out.push_str(&table(
+            &SUMMARY_HEADER,
+            summaries
+                .iter()
+                .map(|s| summary_cells(catalog, s))
+                .collect(),
+            drawing,
+            1,
+        ));
+    }
 
-    let defective: Vec<&DateRow> = f.defective_rows().collect();
-    if !defective.is_empty() {
+    // Findings open with their roots: one thing to fix, not four.
+    let defective = f.defective_rows().count();
+    if defective > 0 {
+        heading(&mut out, drawing, "Root causes");
+        roots_summary(&mut out, catalog, &f.roots(), defective, drawing);
+        let shown: Vec<&DateRow> = shown_rows(f, roots_only).collect();
         heading(
             &mut out,
             drawing,
-            &format!("Defective dates ({})", defective.len()),
+            &if roots_only {
+                format!("Root dates ({})", shown.len())
+            } else {
+                format!("Defective dates ({defective})")
+            },
         );
-        out.push_str(&table(
+        out.push_str(&table_numeric(
             &ROW_HEADER,
-            defective.iter().map(|r| row_cells(catalog, r)).collect(),
+            shown.iter().map(|r| row_cells(catalog, f, r)).collect(),
             drawing,
-            3,
+            ROW_NUMERIC,
         ));
+    }
+    if roots_only {
+        let _ = writeln!(out, "\n{}", verdict(f));
+        return out;
     }
 
     if !f.stale.is_empty() {

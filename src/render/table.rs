@@ -19,6 +19,16 @@ pub(crate) fn table(
     drawing: Drawing,
     numeric_from: usize,
 ) -> String {
+    table_numeric(header, rows, drawing, numeric_from..header.len())
+}
+
+/// A table whose `numeric` columns are right-aligned (text columns after them are not).
+pub(crate) fn table_numeric(
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    drawing: Drawing,
+    numeric: std::ops::Range<usize>,
+) -> String {
     let mut b = Builder::default();
     b.push_record(header.iter().map(|h| h.to_string()));
     for r in rows {
@@ -31,7 +41,7 @@ pub(crate) fn table(
         }
         Drawing::Boxes => {
             t.with(Style::rounded());
-            t.modify(Columns::new(numeric_from..), Alignment::right());
+            t.modify(Columns::new(numeric), Alignment::right());
         }
     }
     t.to_string() + "\n"
@@ -75,4 +85,32 @@ pub(crate) fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> String {
 /// `0.123` as `12.3%`.
 pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// A failure rate as a percentage that never hides a failure: `0.0%` only for none,
+/// `<0.01%` below a hundredth of a percent, two decimals below 0.1%, one above.
+pub(crate) fn rate(x: f64) -> String {
+    if x <= 0.0 {
+        "0.0%".into()
+    } else if x < 0.0001 {
+        "<0.01%".into()
+    } else if x < 0.001 {
+        format!("{:.2}%", x * 100.0)
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_above_zero_never_prints_as_zero() {
+        assert_eq!(rate(0.0), "0.0%");
+        assert_eq!(rate(1.0 / 26_017.0), "<0.01%");
+        assert_eq!(rate(4.0 / 26_017.0), "0.02%");
+        assert_eq!(rate(88.0 / 26_017.0), "0.3%");
+        assert_eq!(rate(0.5), "50.0%");
+    }
 }

@@ -580,6 +580,7 @@ mod tests {
             processor: catalog.find(code).unwrap(),
             date: d(day),
             reasons: vec![Reason::Missing],
+            role: crate::plan::PlanRole::Root,
         }
     }
 
@@ -654,6 +655,7 @@ mod tests {
                     processor,
                     date,
                     reasons: vec![Reason::Missing],
+                    role: crate::plan::PlanRole::Root,
                 })
             })
             .collect();

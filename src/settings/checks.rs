@@ -17,6 +17,8 @@ use crate::render::{Format, TableFormat};
 pub struct ReportSettings {
     pub request: CheckRequest,
     pub format: TableFormat,
+    /// List just the root causes.
+    pub roots_only: bool,
 }
 
 impl ReportSettings {
@@ -27,6 +29,7 @@ impl ReportSettings {
                 processors: parse_processors(&global.catalog, &args.processor)?,
             },
             format: table_format(global.format, "report")?,
+            roots_only: args.roots_only,
         })
     }
 }
@@ -37,6 +40,8 @@ pub struct GapsSettings {
     pub processor: ProcessorId,
     pub request: CheckRequest,
     pub format: TableFormat,
+    /// List just the dates that are root causes.
+    pub roots_only: bool,
 }
 
 impl GapsSettings {
@@ -49,6 +54,7 @@ impl GapsSettings {
                 processors: vec![processor],
             },
             format: table_format(global.format, "gaps")?,
+            roots_only: args.roots_only,
         })
     }
 }
@@ -108,6 +114,7 @@ mod tests {
             &ReportArgs {
                 range: Some("2021-12".into()),
                 processor: vec!["ml".into()],
+                roots_only: false,
             },
             &g,
         )
@@ -122,6 +129,7 @@ mod tests {
             &ReportArgs {
                 range: None,
                 processor: vec!["".into()],
+                roots_only: false,
             },
             &g,
         )
@@ -139,12 +147,14 @@ mod tests {
             &GapsArgs {
                 processor: "pcf".into(),
                 range: None,
+                roots_only: true,
             },
             &g,
         )
         .unwrap();
         assert_eq!(s.processor, g.catalog.find("PCF").unwrap());
         assert_eq!(s.request.processors, [s.processor]);
+        assert!(s.roots_only);
         let gate = GateSettings::resolve(
             &GateArgs {
                 snapshot: "s.json".into(),

@@ -61,6 +61,7 @@ impl RepairSettings {
                     .map(|c| catalog.find(c))
                     .transpose()?,
                 no_downstream: args.no_downstream,
+                roots_only: args.roots_only,
             },
             apply: args.apply,
             state_dir: args

@@ -1,0 +1,121 @@
+//! Root causes in every output that lists defective dates: the `cause` of a ROW, the
+//! report's `roots`, the "N root causes explain M defective dates" summary.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+use super::table::Drawing;
+use crate::catalog::{Catalog, ProcessorId};
+use crate::checks::{DateRow, Findings, Role, RootCause};
+
+/// A (processor, date) in JSON.
+#[derive(Serialize)]
+pub(crate) struct PairJson {
+    processor: String,
+    date: String,
+}
+
+/// `cause` of a ROW: `None` (null) for a root, its roots for a consequence.
+pub(crate) fn cause_json(catalog: &Catalog, f: &Findings, r: &DateRow) -> Option<Vec<PairJson>> {
+    match f.role(r)? {
+        Role::Root => None,
+        Role::Consequence(causes) => Some(pairs_json(catalog, causes, r.date)),
+    }
+}
+
+fn pairs_json(catalog: &Catalog, processors: &[ProcessorId], date: NaiveDate) -> Vec<PairJson> {
+    processors
+        .iter()
+        .map(|&p| PairJson {
+            processor: catalog.code(p).into(),
+            date: date.to_string(),
+        })
+        .collect()
+}
+
+/// One entry of the report's `roots`.
+#[derive(Serialize)]
+pub(crate) struct RootJson {
+    processor: String,
+    date: String,
+    kind: &'static str,
+    defective_entities: i64,
+    /// How many consequences it explains.
+    consequences: usize,
+    /// Those consequences, same date, in catalog order.
+    explains: Vec<PairJson>,
+}
+
+pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson> {
+    roots
+        .iter()
+        .map(|r| RootJson {
+            processor: catalog.code(r.processor).into(),
+            date: r.date.to_string(),
+            kind: r.kind.as_str(),
+            defective_entities: r.defective_entities,
+            consequences: r.consequences.len(),
+            explains: pairs_json(catalog, &r.consequences, r.date),
+        })
+        .collect()
+}
+
+/// The cause cell of a defective row: `root`, or `caused by TDZA 2021-12-04`.
+pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String {
+    match f.role(r) {
+        None => String::new(),
+        Some(Role::Root) => "root".into(),
+        Some(Role::Consequence(causes)) => format!(
+            "caused by {}",
+            causes
+                .iter()
+                .map(|&p| format!("{} {}", catalog.code(p), r.date))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// "4 root causes explain 23 defective dates", then one line per root:
+/// `TDZA 2021-12-04 missing -> PCF, PDC, ML`.
+pub(crate) fn roots_summary(
+    out: &mut String,
+    catalog: &Catalog,
+    roots: &[RootCause],
+    defective_dates: usize,
+    drawing: Drawing,
+) {
+    let _ = writeln!(out, "{}", roots_sentence(roots.len(), defective_dates));
+    for root in roots {
+        let bullet = match drawing {
+            Drawing::Markdown => "- ",
+            Drawing::Boxes => "  ",
+        };
+        let mut line = format!(
+            "{bullet}{} {} {}",
+            catalog.code(root.processor),
+            root.date,
+            root.kind.as_str()
+        );
+        if !root.consequences.is_empty() {
+            let names: Vec<&str> = root.consequences.iter().map(|&p| catalog.code(p)).collect();
+            let _ = write!(line, " -> {}", names.join(", "));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// "1 root cause explains 1 defective date", "4 root causes explain 23 defective dates".
+pub(crate) fn roots_sentence(roots: usize, defective_dates: usize) -> String {
+    format!(
+        "{roots} root {} {} {defective_dates} defective {}",
+        if roots == 1 { "cause" } else { "causes" },
+        if roots == 1 { "explains" } else { "explain" },
+        if defective_dates == 1 {
+            "date"
+        } else {
+            "dates"
+        },
+    )
+}
