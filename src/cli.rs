@@ -126,6 +126,8 @@ pub enum Command {
     Report(ReportArgs),
     /// The missing and partial dates (and other defects) of one processor.
     Gaps(GapsArgs),
+    /// Why one processor's date is defective: its chain down to the root causes.
+    Explain(ExplainArgs),
     /// Run a built-in reference processor on the embedded warehouse.
     Process(ProcessArgs),
     /// Plan the repair of what is broken (a dry run), or run it with --apply.
@@ -357,6 +359,16 @@ pub struct GapsArgs {
     /// List just its dates that are root causes, not those an upstream defect explains.
     #[arg(long)]
     pub roots_only: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ExplainArgs {
+    /// The processor (case-insensitive: ml = ML).
+    #[arg(long, value_name = "CODE")]
+    pub processor: String,
+    /// The date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+    pub date: String,
 }
 
 #[derive(Debug, Clone, Default, Args)]

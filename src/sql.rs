@@ -18,6 +18,7 @@ pub mod text {
     pub const SEASONS: &str = include_str!("../sql/seasons.sql");
     pub const RECONCILE: &str = include_str!("../sql/reconcile.sql");
     pub const FAILURES: &str = include_str!("../sql/failures.sql");
+    pub const FAILURE_SAMPLES: &str = include_str!("../sql/failure_samples.sql");
     pub const BREAKERS: &str = include_str!("../sql/breakers.sql");
     pub const PART_PROCESSOR: &str = include_str!("../sql/part/processor.sql");
     pub const PART_UPSTREAM: &str = include_str!("../sql/part/upstream.sql");

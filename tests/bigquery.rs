@@ -91,6 +91,31 @@ fn gaps_json_is_identical_through_bigquery_and_duckdb() {
 }
 
 #[test]
+fn explain_json_is_identical_through_bigquery_and_duckdb() {
+    let (local, remote, fake) = both_paths(&[
+        "explain",
+        "--processor",
+        "ml",
+        "--date",
+        "2021-12-04",
+        "--format",
+        "json",
+    ]);
+    // The repair command names each run's own warehouse.
+    let without_command = |mut v: Value| {
+        v["repair"]["command"] = Value::Null;
+        v
+    };
+    assert_eq!(without_command(local.clone()), without_command(remote));
+    assert_eq!(local["verdict"], "consequence");
+    assert_eq!(
+        posts(&fake.received()).len(),
+        6,
+        "the checks and the samples"
+    );
+}
+
+#[test]
 fn the_repair_plan_is_identical_through_bigquery_and_duckdb() {
     let (local, remote, _) = both_paths(&["repair", "--range", "2021-22", "--format", "json"]);
     assert_eq!(local, remote);
@@ -587,8 +612,19 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
             vec![catalog.find("ML").unwrap()],
             vec![catalog.find("TDZA").unwrap()],
         ] {
-            let request = CheckRequest { range, processors };
-            for q in planned_queries(&catalog, &request).unwrap() {
+            let request = CheckRequest {
+                range,
+                processors: processors.clone(),
+            };
+            let mut queries = planned_queries(&catalog, &request).unwrap();
+            if let (Some(day), Some(&p)) = (range, processors.first()) {
+                queries.push(phase4_check::checks::explain::failure_samples_query(
+                    &catalog,
+                    &catalog.with_upstream(&[p]),
+                    day,
+                ));
+            }
+            for q in queries {
                 let r = q.render(&dialect).unwrap();
                 sqlparser::parser::Parser::parse_sql(
                     &sqlparser::dialect::BigQueryDialect {},
@@ -619,7 +655,7 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
             }
         }
     }
-    assert_eq!(rendered, 30);
+    assert_eq!(rendered, 32, "30 checks and 2 failure-sample queries");
 }
 
 #[test]

@@ -53,3 +53,36 @@ fn gaps_json_for_pcf_in_november() {
     assert_eq!(run.code, 1);
     settings().bind(|| insta::assert_snapshot!(run.stdout));
 }
+
+#[test]
+fn report_root_summary_of_the_season() {
+    let run = seeded().run(&["report", "--range", "2021-22", "--roots-only"]);
+    assert_eq!(run.code, 1);
+    settings().bind(|| insta::assert_snapshot!(run.stdout));
+}
+
+#[test]
+fn explain_table_for_a_consequence_of_the_tdza_gap() {
+    let run = seeded().run(&["explain", "--processor", "ml", "--date", "2021-12-04"]);
+    assert_eq!(run.code, 1);
+    let mut s = settings();
+    s.add_filter(r"--warehouse duckdb:\S+", "--warehouse duckdb:[WAREHOUSE]");
+    s.bind(|| insta::assert_snapshot!(run.stdout));
+}
+
+#[test]
+fn explain_json_for_a_consequence_of_the_psza_processing_error() {
+    let run = seeded().run(&[
+        "explain",
+        "--processor",
+        "pdc",
+        "--date",
+        "2021-11-17",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1);
+    let mut s = settings();
+    s.add_filter(r"--warehouse duckdb:\S+", "--warehouse duckdb:[WAREHOUSE]");
+    s.bind(|| insta::assert_snapshot!(run.stdout));
+}

@@ -4,6 +4,7 @@
 
 pub mod attempts;
 pub mod completeness;
+pub mod explain;
 pub mod failures;
 pub mod reconcile;
 pub mod roots;
@@ -56,6 +57,9 @@ pub struct Findings {
     /// One reconciliation row per (processor, date) with expected entities or rows,
     /// ordered by processor (catalog order), then date.
     pub rows: Vec<DateRow>,
+    /// The rows of the processors upstream of those, which the checks also count
+    /// (cascades, staleness and root causes look upstream).
+    pub upstream_rows: Vec<DateRow>,
     pub stale: Vec<StalePair>,
     pub failures: Vec<FailureCount>,
     pub breakers: Vec<TrippedBreaker>,
@@ -224,6 +228,7 @@ pub fn required_layout(catalog: &Catalog) -> RequiredLayout {
             ("analysis_date", Date),
             ("entity_id", Text),
             ("failure_category", Text),
+            ("failure_reason", Text),
             ("created_at", Timestamp),
         ]),
     ));
@@ -285,10 +290,9 @@ pub fn run_checks(
     let stale = reconcile::stale_pairs(catalog, &all_rows);
     let attribution = Attribution::of(catalog, &all_rows);
     let selected = scope.selected;
-    let rows: Vec<DateRow> = all_rows
+    let (rows, upstream_rows): (Vec<DateRow>, Vec<DateRow>) = all_rows
         .into_iter()
-        .filter(|r| selected.contains(&r.processor))
-        .collect();
+        .partition(|r| selected.contains(&r.processor));
     let stale = stale
         .into_iter()
         .filter(|s| selected.contains(&s.processor))
@@ -301,6 +305,7 @@ pub fn run_checks(
         elapsed: started.elapsed(),
         selected,
         rows,
+        upstream_rows,
         stale,
         failures,
         breakers,

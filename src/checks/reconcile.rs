@@ -178,6 +178,58 @@ fn explained_by(catalog: &Catalog, list: &str) -> Result<Vec<(ProcessorId, i64)>
 /// The reconciliation query for `ids` over `range` (also used to verify repaired pairs).
 pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange) -> Query {
     let processors = super::processor_parts(catalog, ids);
+    let (upstream, mapped) = upstream_parts(catalog, ids);
+    let produced: Vec<Part> = ids
+        .iter()
+        .map(|&id| {
+            let p = catalog.get(id);
+            Part::new()
+                .param("code", Param::Text(p.code.clone()))
+                .table("table", &p.table)
+                .column("date", &p.date_column)
+                .column("entity", &p.entity_column)
+        })
+        .collect();
+    Query::new("reconcile", text::RECONCILE)
+        .repeat(
+            "processors",
+            text::PART_PROCESSOR,
+            &processors,
+            text::PART_PROCESSOR,
+        )
+        .repeat(
+            "upstream",
+            text::PART_UPSTREAM,
+            &upstream,
+            text::PART_NO_UPSTREAM,
+        )
+        .repeat(
+            "mapped_entities",
+            text::PART_MAPPED_ENTITIES,
+            &mapped,
+            text::PART_NO_MAPPED_ENTITIES,
+        )
+        .repeat(
+            "category_classes",
+            text::PART_CATEGORY_CLASS,
+            &category_class_parts(catalog),
+            text::PART_NO_CATEGORY_CLASS,
+        )
+        .repeat(
+            "expected_entities",
+            text::PART_EXPECTED_ENTITIES,
+            &expected_entity_parts(catalog, ids),
+            "",
+        )
+        .repeat("processor_rows", text::PART_PROCESSOR_ROWS, &produced, "")
+        .table("failures", &catalog.processing.failures)
+        .param("start", Param::Date(range.start()))
+        .param("end", Param::Date(range.end()))
+}
+
+/// The `upstream` parts (every (processor, upstream) pair among `ids`, with the id of its
+/// entity mapping) and the `mapped_entities` parts those mappings look up.
+pub(crate) fn upstream_parts(catalog: &Catalog, ids: &[ProcessorId]) -> (Vec<Part>, Vec<Part>) {
     // A mapping is looked up once per (downstream entity column, mapping column).
     let mut lookups: BTreeSet<(&str, String)> = BTreeSet::new();
     let upstream: Vec<Part> = ids
@@ -216,16 +268,24 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
                 .column("mapped", &column)
         })
         .collect();
-    let classes: Vec<Part> = catalog
+    (upstream, mapped)
+}
+
+/// The `category_classes` parts: every category the catalog names, with its class.
+pub(crate) fn category_class_parts(catalog: &Catalog) -> Vec<Part> {
+    catalog
         .categories()
         .map(|(category, class)| {
             Part::new()
                 .param("category", Param::Text(category.into()))
                 .param("class", Param::Text(class.sql_name().into()))
         })
-        .collect();
-    let expected: Vec<Part> = ids
-        .iter()
+        .collect()
+}
+
+/// The `expected_entities` parts: each processor's entities from the source.
+pub(crate) fn expected_entity_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
+    ids.iter()
         .map(|&id| {
             let p = catalog.get(id);
             Part::new()
@@ -234,53 +294,7 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
                 .column("date", &catalog.source.date_column)
                 .column("entity", &p.source_entity_column)
         })
-        .collect();
-    let produced: Vec<Part> = ids
-        .iter()
-        .map(|&id| {
-            let p = catalog.get(id);
-            Part::new()
-                .param("code", Param::Text(p.code.clone()))
-                .table("table", &p.table)
-                .column("date", &p.date_column)
-                .column("entity", &p.entity_column)
-        })
-        .collect();
-    Query::new("reconcile", text::RECONCILE)
-        .repeat(
-            "processors",
-            text::PART_PROCESSOR,
-            &processors,
-            text::PART_PROCESSOR,
-        )
-        .repeat(
-            "upstream",
-            text::PART_UPSTREAM,
-            &upstream,
-            text::PART_NO_UPSTREAM,
-        )
-        .repeat(
-            "mapped_entities",
-            text::PART_MAPPED_ENTITIES,
-            &mapped,
-            text::PART_NO_MAPPED_ENTITIES,
-        )
-        .repeat(
-            "category_classes",
-            text::PART_CATEGORY_CLASS,
-            &classes,
-            text::PART_NO_CATEGORY_CLASS,
-        )
-        .repeat(
-            "expected_entities",
-            text::PART_EXPECTED_ENTITIES,
-            &expected,
-            "",
-        )
-        .repeat("processor_rows", text::PART_PROCESSOR_ROWS, &produced, "")
-        .table("failures", &catalog.processing.failures)
-        .param("start", Param::Date(range.start()))
-        .param("end", Param::Date(range.end()))
+        .collect()
 }
 
 /// Pairs whose earliest row is older than the latest row of an upstream processor

@@ -150,16 +150,16 @@ impl Attribution {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn d(day: u32) -> NaiveDate {
+    pub(crate) fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2021, 12, day).unwrap()
     }
 
     /// A row of `code` on Dec `day` with `real` MISSING_DEPENDENCY-or-other failures and
     /// `unaccounted` entities, of which `explained_by` explain some.
-    fn row(
+    pub(crate) fn row(
         catalog: &Catalog,
         code: &str,
         day: u32,

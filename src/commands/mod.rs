@@ -4,6 +4,7 @@
 mod checkpoint;
 mod demo;
 mod estimate;
+mod explain;
 mod gaps;
 mod gate;
 mod process;
@@ -25,7 +26,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let estimable = match &cli.command {
         Command::Report(_) | Command::Gaps(_) | Command::Gate(_) => true,
         Command::Repair(args) => !args.apply,
-        Command::Seed(_) | Command::Process(_) | Command::Checkpoint(_) | Command::Demo(_) => false,
+        Command::Seed(_)
+        | Command::Process(_)
+        | Command::Checkpoint(_)
+        | Command::Demo(_)
+        | Command::Explain(_) => false,
     };
     if global.estimate && !estimable {
         return Err(Error::usage(
@@ -36,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Seed(args) => seed::run(args, &global),
         Command::Report(args) => report::run(args, &global),
         Command::Gaps(args) => gaps::run(args, &global),
+        Command::Explain(args) => explain::run(args, &global),
         Command::Process(args) => process::run(args, &global),
         Command::Repair(args) => repair::run(args, &global),
         Command::Checkpoint(args) => checkpoint::run(args, &global),

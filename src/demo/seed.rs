@@ -29,6 +29,10 @@ pub struct ManifestDefect {
     pub date: NaiveDate,
     pub kind: String,
     pub what: String,
+    /// For a defect derived from another (downstream, same date): that root's
+    /// processor. `null` for an injected defect, which is a root.
+    #[serde(default)]
+    pub caused_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -273,6 +277,18 @@ fn defect(manifest: &mut Manifest, p: Builtin, date: NaiveDate, kind: &str, what
         date,
         kind: kind.into(),
         what: what.into(),
+        caused_by: None,
+    });
+}
+
+/// A defect `root`'s defect on `date` causes in `p` downstream: MISSING_DEPENDENCY rows.
+fn consequence(manifest: &mut Manifest, p: Builtin, date: NaiveDate, what: &str, root: Builtin) {
+    manifest.defects.push(ManifestDefect {
+        processor: p.code().into(),
+        date,
+        kind: "failures".into(),
+        what: what.into(),
+        caused_by: Some(root.code().into()),
     });
 }
 
@@ -473,12 +489,12 @@ fn inject_defects(
         "4 PSZA PROCESSING_ERROR rows",
     );
     for p in downstream_of_psza {
-        defect(
+        consequence(
             manifest,
             p,
             date,
-            "failures",
             "MISSING_DEPENDENCY caused by PSZA's PROCESSING_ERROR",
+            Psza,
         );
     }
 
@@ -512,12 +528,12 @@ fn inject_defects(
     rerun(wh, &[Pcf, Pdc, Ml], date)?;
     defect(manifest, Tdza, date, "missing", "TDZA never ran");
     for p in [Pcf, Pdc, Ml] {
-        defect(
+        consequence(
             manifest,
             p,
             date,
-            "failures",
             "MISSING_DEPENDENCY on the missing TDZA rows",
+            Tdza,
         );
     }
 

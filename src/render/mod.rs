@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod demo;
 pub mod estimate;
+pub mod explain;
 pub mod gaps;
 pub mod plan;
 pub mod process;

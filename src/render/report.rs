@@ -48,6 +48,11 @@ pub(crate) struct RowJson {
 }
 
 pub(crate) fn row_json(catalog: &Catalog, f: &Findings, r: &DateRow) -> RowJson {
+    row_json_of(catalog, r, cause_json(catalog, f, r))
+}
+
+/// A ROW with its `cause` given.
+pub(crate) fn row_json_of(catalog: &Catalog, r: &DateRow, cause: Option<Vec<PairJson>>) -> RowJson {
     RowJson {
         processor: catalog.code(r.processor).into(),
         date: r.date.to_string(),
@@ -60,7 +65,7 @@ pub(crate) fn row_json(catalog: &Catalog, f: &Findings, r: &DateRow) -> RowJson 
         unaccounted: r.unaccounted,
         duplicates: r.duplicates,
         unexpected: r.unexpected,
-        cause: cause_json(catalog, f, r),
+        cause,
     }
 }
 
@@ -351,6 +356,10 @@ fn report_text(
     // Findings open with their roots: one thing to fix, not four.
     let defective = f.defective_rows().count();
     if defective > 0 {
+        if out.ends_with("\n\n") {
+            // No summary table above (--roots-only): the title's blank line is enough.
+            out.pop();
+        }
         heading(&mut out, drawing, "Root causes");
         roots_summary(&mut out, catalog, &f.roots(), defective, drawing);
         let shown: Vec<&DateRow> = shown_rows(f, roots_only).collect();

@@ -18,9 +18,18 @@ pub(crate) struct PairJson {
 
 /// `cause` of a ROW: `None` (null) for a root, its roots for a consequence.
 pub(crate) fn cause_json(catalog: &Catalog, f: &Findings, r: &DateRow) -> Option<Vec<PairJson>> {
-    match f.role(r)? {
+    role_cause_json(catalog, f.role(r), r.date)
+}
+
+/// `cause` of a pair of `role` on `date`.
+pub(crate) fn role_cause_json(
+    catalog: &Catalog,
+    role: Option<&Role>,
+    date: NaiveDate,
+) -> Option<Vec<PairJson>> {
+    match role? {
         Role::Root => None,
-        Role::Consequence(causes) => Some(pairs_json(catalog, causes, r.date)),
+        Role::Consequence(causes) => Some(pairs_json(catalog, causes, date)),
     }
 }
 

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use super::global::GlobalSettings;
-use super::values::{parse_processors, parse_range, table_format};
+use super::values::{parse_date, parse_processors, parse_range, summary_format, table_format};
 use crate::catalog::ProcessorId;
 use crate::checks::CheckRequest;
-use crate::cli::{GapsArgs, GateArgs, ReportArgs};
+use crate::cli::{ExplainArgs, GapsArgs, GateArgs, ReportArgs};
 use crate::error::Error;
 use crate::gate::{Limit, Tolerances};
 use crate::range::DateRange;
-use crate::render::{Format, TableFormat};
+use crate::render::{Format, SummaryFormat, TableFormat};
 
 /// `report`.
 #[derive(Debug, Clone)]
@@ -30,6 +30,26 @@ impl ReportSettings {
             },
             format: table_format(global.format, "report")?,
             roots_only: args.roots_only,
+        })
+    }
+}
+
+/// `explain`.
+#[derive(Debug, Clone)]
+pub struct ExplainSettings {
+    pub processor: ProcessorId,
+    pub date: chrono::NaiveDate,
+    pub format: SummaryFormat,
+}
+
+impl ExplainSettings {
+    pub fn resolve(args: &ExplainArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let processor = global.catalog.find(&args.processor)?;
+        let date = parse_date("--date", &args.date)?;
+        Ok(ExplainSettings {
+            processor,
+            date,
+            format: summary_format(global.format, "explain")?,
         })
     }
 }

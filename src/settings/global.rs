@@ -17,6 +17,8 @@ use crate::warehouse::{EngineOptions, WarehouseSpec};
 pub struct GlobalSettings {
     pub warehouse: WarehouseSpec,
     pub catalog: Catalog,
+    /// The catalog file, when it is not the built-in one (for the commands in messages).
+    pub catalog_path: Option<PathBuf>,
     pub format: Format,
     /// Dry-run the checks and print the bytes they would process (BigQuery).
     pub estimate: bool,
@@ -31,6 +33,7 @@ impl GlobalSettings {
         GlobalSettings {
             warehouse: warehouse.parse().expect("a valid warehouse spec"),
             catalog: Catalog::builtin().expect("the built-in catalog loads"),
+            catalog_path: None,
             format,
             estimate: false,
             containment: ContainmentMode::Auto,
@@ -88,6 +91,7 @@ impl GlobalSettings {
         Ok(GlobalSettings {
             warehouse: resolve_warehouse(args, env, config, &catalog)?,
             catalog,
+            catalog_path: catalog_path(args, env),
             format: args.format.into(),
             estimate: args.estimate,
             containment,
