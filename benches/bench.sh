@@ -15,6 +15,13 @@ secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
 out="BENCHMARKS.md"
+# The section benches/roots.sh writes survives this rewrite.
+kept=$(python3 -c "
+import sys
+t = open('$out').read() if __import__('os').path.exists('$out') else ''
+s, e = '<!-- roots: bash benches/roots.sh -->', '<!-- /roots -->'
+print(s + t.split(s, 1)[1].split(e, 1)[0] + e if s in t else '')
+")
 {
 echo "# Benchmarks"
 echo
@@ -110,4 +117,5 @@ echo "processor by processor (TDZA and PSZA side by side, then PCF, PDC, ML) $st
 echo "fully serial $serial s. The pipelined schedule's wall time is bounded below by the"
 echo "critical path; process start-up and the checkpoint's fsync per outcome add the rest."
 } >> "$out"
+if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >> "$out"; fi
 echo "wrote $out"
