@@ -212,10 +212,8 @@ pub fn selected_processors(catalog: &Catalog, options: &PlanOptions) -> Vec<Proc
         options.processors.clone()
     };
     if let Some(from) = options.start_from {
-        let order = catalog.run_order();
-        let position = order.iter().position(|&id| id == from).unwrap_or(0);
-        let allowed: BTreeSet<ProcessorId> = order[position..].iter().copied().collect();
-        selected.retain(|id| allowed.contains(id));
+        let first = catalog.run_rank(from);
+        selected.retain(|&id| catalog.run_rank(id) >= first);
     }
     selected.sort();
     selected.dedup();
@@ -323,16 +321,9 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
         }
     }
 
-    let rank: BTreeMap<ProcessorId, usize> = catalog
-        .run_order()
-        .iter()
-        .enumerate()
-        .map(|(i, &id)| (id, i))
-        .collect();
     let mut ordered: Vec<((ProcessorId, NaiveDate), BTreeSet<Reason>)> =
         reasons.into_iter().collect();
-    let run_order =
-        |&(p, d): &(ProcessorId, NaiveDate)| (rank.get(&p).copied().unwrap_or(usize::MAX), d);
+    let run_order = |&(p, d): &(ProcessorId, NaiveDate)| (catalog.run_rank(p), d);
     ordered.sort_by_key(|(pair, _)| run_order(pair));
     if let Some(pairs) = left_out.as_mut() {
         pairs.sort_by_key(run_order);

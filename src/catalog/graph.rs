@@ -15,6 +15,8 @@ use super::ProcessorId;
 pub struct Graph {
     /// Dependency order (upstream first), ties broken by catalog order.
     pub order: Vec<ProcessorId>,
+    /// Each processor's position in `order`.
+    pub rank: Vec<usize>,
     /// Every processor's upstream, direct and transitive, in catalog order.
     pub upstream: Vec<Vec<ProcessorId>>,
     /// The same as bit sets, for O(1) `is_upstream`.
@@ -57,8 +59,13 @@ impl Graph {
                     .collect()
             })
             .collect();
+        let mut rank = vec![0; order.len()];
+        for (i, id) in order.iter().enumerate() {
+            rank[id.0] = i;
+        }
         Ok(Graph {
             order,
+            rank,
             upstream,
             upstream_bits,
             depth,

@@ -532,6 +532,11 @@ impl Catalog {
         &self.graph.order
     }
 
+    /// The position of `id` in [`Catalog::run_order`]: sorting by it runs upstream first.
+    pub fn run_rank(&self, id: ProcessorId) -> usize {
+        self.graph.rank[id.0]
+    }
+
     /// The longest chain of dependencies above `id` (0 for a processor without any).
     pub fn depth(&self, id: ProcessorId) -> usize {
         self.graph.depth[id.0]

@@ -65,18 +65,12 @@ impl Attribution {
     /// Decides every defective row's role. `rows` must hold the upstream processors of
     /// those it is asked about (the checks query them).
     pub fn of(catalog: &Catalog, rows: &[DateRow]) -> Attribution {
-        let rank: BTreeMap<ProcessorId, usize> = catalog
-            .run_order()
-            .iter()
-            .enumerate()
-            .map(|(i, &id)| (id, i))
-            .collect();
         let mut defective: Vec<(&DateRow, DefectKind)> = rows
             .iter()
             .filter_map(|r| r.kind().map(|k| (r, k)))
             .collect();
         // Upstream first on each date: an explaining pair has its role before its users.
-        defective.sort_by_key(|(r, _)| (r.date, rank.get(&r.processor).copied()));
+        defective.sort_by_key(|(r, _)| (r.date, catalog.run_rank(r.processor)));
         let mut pairs: BTreeMap<(ProcessorId, NaiveDate), Attributed> = BTreeMap::new();
         for (row, kind) in defective {
             let consequence = row.duplicates == 0
