@@ -33,6 +33,7 @@ cd "$WORK"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 q_before=$(./before --warehouse duckdb:four.duckdb report --format json | json "d['queries']" || true)
 q_after=$(./after --warehouse duckdb:four.duckdb report --format json | json "d['queries']" || true)
+q_explain=$(./after --warehouse duckdb:four.duckdb explain --processor ml --date 2021-12-04 --format json | json "d['queries']" || true)
 hyperfine --warmup 1 --runs 10 -i --export-json times.json \
   -n before "./before --warehouse duckdb:four.duckdb report --format json" \
   -n after "./after --warehouse duckdb:four.duckdb report --format json" \
@@ -40,7 +41,7 @@ hyperfine --warmup 1 --runs 10 -i --export-json times.json \
   > /dev/null
 ./after --warehouse duckdb:one.duckdb report --format json > one.json || true
 
-section=$(python3 - "$q_before" "$q_after" <<'PY'
+section=$(python3 - "$q_before" "$q_after" "$q_explain" <<'PY'
 import json, sys
 t = {r["command"]: r for r in json.load(open("times.json"))["results"]}
 def cell(name):
@@ -60,7 +61,7 @@ for name, q in (("before", sys.argv[1]), ("after", sys.argv[2])):
     mean, low = cell(name)
     lines.append(f"| {name} | {q} | {mean} | {low} |")
 mean, low = cell("explain")
-lines.append(f"| `explain --processor ml --date 2021-12-04` | 6 | {mean} | {low} |")
+lines.append(f"| `explain --processor ml --date 2021-12-04` | {sys.argv[3]} | {mean} | {low} |")
 lines += [
     "",
     f"hyperfine, 1 warm-up and 10 runs each. On the default seed (2021-22): {len(roots)} roots "
