@@ -208,6 +208,35 @@ fn the_plan_marks_roles_and_roots_only_says_it_covers_the_full_plan() {
         ])
         .json();
     assert_eq!(json["left_out"], json!([]));
+
+    // Without the downstream reruns, the consequences are left out, and named.
+    let narrow = s.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--roots-only",
+        "--no-downstream",
+    ]);
+    assert!(
+        narrow.stdout.contains(
+            "leaves out 3 pairs of the full plan: PCF 2021-12-04, PDC 2021-12-04, ML 2021-12-04"
+        ),
+        "{}",
+        narrow.stdout
+    );
+    let narrow = s
+        .run(&[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--roots-only",
+            "--no-downstream",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(narrow["pairs"].as_array().unwrap().len(), 1);
+    assert_eq!(narrow["left_out"].as_array().unwrap().len(), 3);
 }
 
 // ---- hand-built warehouses -------------------------------------------------------

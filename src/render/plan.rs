@@ -160,7 +160,7 @@ fn left_out_line(catalog: &Catalog, plan: &RepairPlan) -> Option<String> {
             .map(|&(p, d)| format!("{} {d}", catalog.code(p)))
             .collect();
         format!(
-            "Roots only: this plan leaves out {} pair{} of the full plan, explained by no planned root: {}",
+            "Roots only: this plan leaves out {} pair{} of the full plan: {} (consequences it does not rerun after their roots)",
             left_out.len(),
             if left_out.len() == 1 { "" } else { "s" },
             names.join(", ")
