@@ -1,8 +1,9 @@
 -- Why a date is defective, in the processors' own words: for each processor, the first
 -- few (by entity) of the latest failure rows of its expected entities that count as
--- real failures on the date (DOMAIN.md: expected skips are left out, and so is a
--- MISSING_DEPENDENCY whose entity is an expected skip upstream, a cascade), and how many
--- such rows it has in all. `explain` reads it; the range is one day.
+-- real failures on the date, and how many such rows it has in all. As in reconcile.sql
+-- (DOMAIN.md): an entity with a row is produced, whatever its failure rows say; an
+-- expected skip is not a failure; a MISSING_DEPENDENCY whose entity is an expected skip
+-- upstream is a cascade. `explain` reads it; the range is one day.
 WITH
 processors AS (
   {{processors}}
@@ -15,6 +16,9 @@ category_classes AS (
 ),
 expected AS (
   {{expected_entities}}
+),
+produced_rows AS (
+  {{processor_rows}}
 ),
 ranked_failures AS (
   SELECT f.processor_name AS processor,
@@ -50,8 +54,11 @@ real_failures AS (
     ON e.processor = lf.processor AND e.entity = lf.entity AND e.d = lf.d
   LEFT JOIN cascade_source AS cs
     ON cs.processor = lf.processor AND cs.entity = lf.entity AND cs.d = lf.d
-  WHERE lf.class = 'real_failure'
-     OR (lf.class = 'missing_dependency' AND cs.entity IS NULL)
+  LEFT JOIN produced_rows AS pr
+    ON pr.processor = lf.processor AND pr.entity = lf.entity AND pr.d = lf.d
+  WHERE pr.entity IS NULL
+    AND (lf.class = 'real_failure'
+         OR (lf.class = 'missing_dependency' AND cs.entity IS NULL))
 ),
 numbered AS (
   SELECT processor, entity, category, reason,

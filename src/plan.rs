@@ -181,9 +181,22 @@ pub struct RepairPlan {
     pub warnings: Vec<String>,
     /// Tripped breakers of planned pairs (reset before the pair runs).
     pub breakers: Vec<TrippedBreaker>,
-    /// With `--roots-only`: the pairs of the full plan this one leaves out (none when
-    /// attribution is complete), in run order.
-    pub left_out: Option<Vec<(ProcessorId, NaiveDate)>>,
+    /// With `--roots-only`: the pairs of the full plan this one leaves out, in run
+    /// order. None are left out unless --processor, --start-from or --no-downstream
+    /// keep a consequence's roots or their reruns out of the plan.
+    pub left_out: Option<Vec<LeftOut>>,
+}
+
+/// A pair of the full plan that a `--roots-only` plan leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub processor: ProcessorId,
+    pub date: NaiveDate,
+    /// The roots behind it, same date, in catalog order (none for a rerun that is only
+    /// downstream of another left-out pair).
+    pub causes: Vec<ProcessorId>,
+    /// Every one of those roots is in the plan (it was --no-downstream that left it out).
+    pub causes_planned: bool,
 }
 
 impl RepairPlan {
@@ -298,7 +311,26 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
         let (kept, dropped): (BTreeMap<_, _>, BTreeMap<_, _>) =
             reasons.into_iter().partition(|&((p, d), _)| keep(p, d));
         reasons = kept;
-        left_out = Some(dropped.into_keys().collect::<Vec<_>>());
+        left_out = Some(
+            dropped
+                .into_keys()
+                .map(|(processor, date)| {
+                    let causes = findings
+                        .attribution
+                        .role(processor, date)
+                        .map(|r| r.causes().to_vec())
+                        .unwrap_or_default();
+                    let causes_planned = !causes.is_empty()
+                        && causes.iter().all(|&c| reasons.contains_key(&(c, date)));
+                    LeftOut {
+                        processor,
+                        date,
+                        causes,
+                        causes_planned,
+                    }
+                })
+                .collect::<Vec<_>>(),
+        );
     }
 
     let mut warnings = Vec::new();
@@ -326,7 +358,7 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
     let run_order = |&(p, d): &(ProcessorId, NaiveDate)| (catalog.run_rank(p), d);
     ordered.sort_by_key(|(pair, _)| run_order(pair));
     if let Some(pairs) = left_out.as_mut() {
-        pairs.sort_by_key(run_order);
+        pairs.sort_by_key(|l| run_order(&(l.processor, l.date)));
     }
 
     let breakers = findings

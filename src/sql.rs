@@ -5,7 +5,8 @@
 //! `@name`, bound by the engine, never pasted into the text; functions whose name
 //! differs between engines are written in their neutral spelling ([`Function`]) and
 //! renamed by the dialect, never inside a string literal or a quoted name. A fragment
-//! repeated once per processor has its parameters renamed `@name_0`, `@name_1`, ... .
+//! repeated once per processor has its parameters renamed by slot and repetition
+//! (`@code_processors_0`, `@code_processors_1`, ...), so two slots' parts never share one.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
@@ -188,9 +189,11 @@ impl Query {
                     piece = self.fill(&piece, slot, ident.clone());
                 }
                 let names: Vec<&str> = part.params.iter().map(|(n, _)| n.as_str()).collect();
-                piece = rename_params(&piece, &names, i);
+                let suffix = format!("{slot}_{i}");
+                piece = rename_params(&piece, &names, &suffix);
                 for (name, value) in &part.params {
-                    self.params.insert(format!("{name}_{i}"), value.clone());
+                    self.params
+                        .insert(format!("{name}_{suffix}"), value.clone());
                 }
                 pieces.push(piece.trim().to_string());
             }
@@ -331,7 +334,7 @@ fn fill_slot(text: &str, slot: &str, with: &str) -> String {
 }
 
 /// Renames `@name` to `@name_i` for the given names, outside literals.
-fn rename_params(text: &str, names: &[&str], i: usize) -> String {
+fn rename_params(text: &str, names: &[&str], suffix: &str) -> String {
     outside_literals(text, |code| {
         let mut out = String::with_capacity(code.len() + 16);
         let mut rest = code;
@@ -341,7 +344,8 @@ fn rename_params(text: &str, names: &[&str], i: usize) -> String {
             out.push('@');
             out.push_str(name);
             if names.contains(&name) {
-                out.push_str(&format!("_{i}"));
+                out.push('_');
+                out.push_str(suffix);
             }
             rest = &rest[pos + 1 + name.len()..];
         }
@@ -450,10 +454,27 @@ mod tests {
             )
             .param("end", Param::Int(9));
         let r = q.render(&Angle).unwrap();
-        assert!(r.sql.contains("SELECT :code_01 AS p"), "{}", r.sql);
+        assert!(r.sql.contains("SELECT :code_rows_01 AS p"), "{}", r.sql);
         assert!(r.sql.contains("UNION ALL"));
         let names: Vec<&str> = r.params.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["code_0", "end", "code_1"]);
+        assert_eq!(names, ["code_rows_0", "end", "code_rows_1"]);
+    }
+
+    #[test]
+    fn two_slots_whose_parts_name_a_parameter_alike_keep_their_own_values() {
+        let part = |v: &str| vec![Part::new().param("mapping", Param::Text(v.into()))];
+        let q = Query::new("t", "SELECT * FROM ({{a}}) AS a, ({{b}}) AS b")
+            .repeat("a", "SELECT @mapping AS m", &part("first"), "SELECT 1")
+            .repeat("b", "SELECT @mapping AS m", &part("second"), "SELECT 1");
+        let r = q.render(&Angle).unwrap();
+        let params: Vec<(&str, &Param)> = r.params.iter().map(|(n, p)| (n.as_str(), p)).collect();
+        assert_eq!(
+            params,
+            [
+                ("mapping_a_0", &Param::Text("first".into())),
+                ("mapping_b_0", &Param::Text("second".into()))
+            ]
+        );
     }
 
     #[test]
@@ -476,7 +497,7 @@ mod tests {
         let r = q.render(&Angle).unwrap();
         assert_eq!(
             r.sql,
-            "SELECT '{{x}}' AS a, <col> AS b FROM (SELECT :code_01 AS c, 'x@code' AS d)"
+            "SELECT '{{x}}' AS a, <col> AS b FROM (SELECT :code_rows_01 AS c, 'x@code' AS d)"
         );
     }
 

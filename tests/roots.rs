@@ -219,7 +219,7 @@ fn the_plan_marks_roles_and_roots_only_says_it_covers_the_full_plan() {
     ]);
     assert!(
         narrow.stdout.contains(
-            "leaves out 3 pairs of the full plan: PCF 2021-12-04, PDC 2021-12-04, ML 2021-12-04"
+            "leaves out 3 pairs of the full plan: PCF 2021-12-04 (root TDZA 2021-12-04 planned; --no-downstream), PDC"
         ),
         "{}",
         narrow.stdout
@@ -618,4 +618,210 @@ fn a_mapping_column_the_source_lacks_is_exit_2_naming_it() {
         "{}",
         run.stderr
     );
+}
+
+/// The built-in catalog with its processor blocks in reverse order: the same graph.
+fn reversed_catalog() -> String {
+    let text = phase4_check::catalog::DEFAULT_CATALOG;
+    let first = text.find("[[processor]]").unwrap();
+    let end = text.find("[categories]").unwrap();
+    let blocks: Vec<&str> = text[first..end]
+        .split("[[processor]]")
+        .filter(|b| !b.trim().is_empty())
+        .collect();
+    let reversed: String = blocks
+        .iter()
+        .rev()
+        .map(|b| format!("[[processor]]{}\n", b.trim_end()))
+        .collect();
+    format!("{}{reversed}\n{}", &text[..first], &text[end..])
+}
+
+#[test]
+fn roots_and_causes_do_not_depend_on_the_order_of_the_catalog() {
+    let s = seeded();
+    std::fs::write(s.dir.join("reversed.toml"), reversed_catalog()).unwrap();
+    let by_pair = |v: &Value| -> BTreeMap<(String, String), Value> {
+        v["dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let key = (
+                    r["processor"].as_str().unwrap().into(),
+                    r["date"].as_str().unwrap().into(),
+                );
+                // Causes as a set: their order follows the catalog.
+                let mut cause = r["cause"].clone();
+                if let Some(list) = cause.as_array_mut() {
+                    list.sort_by_key(|c| c["processor"].as_str().unwrap().to_string());
+                }
+                (key, cause)
+            })
+            .collect()
+    };
+    let default = s
+        .run(&["report", "--range", "2021-22", "--format", "json"])
+        .json();
+    let reversed = s.run(&[
+        "--catalog",
+        "reversed.toml",
+        "report",
+        "--range",
+        "2021-22",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(reversed.code, 1, "{}", reversed.stderr);
+    assert_eq!(by_pair(&default), by_pair(&reversed.json()));
+    for (processor, date) in [("ml", "2021-12-04"), ("pdc", "2021-11-17")] {
+        let a = s.run(&["explain", "--processor", processor, "--date", date]);
+        let b = s.run(&[
+            "--catalog",
+            "reversed.toml",
+            "explain",
+            "--processor",
+            processor,
+            "--date",
+            date,
+        ]);
+        let tree = |out: &str| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.contains("explained by"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(tree(&a.stdout), tree(&b.stdout), "{}", b.stdout);
+    }
+}
+
+#[test]
+fn a_root_partly_explained_upstream_gets_a_repair_command_that_reruns_those_roots_too() {
+    // One team's TDZA row gone on Nov 20, PCF rerun (its opponents' players fail with
+    // MISSING_DEPENDENCY), and one more PCF player failing with nothing upstream to blame.
+    let s = seeded();
+    let (dir, path) = s.copy();
+    let warehouse = format!("duckdb:{}", path.display());
+    let date = "2021-11-20";
+    let db = duckdb::Connection::open(&path).unwrap();
+    let team: String = db
+        .query_row(
+            "SELECT MIN(team_abbr) FROM nba_analytics.player_game_summary WHERE game_date = DATE '2021-11-20'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute(
+        "DELETE FROM nba_precompute.team_defense_zone_analysis WHERE analysis_date = DATE '2021-11-20' AND team_abbr = ?",
+        [&team],
+    )
+    .unwrap();
+    db.close().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--warehouse", warehouse.as_str()];
+        all.extend_from_slice(args);
+        run_in(dir.path(), &all)
+    };
+    assert_eq!(
+        run(&["process", "--processor", "pcf", "--date", date]).code,
+        0
+    );
+    let db = duckdb::Connection::open(&path).unwrap();
+    let player: String = db
+        .query_row(
+            "SELECT MIN(p.player_lookup) FROM nba_precompute.player_composite_factors AS p
+             JOIN nba_analytics.player_game_summary AS g
+               ON g.player_lookup = p.player_lookup AND g.game_date = p.analysis_date
+             WHERE p.analysis_date = DATE '2021-11-20' AND g.opponent_team_abbr <> ?",
+            [&team],
+            |r| r.get(0),
+        )
+        .unwrap();
+    db.execute_batch(&format!(
+        "DELETE FROM nba_precompute.player_composite_factors WHERE analysis_date = DATE '{date}' AND player_lookup = '{player}';
+         INSERT INTO nba_processing.precompute_failures VALUES ('PCF', DATE '{date}', '{player}', 'MISSING_DEPENDENCY', 'hand-made', TIMESTAMP '2030-01-01 00:00:00');"
+    ))
+    .unwrap();
+    db.close().unwrap();
+
+    let j = run(&[
+        "explain",
+        "--processor",
+        "pcf",
+        "--date",
+        date,
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(j["verdict"], "root", "{j:#}");
+    assert_eq!(j["chain"]["steps"][0]["processor"], "TDZA", "{j:#}");
+    assert_eq!(
+        j["repair"]["processors"],
+        json!(["TDZA", "PCF", "PDC", "ML"])
+    );
+    // Every failure row quoted or counted is one the identity counts as a real failure.
+    let pcf_rows = j["failure_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["processor"] == "PCF")
+        .unwrap()["rows"]
+        .clone();
+    assert_eq!(pcf_rows, j["row"]["real_failures"]);
+
+    let command = j["repair"]["command"].as_str().unwrap();
+    let words = shlex::split(command).unwrap();
+    let mut args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    args.extend(["--progress", "none"]);
+    let applied = run_in(dir.path(), &args);
+    assert_eq!(
+        applied.code, 0,
+        "{command}\n{}\n{}",
+        applied.stdout, applied.stderr
+    );
+    let after = run(&["explain", "--processor", "pcf", "--date", date]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+}
+
+#[test]
+fn failure_rows_of_entities_that_have_a_row_are_neither_counted_nor_quoted() {
+    let md = "MISSING_DEPENDENCY";
+    let (dir, wh) = hand_built(&[Day {
+        date: "2022-01-10",
+        absent: vec![("TDZA", vec!["B"]), ("PCF", vec!["a1", "a2"])],
+        // c1 has its PCF row: an old PROCESSING_ERROR row of it does not count.
+        failures: vec![
+            ("PCF", "a1", md),
+            ("PCF", "a2", md),
+            ("PCF", "c1", "PROCESSING_ERROR"),
+        ],
+        ..Day::default()
+    }]);
+    let j = run_in(
+        dir.path(),
+        &[
+            "--warehouse",
+            &wh,
+            "explain",
+            "--processor",
+            "pcf",
+            "--date",
+            "2022-01-10",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(j["verdict"], "consequence", "{j:#}");
+    assert_eq!(j["row"]["real_failures"], 2);
+    let quoted: Vec<&str> = j["failure_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["processor"] == "PCF")
+        .map(|s| s["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(quoted, ["a1", "a2"]);
+    assert_eq!(j["failure_rows"][1], json!({"processor": "PCF", "rows": 2}));
 }

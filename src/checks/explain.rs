@@ -7,7 +7,9 @@
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::reconcile::{category_class_parts, expected_entity_parts, upstream_parts};
+use super::reconcile::{
+    category_class_parts, expected_entity_parts, processor_row_parts, upstream_parts,
+};
 use super::{CheckRequest, DateRow, DefectKind, Findings, Role, StalePair, run_checks};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
@@ -93,8 +95,9 @@ pub struct Explanation {
     pub samples: Vec<FailureSample>,
     /// How many real-failure rows each processor of the chain has that day.
     pub failure_rows: BTreeMap<ProcessorId, i64>,
-    /// The processors to rerun on the date (its roots and everything downstream of
-    /// them), in catalog order; empty when nothing needs a rerun.
+    /// The processors to rerun on the date: every root of its chain (itself, when it
+    /// is a root or only stale; the roots behind a root's explained entities too) and
+    /// everything downstream of them, in catalog order; empty when nothing needs a rerun.
     pub repair: Vec<ProcessorId>,
     pub queries: usize,
 }
@@ -167,6 +170,12 @@ pub fn failure_samples_query(catalog: &Catalog, ids: &[ProcessorId], day: DateRa
             &expected_entity_parts(catalog, ids),
             "",
         )
+        .repeat(
+            "processor_rows",
+            text::PART_PROCESSOR_ROWS,
+            &processor_row_parts(catalog, ids),
+            "",
+        )
         .table("failures", &catalog.processing.failures)
         .param("per_processor", Param::Int(SAMPLES_PER_PROCESSOR));
     super::per_processor_query(catalog, ids, day, query)
@@ -205,12 +214,12 @@ impl Explanation {
             let mut shown = BTreeSet::new();
             step(catalog, findings, &rows, r, None, true, &mut shown)
         });
-        let repair = match verdict {
-            Verdict::NoGames | Verdict::Healthy => Vec::new(),
-            Verdict::Root | Verdict::Stale => with_downstream(catalog, &[processor]),
-            Verdict::Consequence => {
-                with_downstream(catalog, role.as_ref().map(Role::causes).unwrap_or_default())
-            }
+        // Every root of the chain (a root's own explained entities need theirs fixed
+        // too), and what is downstream of them.
+        let repair = match (&chain, verdict) {
+            (_, Verdict::NoGames | Verdict::Healthy) => Vec::new(),
+            (Some(chain), _) => with_downstream(catalog, &roots_in(chain)),
+            (None, _) => with_downstream(catalog, &[processor]),
         };
         Explanation {
             processor,
@@ -304,6 +313,21 @@ fn step(
         shown_above,
         steps,
     })
+}
+
+/// The roots among `step` and the steps below it, in catalog order.
+fn roots_in(step: &Step) -> Vec<ProcessorId> {
+    fn walk(step: &Step, into: &mut BTreeSet<ProcessorId>) {
+        if step.role.is_root() {
+            into.insert(step.row.processor);
+        }
+        for s in &step.steps {
+            walk(s, into);
+        }
+    }
+    let mut roots = BTreeSet::new();
+    walk(step, &mut roots);
+    roots.into_iter().collect()
 }
 
 fn reaches(step: &Step, processor: ProcessorId) -> bool {
@@ -412,8 +436,9 @@ mod tests {
         let pdc = Explanation::of(&c, &f, c.find("PDC").unwrap(), d(4));
         assert_eq!(pdc.verdict, Verdict::Root);
         assert_eq!(codes(&c, pdc.chain.as_ref().unwrap()), "PDC(PCF(TDZA))");
+        // Its explained entities need TDZA fixed first: the repair reruns it too.
         let repair: Vec<&str> = pdc.repair.iter().map(|&p| c.code(p)).collect();
-        assert_eq!(repair, ["PDC", "ML"]);
+        assert_eq!(repair, ["TDZA", "PCF", "PDC", "ML"]);
         let healthy = Explanation::of(&c, &f, c.find("ML").unwrap(), d(4));
         assert_eq!(healthy.verdict, Verdict::NoGames, "no row at all that day");
         assert!(healthy.repair.is_empty());

@@ -206,7 +206,12 @@ pub fn required_layout(catalog: &Catalog) -> RequiredLayout {
         .map(|(_, p)| p.source_entity_column.as_str())
         .chain(catalog.mapping_columns());
     for column in entity_columns {
-        if !source_columns.iter().any(|(c, _)| c == column) {
+        // Pushed even when the column is required as another type (a mapping naming the
+        // date column): the layout check then refuses it, naming the column.
+        if !source_columns
+            .iter()
+            .any(|(c, t)| c == column && *t == Text)
+        {
             source_columns.push((column.to_string(), Text));
         }
     }

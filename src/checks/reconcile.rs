@@ -179,17 +179,6 @@ fn explained_by(catalog: &Catalog, list: &str) -> Result<Vec<(ProcessorId, i64)>
 pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange) -> Query {
     let processors = super::processor_parts(catalog, ids);
     let (upstream, mapped) = upstream_parts(catalog, ids);
-    let produced: Vec<Part> = ids
-        .iter()
-        .map(|&id| {
-            let p = catalog.get(id);
-            Part::new()
-                .param("code", Param::Text(p.code.clone()))
-                .table("table", &p.table)
-                .column("date", &p.date_column)
-                .column("entity", &p.entity_column)
-        })
-        .collect();
     Query::new("reconcile", text::RECONCILE)
         .repeat(
             "processors",
@@ -221,7 +210,12 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
             &expected_entity_parts(catalog, ids),
             "",
         )
-        .repeat("processor_rows", text::PART_PROCESSOR_ROWS, &produced, "")
+        .repeat(
+            "processor_rows",
+            text::PART_PROCESSOR_ROWS,
+            &processor_row_parts(catalog, ids),
+            "",
+        )
         .table("failures", &catalog.processing.failures)
         .param("start", Param::Date(range.start()))
         .param("end", Param::Date(range.end()))
@@ -279,6 +273,20 @@ pub(crate) fn category_class_parts(catalog: &Catalog) -> Vec<Part> {
             Part::new()
                 .param("category", Param::Text(category.into()))
                 .param("class", Param::Text(class.sql_name().into()))
+        })
+        .collect()
+}
+
+/// The `processor_rows` parts: each processor's rows, by entity and date.
+pub(crate) fn processor_row_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
+    ids.iter()
+        .map(|&id| {
+            let p = catalog.get(id);
+            Part::new()
+                .param("code", Param::Text(p.code.clone()))
+                .table("table", &p.table)
+                .column("date", &p.date_column)
+                .column("entity", &p.entity_column)
         })
         .collect()
 }

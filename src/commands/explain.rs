@@ -20,6 +20,7 @@ pub fn run(args: &ExplainArgs, global: &GlobalSettings) -> Result<ExitCode, Erro
             .catalog_path
             .as_ref()
             .map(|p| p.display().to_string()),
+        config: global.config_path.as_ref().map(|p| p.display().to_string()),
     };
     print(&render_explain(
         &global.catalog,

@@ -19,6 +19,8 @@ pub struct CommandContext {
     pub warehouse: Option<String>,
     /// `--catalog PATH` when it is not the built-in one.
     pub catalog: Option<String>,
+    /// `--config PATH` when one was named.
+    pub config: Option<String>,
 }
 
 pub fn render_explain(
@@ -48,6 +50,7 @@ pub fn repair_command(
     for (flag, value) in [
         ("--warehouse", &context.warehouse),
         ("--catalog", &context.catalog),
+        ("--config", &context.config),
     ] {
         if let Some(value) = value {
             words.push(flag.into());

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::report::{
     ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, row_cells, row_json, shown_rows,
 };
-use super::roots::roots_sentence;
+use super::roots::roots_summary;
 use super::table::{Drawing, csv_text, table_numeric, title};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
@@ -71,8 +71,8 @@ pub fn render_gaps(
         ),
     );
     if defective > 0 {
-        let roots = f.roots();
-        let _ = writeln!(out, "{}\n", roots_sentence(roots.len(), defective));
+        roots_summary(&mut out, catalog, &f.roots(), defective, drawing);
+        out.push('\n');
     }
     if !rows.is_empty() {
         out.push_str(&table_numeric(

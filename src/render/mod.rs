@@ -71,7 +71,12 @@ pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// A rate rounded to six decimals: one failure in 26,017 entities is 0.000038, not 0.
-pub(crate) fn round6(x: f64) -> f64 {
-    (x * 1_000_000.0).round() / 1_000_000.0
+/// A rate to six significant digits: however small, a rate above zero stays above zero
+/// (one failure in 26,017 entities is 0.0000384364, one in ten million 1e-7).
+pub(crate) fn rate_value(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(5 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
 }

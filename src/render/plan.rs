@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::report::{BreakerJson, breakers_json, breakers_table};
+use super::roots::{PairJson, pairs_json};
 use super::table::{Drawing, csv_text, heading, table_numeric};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
-use crate::plan::{PlannedPair, RepairPlan};
+use crate::plan::{LeftOut, PlannedPair, RepairPlan};
 
 #[derive(Serialize)]
 pub(crate) struct PlanPairJson<'a> {
@@ -28,10 +29,15 @@ pub(crate) fn plan_pair_json<'a>(catalog: &'a Catalog, p: &PlannedPair) -> PlanP
     }
 }
 
+/// A pair a `--roots-only` plan leaves out, with its roots.
 #[derive(Serialize)]
-struct PairJson<'a> {
+struct LeftOutJson<'a> {
     processor: &'a str,
     date: String,
+    /// Its roots (DOMAIN.md's `cause`), same date, in catalog order.
+    cause: Vec<PairJson>,
+    /// Those roots are all in the plan: --no-downstream left their reruns out.
+    roots_planned: bool,
 }
 
 #[derive(Serialize)]
@@ -42,7 +48,7 @@ struct PlanJson<'a> {
     warnings: &'a [String],
     /// With --roots-only: the pairs of the full plan it leaves out.
     #[serde(skip_serializing_if = "Option::is_none")]
-    left_out: Option<Vec<PairJson<'a>>>,
+    left_out: Option<Vec<LeftOutJson<'a>>>,
 }
 
 pub(crate) const NOTHING_TO_REPAIR: &str =
@@ -81,9 +87,11 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
                 left_out: plan.left_out.as_ref().map(|pairs| {
                     pairs
                         .iter()
-                        .map(|&(p, d)| PairJson {
-                            processor: catalog.code(p),
-                            date: d.to_string(),
+                        .map(|l| LeftOutJson {
+                            processor: catalog.code(l.processor),
+                            date: l.date.to_string(),
+                            cause: pairs_json(catalog, &l.causes, l.date),
+                            roots_planned: l.causes_planned,
                         })
                         .collect()
                 }),
@@ -149,18 +157,33 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
     out
 }
 
+/// `PCF 2021-12-04 (root TDZA 2021-12-04 not in this plan)`: a left-out pair and why.
+fn left_out_pair(catalog: &Catalog, l: &LeftOut) -> String {
+    let pair = format!("{} {}", catalog.code(l.processor), l.date);
+    let roots: Vec<String> = l
+        .causes
+        .iter()
+        .map(|&c| format!("{} {}", catalog.code(c), l.date))
+        .collect();
+    match (roots.is_empty(), l.causes_planned) {
+        (true, _) => format!("{pair} (downstream of a pair left out)"),
+        (false, true) => format!(
+            "{pair} (root {} planned; --no-downstream)",
+            roots.join(", ")
+        ),
+        (false, false) => format!("{pair} (root {} not in this plan)", roots.join(", ")),
+    }
+}
+
 /// With --roots-only: whether the plan covers the full one, naming what it leaves out.
 fn left_out_line(catalog: &Catalog, plan: &RepairPlan) -> Option<String> {
     let left_out = plan.left_out.as_ref()?;
     Some(if left_out.is_empty() {
         "Roots only: this plan covers every pair of the full plan.".to_string()
     } else {
-        let names: Vec<String> = left_out
-            .iter()
-            .map(|&(p, d)| format!("{} {d}", catalog.code(p)))
-            .collect();
+        let names: Vec<String> = left_out.iter().map(|l| left_out_pair(catalog, l)).collect();
         format!(
-            "Roots only: this plan leaves out {} pair{} of the full plan: {} (consequences it does not rerun after their roots)",
+            "Roots only: this plan leaves out {} pair{} of the full plan: {}",
             left_out.len(),
             if left_out.len() == 1 { "" } else { "s" },
             names.join(", ")

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::roots::{PairJson, RootJson, cause_cell, cause_json, roots_json, roots_summary};
 use super::table::{Drawing, csv_text, heading, pct, rate, table, table_numeric, title};
-use super::{TableFormat, round4, round6, to_json};
+use super::{TableFormat, rate_value, round4, to_json};
 use crate::catalog::{Catalog, CategoryClass, ProcessorId};
 use crate::checks::{DateRow, Findings, ProcessorSummary, TrippedBreaker};
 use crate::range::{DateRange, season_label};
@@ -173,8 +173,8 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
                 partial_dates: dates(&s.partial_dates),
                 stale_dates: dates(&s.stale_dates),
                 breakers_tripped: s.breakers_tripped,
-                true_failure_rate: round6(s.true_failure_rate()),
-                unaccounted_rate: round6(s.unaccounted_rate()),
+                true_failure_rate: rate_value(s.true_failure_rate()),
+                unaccounted_rate: rate_value(s.unaccounted_rate()),
                 failures_by_category: s.failures_by_category,
             })
             .collect(),
@@ -372,12 +372,20 @@ fn report_text(
                 format!("Defective dates ({defective})")
             },
         );
-        out.push_str(&table_numeric(
-            &ROW_HEADER,
-            shown.iter().map(|r| row_cells(catalog, f, r)).collect(),
-            drawing,
-            ROW_NUMERIC,
-        ));
+        if shown.is_empty() {
+            // --roots-only over processors whose every defect is explained upstream.
+            let _ = writeln!(
+                out,
+                "none: every defective date shown is a consequence of the roots above"
+            );
+        } else {
+            out.push_str(&table_numeric(
+                &ROW_HEADER,
+                shown.iter().map(|r| row_cells(catalog, f, r)).collect(),
+                drawing,
+                ROW_NUMERIC,
+            ));
+        }
     }
     if roots_only {
         let _ = writeln!(out, "\n{}", verdict(f));

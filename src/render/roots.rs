@@ -33,7 +33,11 @@ pub(crate) fn role_cause_json(
     }
 }
 
-fn pairs_json(catalog: &Catalog, processors: &[ProcessorId], date: NaiveDate) -> Vec<PairJson> {
+pub(crate) fn pairs_json(
+    catalog: &Catalog,
+    processors: &[ProcessorId],
+    date: NaiveDate,
+) -> Vec<PairJson> {
     processors
         .iter()
         .map(|&p| PairJson {
@@ -116,7 +120,7 @@ pub(crate) fn roots_summary(
 }
 
 /// "1 root cause explains 1 defective date", "4 root causes explain 23 defective dates".
-pub(crate) fn roots_sentence(roots: usize, defective_dates: usize) -> String {
+fn roots_sentence(roots: usize, defective_dates: usize) -> String {
     format!(
         "{roots} root {} {} {defective_dates} defective {}",
         if roots == 1 { "cause" } else { "causes" },

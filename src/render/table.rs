@@ -96,6 +96,9 @@ pub(crate) fn rate(x: f64) -> String {
         "<0.01%".into()
     } else if x < 0.001 {
         format!("{:.2}%", x * 100.0)
+    } else if (0.9995..1.0).contains(&x) {
+        // Not all: never round up to 100.0%.
+        ">99.9%".into()
     } else {
         format!("{:.1}%", x * 100.0)
     }
@@ -112,5 +115,16 @@ mod tests {
         assert_eq!(rate(4.0 / 26_017.0), "0.02%");
         assert_eq!(rate(88.0 / 26_017.0), "0.3%");
         assert_eq!(rate(0.5), "50.0%");
+        assert_eq!(rate(0.99996), ">99.9%");
+        assert_eq!(rate(1.0), "100.0%");
+    }
+
+    #[test]
+    fn a_json_rate_above_zero_never_rounds_to_zero() {
+        use super::super::rate_value;
+        assert_eq!(rate_value(0.0), 0.0);
+        assert_eq!(rate_value(1.0 / 26_017.0), 0.0000384364);
+        assert_eq!(rate_value(1.0 / 10_000_000.0), 1e-7);
+        assert_eq!(rate_value(81.0 / 865.0), 0.0936416);
     }
 }

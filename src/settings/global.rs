@@ -19,6 +19,8 @@ pub struct GlobalSettings {
     pub catalog: Catalog,
     /// The catalog file, when it is not the built-in one (for the commands in messages).
     pub catalog_path: Option<PathBuf>,
+    /// The settings file, when one was named (--config, PHASE4_CONFIG).
+    pub config_path: Option<PathBuf>,
     pub format: Format,
     /// Dry-run the checks and print the bytes they would process (BigQuery).
     pub estimate: bool,
@@ -34,6 +36,7 @@ impl GlobalSettings {
             warehouse: warehouse.parse().expect("a valid warehouse spec"),
             catalog: Catalog::builtin().expect("the built-in catalog loads"),
             catalog_path: None,
+            config_path: None,
             format,
             estimate: false,
             containment: ContainmentMode::Auto,
@@ -92,6 +95,10 @@ impl GlobalSettings {
             warehouse: resolve_warehouse(args, env, config, &catalog)?,
             catalog,
             catalog_path: catalog_path(args, env),
+            config_path: match config_path(args, env) {
+                (path, true) => Some(path),
+                (_, false) => None,
+            },
             format: args.format.into(),
             estimate: args.estimate,
             containment,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::{Error, echo};
-use crate::range::{DateRange, parse_season};
+use crate::range::{DateRange, MAX_DATE, MIN_DATE, parse_season};
 use crate::render::{Format, SummaryFormat, TableFormat};
 
 /// `--range`, if given.
@@ -15,18 +15,30 @@ pub fn parse_range(text: Option<&str>) -> Result<Option<DateRange>, Error> {
         .transpose()
 }
 
-/// One date (`YYYY-MM-DD`) of `flag`.
+/// One date (`YYYY-MM-DD`) of `flag`, within the dates the checks support.
 pub fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, Error> {
-    let range: DateRange = text
-        .parse()
-        .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
-    if range.start() != range.end() || text.len() != 10 {
+    let shaped = text.len() == 10
+        && text.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shaped {
         return Err(Error::usage(format!(
             "{flag} `{}` is not a date (YYYY-MM-DD)",
             echo(text)
         )));
     }
-    Ok(range.start())
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Error::usage(format!("{flag} `{text}` is not a real date")))?;
+    if !(MIN_DATE..=MAX_DATE).contains(&date) {
+        return Err(Error::usage(format!(
+            "{flag} `{text}`: dates must lie within {MIN_DATE}..{MAX_DATE}"
+        )));
+    }
+    Ok(date)
 }
 
 /// A duration of `flag` (`90s`, `10m`, `6h`).
