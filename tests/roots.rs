@@ -603,21 +603,30 @@ fn the_repair_command_explain_prints_fixes_the_pair() {
 }
 
 #[test]
-fn a_mapping_column_the_source_lacks_is_exit_2_naming_it() {
+fn a_mapping_column_the_source_lacks_or_holds_no_text_in_is_exit_2_naming_it() {
     let s = seeded();
-    let catalog = phase4_check::catalog::DEFAULT_CATALOG.replace(
-        r#"TDZA = "opponent_team_abbr" }"#,
-        r#"TDZA = "rival_abbr" }"#,
-    );
-    std::fs::write(s.dir.join("rival.toml"), catalog).unwrap();
-    let run = s.run(&["--catalog", "rival.toml", "report", "--range", "2021-12"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("table nba_analytics.player_game_summary has no column rival_abbr"),
-        "{}",
-        run.stderr
-    );
+    for (column, says) in [
+        (
+            "rival_abbr",
+            "table nba_analytics.player_game_summary has no column rival_abbr",
+        ),
+        (
+            "game_date",
+            "column nba_analytics.player_game_summary.game_date is DATE, not text",
+        ),
+        ("season_year", "player_game_summary.season_year is"),
+    ] {
+        let catalog = phase4_check::catalog::DEFAULT_CATALOG.replace(
+            r#"TDZA = "opponent_team_abbr" }"#,
+            &format!(r#"TDZA = "{column}" }}"#),
+        );
+        let file = format!("mapping-{column}.toml");
+        std::fs::write(s.dir.join(&file), catalog).unwrap();
+        let run = s.run(&["--catalog", &file, "report", "--range", "2021-12"]);
+        assert_eq!(run.code, 2, "{column}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{column}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1);
+    }
 }
 
 /// The built-in catalog with its processor blocks in reverse order: the same graph.
