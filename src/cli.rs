@@ -92,6 +92,18 @@ pub struct GlobalArgs {
     /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
     #[arg(long, global = true)]
     pub estimate: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub color: ColorArg,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 /// `--format`.
@@ -128,6 +140,8 @@ pub enum Command {
     Gaps(GapsArgs),
     /// Why one processor's date is defective: its chain down to the root causes.
     Explain(ExplainArgs),
+    /// A processor-by-date grid of coverage, coloured by state.
+    Heatmap(HeatmapArgs),
     /// Run a built-in reference processor on the embedded warehouse.
     Process(ProcessArgs),
     /// Plan the repair of what is broken (a dry run), or run it with --apply.
@@ -346,6 +360,19 @@ pub struct ReportArgs {
     /// List just the root causes: the defective dates to fix, not their consequences.
     #[arg(long)]
     pub roots_only: bool,
+    /// Add the processor-by-date coverage grid (table format).
+    #[arg(long)]
+    pub heatmap: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct HeatmapArgs {
+    /// A..B, YYYY-MM, YYYY-MM-DD, season:YYYY-YY or YYYY-YY; default: every game date.
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// Only these processors (repeat or comma-separate; case-insensitive).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub processor: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod coverage;
 pub mod demo;
 pub mod error;
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod estimate;
 mod explain;
 mod gaps;
 mod gate;
+mod heatmap;
 mod process;
 mod repair;
 mod report;
@@ -23,8 +24,10 @@ use crate::warehouse::Access;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let global = GlobalSettings::load(&cli.global, &Environment::from_process())?;
+    // console's styles (the gate's diff, the grids) follow --color and NO_COLOR.
+    console::set_colors_enabled(global.color);
     let estimable = match &cli.command {
-        Command::Report(_) | Command::Gaps(_) | Command::Gate(_) => true,
+        Command::Report(_) | Command::Gaps(_) | Command::Gate(_) | Command::Heatmap(_) => true,
         Command::Repair(args) => !args.apply,
         Command::Seed(_)
         | Command::Process(_)
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Report(args) => report::run(args, &global),
         Command::Gaps(args) => gaps::run(args, &global),
         Command::Explain(args) => explain::run(args, &global),
+        Command::Heatmap(args) => heatmap::run(args, &global),
         Command::Process(args) => process::run(args, &global),
         Command::Repair(args) => repair::run(args, &global),
         Command::Checkpoint(args) => checkpoint::run(args, &global),

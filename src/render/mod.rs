@@ -7,6 +7,7 @@ pub mod demo;
 pub mod estimate;
 pub mod explain;
 pub mod gaps;
+pub mod heatmap;
 pub mod plan;
 pub mod process;
 pub mod report;

@@ -6,7 +6,7 @@ use super::global::GlobalSettings;
 use super::values::{parse_date, parse_processors, parse_range, summary_format, table_format};
 use crate::catalog::ProcessorId;
 use crate::checks::CheckRequest;
-use crate::cli::{ExplainArgs, GapsArgs, GateArgs, ReportArgs};
+use crate::cli::{ExplainArgs, GapsArgs, GateArgs, HeatmapArgs, ReportArgs};
 use crate::error::Error;
 use crate::gate::{Limit, Tolerances};
 use crate::range::DateRange;
@@ -19,6 +19,8 @@ pub struct ReportSettings {
     pub format: TableFormat,
     /// List just the root causes.
     pub roots_only: bool,
+    /// Add the coverage grid.
+    pub heatmap: bool,
 }
 
 impl ReportSettings {
@@ -30,6 +32,42 @@ impl ReportSettings {
             },
             format: table_format(global.format, "report")?,
             roots_only: args.roots_only,
+            heatmap: args.heatmap,
+        })
+        .and_then(|s: ReportSettings| {
+            if s.heatmap && s.format != TableFormat::Table {
+                return Err(Error::usage(
+                    "--heatmap draws a grid for a person: use it with --format table",
+                ));
+            }
+            Ok(s)
+        })
+    }
+}
+
+/// `heatmap`.
+#[derive(Debug, Clone)]
+pub struct HeatmapSettings {
+    pub request: CheckRequest,
+}
+
+impl HeatmapSettings {
+    pub fn resolve(args: &HeatmapArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        match global.format {
+            Format::Table => {}
+            Format::Json | Format::Csv | Format::Markdown | Format::Junit => {
+                return Err(Error::usage(format!(
+                    "heatmap draws a grid for a person: --format {} is not one it has (the counts are in `report --format {}`)",
+                    global.format.name(),
+                    global.format.name()
+                )));
+            }
+        }
+        Ok(HeatmapSettings {
+            request: CheckRequest {
+                range: parse_range(args.range.as_deref())?,
+                processors: parse_processors(&global.catalog, &args.processor)?,
+            },
         })
     }
 }
@@ -135,6 +173,7 @@ mod tests {
                 range: Some("2021-12".into()),
                 processor: vec!["ml".into()],
                 roots_only: false,
+                heatmap: false,
             },
             &g,
         )
@@ -150,6 +189,7 @@ mod tests {
                 range: None,
                 processor: vec!["".into()],
                 roots_only: false,
+                heatmap: false,
             },
             &g,
         )

@@ -58,4 +58,10 @@ pub mod env {
     /// How repair runs contain their processors: `auto` (a cgroup per invocation where
     /// the system allows it) or `groups` (process groups only).
     pub const CONTAINMENT: &str = "PHASE4_CONTAINMENT";
+    /// Set (to anything): no colour unless --color always (https://no-color.org).
+    pub const NO_COLOR: &str = "NO_COLOR";
+    /// Set (to anything but 0): colour even on a pipe, unless --color never.
+    pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+    /// The terminal's width in columns, when set: what tables and grids fit.
+    pub const COLUMNS: &str = "COLUMNS";
 }

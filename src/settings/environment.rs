@@ -22,6 +22,9 @@ impl Environment {
             env::BIGQUERY_API_URL,
             env::BIGQUERY_TOKEN,
             env::CONTAINMENT,
+            env::NO_COLOR,
+            env::CLICOLOR_FORCE,
+            env::COLUMNS,
         ];
         Environment::from_pairs(
             names

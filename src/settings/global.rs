@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::defaults::{self, env};
 use super::environment::Environment;
 use crate::catalog::Catalog;
-use crate::cli::GlobalArgs;
+use crate::cli::{ColorArg, GlobalArgs};
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Format;
@@ -26,6 +26,10 @@ pub struct GlobalSettings {
     pub estimate: bool,
     /// How repair runs contain their processors (PHASE4_CONTAINMENT).
     pub containment: ContainmentMode,
+    /// Colour in table output (never in JSON, CSV or Markdown).
+    pub color: bool,
+    /// The width tables and grids fit (COLUMNS, else the terminal's); `None` on a pipe.
+    pub width: Option<usize>,
 }
 
 #[cfg(test)]
@@ -40,6 +44,8 @@ impl GlobalSettings {
             format,
             estimate: false,
             containment: ContainmentMode::Auto,
+            color: false,
+            width: None,
         }
     }
 }
@@ -102,8 +108,37 @@ impl GlobalSettings {
             format: args.format.into(),
             estimate: args.estimate,
             containment,
+            color: resolve_color(args.color, env, console::Term::stdout().is_term()),
+            width: resolve_width(env),
         })
     }
+}
+
+/// --color > CLICOLOR_FORCE > NO_COLOR > whether stdout is a terminal.
+fn resolve_color(arg: ColorArg, env: &Environment, terminal: bool) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto if env.get(env::CLICOLOR_FORCE).is_some_and(|v| v != "0") => true,
+        ColorArg::Auto => terminal && env.get(env::NO_COLOR).is_none(),
+    }
+}
+
+/// COLUMNS when set to a usable width, else the terminal's; `None` when stdout is not a
+/// terminal. A COLUMNS that is no width (some shells export 0) is ignored.
+fn resolve_width(env: &Environment) -> Option<usize> {
+    if let Some(n) = env
+        .get(env::COLUMNS)
+        .and_then(|t| t.trim().parse::<usize>().ok())
+        .filter(|n| (20..=10_000).contains(n))
+    {
+        return Some(n);
+    }
+    let term = console::Term::stdout();
+    if !term.is_term() {
+        return None;
+    }
+    term.size_checked().map(|(_, w)| usize::from(w))
 }
 
 /// The warehouse from --warehouse, else PHASE4_WAREHOUSE, else phase4.toml, else the
@@ -144,6 +179,31 @@ mod tests {
 
     fn resolve(args: &GlobalArgs, env: &Environment, config: &Config) -> GlobalSettings {
         GlobalSettings::resolve(args, env, config, Catalog::builtin().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn colour_is_the_flag_then_clicolor_force_then_no_color_then_the_terminal() {
+        let none = Environment::default();
+        let no_color = Environment::from_pairs([(env::NO_COLOR, "1")]);
+        let force = Environment::from_pairs([(env::CLICOLOR_FORCE, "1"), (env::NO_COLOR, "1")]);
+        let unforced = Environment::from_pairs([(env::CLICOLOR_FORCE, "0")]);
+        assert!(resolve_color(ColorArg::Always, &no_color, false));
+        assert!(!resolve_color(ColorArg::Never, &force, true));
+        assert!(resolve_color(ColorArg::Auto, &force, false));
+        assert!(!resolve_color(ColorArg::Auto, &unforced, false));
+        assert!(!resolve_color(ColorArg::Auto, &no_color, true));
+        assert!(resolve_color(ColorArg::Auto, &none, true));
+        assert!(!resolve_color(ColorArg::Auto, &none, false));
+    }
+
+    #[test]
+    fn a_columns_that_is_no_width_is_ignored() {
+        let at = |v: &str| resolve_width(&Environment::from_pairs([(env::COLUMNS, v)]));
+        assert_eq!(at("80"), Some(80));
+        // As if unset: the terminal's width, or none on a pipe.
+        let unset = resolve_width(&Environment::default());
+        assert_eq!(at("0"), unset);
+        assert_eq!(at("wide"), unset);
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod global;
 mod repair;
 pub mod values;
 
-pub use checks::{ExplainSettings, GapsSettings, GateSettings, ReportSettings};
+pub use checks::{ExplainSettings, GapsSettings, GateSettings, HeatmapSettings, ReportSettings};
 pub use embedded::{DemoSettings, ProcessSettings, SeedSettings};
 pub use environment::Environment;
 pub use global::{GlobalSettings, catalog_path, config_path};

@@ -38,14 +38,22 @@ impl From<Output> for Run {
     }
 }
 
-/// Runs the binary in `dir` with `args`, no inherited warehouse settings.
+/// Runs the binary in `dir` with `args`, no inherited warehouse, width or colour settings.
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_in_env(dir, args, &[])
+}
+
+/// [`run_in`] with environment variables set.
+pub fn run_in_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Command::new(BIN)
         .args(args)
         .current_dir(dir)
         .env_remove("PHASE4_WAREHOUSE")
         .env_remove("PHASE4_CATALOG")
+        .env_remove("COLUMNS")
+        .env_remove("NO_COLOR")
         .env("PHASE4_BUSY_WAIT", "20s")
+        .envs(env.iter().copied())
         .output()
         .expect("run phase4-check")
         .into()
@@ -66,10 +74,15 @@ impl Seeded {
 
     /// Runs against this warehouse.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs against this warehouse with environment variables set.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut all = vec!["--warehouse".to_string(), self.warehouse_arg()];
         all.extend(args.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
-        run_in(&self.dir, &refs)
+        run_in_env(&self.dir, &refs, env)
     }
 
     /// A private copy, for tests that write.

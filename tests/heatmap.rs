@@ -1,0 +1,140 @@
+//! The coverage grid: snapshots of the plain grid, its cells against the report's JSON,
+//! widths, colour.
+
+mod common;
+
+use common::seeded;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn grid_rows(out: &str) -> BTreeMap<String, String> {
+    out.lines()
+        .filter_map(|l| {
+            let (code, cells) = l.split_once("  ")?;
+            let cells = cells.trim_start();
+            (["TDZA", "PSZA", "PCF", "PDC", "ML"].contains(&code)
+                && cells.chars().all(|c| "#+PMFDSpmfd.".contains(c)))
+            .then(|| (code.to_string(), cells.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_plain_grid_of_a_seeded_month() {
+    let run = seeded().run(&["heatmap", "--range", "2021-12"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn the_plain_grid_of_a_seeded_season_at_80_columns() {
+    let run = seeded().run_env(&["heatmap", "--range", "2021-22"], &[("COLUMNS", "80")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn every_cell_of_the_daily_grid_is_the_state_the_report_gives_its_date() {
+    let s = seeded();
+    let grid = s.run_env(&["heatmap", "--range", "2021-22"], &[("COLUMNS", "400")]);
+    assert!(
+        grid.stdout.contains("one cell per game date"),
+        "{}",
+        grid.stdout
+    );
+    let rows = grid_rows(&grid.stdout);
+    assert_eq!(rows.len(), 5, "{}", grid.stdout);
+    let report: Value = s
+        .run(&["report", "--range", "2021-22", "--format", "json"])
+        .json();
+    for p in report["processors"].as_array().unwrap() {
+        let code = p["processor"].as_str().unwrap();
+        let cells = &rows[code];
+        assert_eq!(
+            cells.chars().count() as u64,
+            p["game_dates"].as_u64().unwrap()
+        );
+        let count = |chars: &str| cells.chars().filter(|c| chars.contains(*c)).count();
+        let kinds = |kind: &str, root: bool| {
+            report["dates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["processor"] == code && r["kind"] == kind)
+                .filter(|r| r["cause"].is_null() == root)
+                .count()
+        };
+        for (kind, upper, lower) in [
+            ("missing", "M", "m"),
+            ("partial", "P", "p"),
+            ("failures", "F", "f"),
+        ] {
+            assert_eq!(count(upper), kinds(kind, true), "{code} {kind} roots");
+            assert_eq!(
+                count(lower),
+                kinds(kind, false),
+                "{code} {kind} consequences"
+            );
+        }
+        assert_eq!(
+            count("Dd"),
+            kinds("duplicates", true) + kinds("unexpected", true),
+            "{code}"
+        );
+        assert_eq!(
+            count("S"),
+            p["stale_dates"].as_array().unwrap().len(),
+            "{code} stale"
+        );
+    }
+}
+
+#[test]
+fn no_line_is_wider_than_the_terminal() {
+    for width in ["40", "80", "120"] {
+        let run = seeded().run_env(&["heatmap"], &[("COLUMNS", width)]);
+        let limit: usize = width.parse().unwrap();
+        for line in run.stdout.lines() {
+            assert!(
+                console::measure_text_width(line) <= limit,
+                "{width}: {line:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
+    let s = seeded();
+    let args = ["heatmap", "--range", "2021-12"];
+    assert!(!s.run(&args).stdout.contains('\u{1b}'), "a pipe is plain");
+    let always = s.run(&["heatmap", "--range", "2021-12", "--color", "always"]);
+    assert!(always.stdout.contains("\u{1b}["), "{}", always.stdout);
+    let no_color = s.run_env(
+        &["heatmap", "--range", "2021-12", "--color", "auto"],
+        &[("NO_COLOR", "1")],
+    );
+    assert!(!no_color.stdout.contains('\u{1b}'));
+    let never = s.run(&["heatmap", "--range", "2021-12", "--color", "never"]);
+    assert_eq!(never.stdout, s.run(&args).stdout);
+    // Colour changes the characters' look, not which they are.
+    assert_eq!(console::strip_ansi_codes(&always.stdout), never.stdout);
+}
+
+#[test]
+fn the_report_adds_the_grid_on_request_and_refuses_it_outside_tables() {
+    let s = seeded();
+    let run = s.run(&["report", "--range", "2021-12", "--heatmap"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("Coverage 2021-12-01..2021-12-31"),
+        "{}",
+        run.stdout
+    );
+    let json = s.run(&["report", "--heatmap", "--format", "json"]);
+    assert_eq!(json.code, 2);
+    assert!(json.stderr.contains("--heatmap"), "{}", json.stderr);
+    let grid_json = s.run(&["heatmap", "--format", "json"]);
+    assert_eq!(grid_json.code, 2);
+    assert_eq!(grid_json.stderr.lines().count(), 1);
+}
