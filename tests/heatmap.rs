@@ -138,3 +138,48 @@ fn the_report_adds_the_grid_on_request_and_refuses_it_outside_tables() {
     assert_eq!(grid_json.code, 2);
     assert_eq!(grid_json.stderr.lines().count(), 1);
 }
+
+#[test]
+fn a_run_of_consecutive_missing_dates_reads_as_one_line_in_tables_only() {
+    let s = seeded();
+    let table = s.run(&["report", "--range", "2021-12"]);
+    assert!(
+        table
+            .stdout
+            .contains("  ML 2021-12-08..2021-12-17 missing (10 dates)\n"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("│ 2021-12-08..2021-12-17 (10 dates) │ missing"),
+        "{}",
+        table.stdout
+    );
+    let json = s
+        .run(&["report", "--range", "2021-12", "--format", "json"])
+        .json();
+    let ml_missing = json["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["processor"] == "ML" && r["kind"] == "missing")
+        .count();
+    assert_eq!(ml_missing, 10, "JSON keeps one ROW a date");
+    let csv = s.run(&[
+        "gaps",
+        "--processor",
+        "ml",
+        "--range",
+        "2021-12",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        csv.stdout.lines().count(),
+        1 + 11,
+        "CSV too: {}",
+        csv.stdout
+    );
+}

@@ -4,9 +4,11 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::report::{
-    ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, row_cells, row_json, shown_rows,
+    ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, grouped_row_cells, row_cells, row_json,
+    shown_rows,
 };
 use super::roots::roots_summary;
+use super::runs::GameDays;
 use super::table::{Drawing, csv_text, table_numeric, title};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
@@ -71,13 +73,20 @@ pub fn render_gaps(
         ),
     );
     if defective > 0 {
-        roots_summary(&mut out, catalog, &f.roots(), defective, drawing);
+        roots_summary(
+            &mut out,
+            catalog,
+            &f.roots(),
+            defective,
+            &GameDays::of(f),
+            drawing,
+        );
         out.push('\n');
     }
     if !rows.is_empty() {
         out.push_str(&table_numeric(
             &ROW_HEADER,
-            rows.iter().map(|r| row_cells(catalog, f, r)).collect(),
+            grouped_row_cells(catalog, f, &rows),
             drawing,
             ROW_NUMERIC,
         ));

@@ -13,6 +13,7 @@ pub mod process;
 pub mod report;
 pub(crate) mod roots;
 pub mod run;
+pub(crate) mod runs;
 pub mod seed;
 pub(crate) mod table;
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::roots::{PairJson, RootJson, cause_cell, cause_json, roots_json, roots_summary};
+use super::runs::{GameDays, runs, span};
 use super::table::{Drawing, csv_text, heading, pct, rate, table, table_numeric, title};
 use super::{TableFormat, rate_value, round4, to_json};
 use crate::catalog::{Catalog, CategoryClass, ProcessorId};
@@ -228,6 +229,47 @@ pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<Str
     ]
 }
 
+/// The cells of rows for a person: a run of consecutive game dates of one processor
+/// with the same kind and the same cause is one line, its counts summed, its date
+/// `first..last (N dates)`.
+pub(crate) fn grouped_row_cells(
+    catalog: &Catalog,
+    f: &Findings,
+    rows: &[&DateRow],
+) -> Vec<Vec<String>> {
+    let days = GameDays::of(f);
+    runs(rows, |a, b| {
+        a.processor == b.processor
+            && a.kind() == b.kind()
+            && f.role(a) == f.role(b)
+            && days.next_to(a.date, b.date)
+    })
+    .into_iter()
+    .map(|run| {
+        let (first, last) = (run[0], run[run.len() - 1]);
+        if run.len() == 1 {
+            return row_cells(catalog, f, first);
+        }
+        let sum =
+            |count: fn(&DateRow) -> i64| run.iter().map(|r| count(r)).sum::<i64>().to_string();
+        vec![
+            catalog.code(first.processor).to_string(),
+            format!("{} ({} dates)", span(first.date, last.date), run.len()),
+            kind_name(first).to_string(),
+            sum(|r| r.expected),
+            sum(|r| r.produced),
+            sum(|r| r.expected_skips),
+            sum(|r| r.cascades),
+            sum(|r| r.real_failures),
+            sum(|r| r.unaccounted),
+            sum(|r| r.duplicates),
+            sum(|r| r.unexpected),
+            cause_cell(catalog, f, first),
+        ]
+    })
+    .collect()
+}
+
 pub(crate) const ROW_HEADER: [&str; 12] = [
     "processor",
     "date",
@@ -361,7 +403,14 @@ fn report_text(
             out.pop();
         }
         heading(&mut out, drawing, "Root causes");
-        roots_summary(&mut out, catalog, &f.roots(), defective, drawing);
+        roots_summary(
+            &mut out,
+            catalog,
+            &f.roots(),
+            defective,
+            &GameDays::of(f),
+            drawing,
+        );
         let shown: Vec<&DateRow> = shown_rows(f, roots_only).collect();
         heading(
             &mut out,
@@ -381,7 +430,7 @@ fn report_text(
         } else {
             out.push_str(&table_numeric(
                 &ROW_HEADER,
-                shown.iter().map(|r| row_cells(catalog, f, r)).collect(),
+                grouped_row_cells(catalog, f, &shown),
                 drawing,
                 ROW_NUMERIC,
             ));

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+use super::runs::{GameDays, runs, span};
 use super::table::Drawing;
 use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::{DateRow, Findings, Role, RootCause};
@@ -90,29 +91,47 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String
     }
 }
 
-/// "4 root causes explain 23 defective dates", then one line per root:
-/// `TDZA 2021-12-04 missing -> PCF, PDC, ML`.
+/// "4 root causes explain 23 defective dates", then one line per root, a run of
+/// consecutive game dates of one processor with the same kind and nothing downstream
+/// being one line: `TDZA 2021-12-04 missing -> PCF, PDC, ML`,
+/// `ML 2021-12-08..2021-12-17 missing (10 dates)`.
 pub(crate) fn roots_summary(
     out: &mut String,
     catalog: &Catalog,
     roots: &[RootCause],
     defective_dates: usize,
+    days: &GameDays,
     drawing: Drawing,
 ) {
     let _ = writeln!(out, "{}", roots_sentence(roots.len(), defective_dates));
-    for root in roots {
-        let bullet = match drawing {
-            Drawing::Markdown => "- ",
-            Drawing::Boxes => "  ",
-        };
+    let bullet = match drawing {
+        Drawing::Markdown => "- ",
+        Drawing::Boxes => "  ",
+    };
+    let grouped = runs(roots, |a, b| {
+        a.processor == b.processor
+            && a.kind == b.kind
+            && a.consequences.is_empty()
+            && b.consequences.is_empty()
+            && days.next_to(a.date, b.date)
+    });
+    for run in grouped {
+        let (first, last) = (&run[0], &run[run.len() - 1]);
         let mut line = format!(
             "{bullet}{} {} {}",
-            catalog.code(root.processor),
-            root.date,
-            root.kind.as_str()
+            catalog.code(first.processor),
+            span(first.date, last.date),
+            first.kind.as_str()
         );
-        if !root.consequences.is_empty() {
-            let names: Vec<&str> = root.consequences.iter().map(|&p| catalog.code(p)).collect();
+        if run.len() > 1 {
+            let _ = write!(line, " ({} dates)", run.len());
+        }
+        if !first.consequences.is_empty() {
+            let names: Vec<&str> = first
+                .consequences
+                .iter()
+                .map(|&p| catalog.code(p))
+                .collect();
             let _ = write!(line, " -> {}", names.join(", "));
         }
         let _ = writeln!(out, "{line}");
