@@ -183,3 +183,29 @@ fn a_run_of_consecutive_missing_dates_reads_as_one_line_in_tables_only() {
         csv.stdout
     );
 }
+
+#[test]
+fn the_demo_shows_the_grid_before_and_after_and_closes_with_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::run_in(dir.path(), &["--warehouse", "duckdb:demo.duckdb", "demo"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let grids: Vec<&str> = run
+        .stdout
+        .split("Coverage 2021-07-01..2022-06-30")
+        .skip(1)
+        .collect();
+    assert_eq!(grids.len(), 2, "a grid before and after the repair");
+    let rows = |grid: &str| grid_rows(grid);
+    assert!(rows(grids[0])["ML"].contains('M'), "{}", grids[0]);
+    assert!(
+        rows(grids[1])
+            .values()
+            .all(|cells| cells.chars().all(|c| "#+".contains(c))),
+        "{}",
+        grids[1]
+    );
+    let story = &run.stdout[run.stdout.find("== the story ==").expect("the story")..];
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"in \d+ s\.", "in [N] s.");
+    s.bind(|| insta::assert_snapshot!(story));
+}

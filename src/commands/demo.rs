@@ -5,7 +5,8 @@ use crate::cli::DemoArgs;
 use crate::error::{Error, ExitCode};
 use crate::output::print;
 use crate::render::TableFormat;
-use crate::render::demo::{DemoStep, render_step};
+use crate::render::demo::{DemoStep, render_closing, render_step};
+use crate::render::heatmap::render_heatmap;
 use crate::render::report::render_report;
 use crate::settings::{DemoSettings, GlobalSettings};
 
@@ -16,29 +17,44 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         processors: Vec::new(),
     };
     let warehouse = global.warehouse.to_string();
-    let report = || {
-        super::checks_command(global, &request, TableFormat::Table, |findings| {
-            render_report(
-                &global.catalog,
-                findings,
-                &warehouse,
-                TableFormat::Table,
-                false,
-            )
-        })
+    // The report, then the grid: what is broken, then where.
+    let report = || -> Result<_, Error> {
+        let findings = super::findings(global, &request)?;
+        let mut out = render_report(
+            &global.catalog,
+            &findings,
+            &warehouse,
+            TableFormat::Table,
+            false,
+        );
+        out.push('\n');
+        out.push_str(&render_heatmap(
+            &global.catalog,
+            &findings,
+            global.width,
+            global.color,
+        ));
+        print(&out)?;
+        Ok(findings)
     };
 
     print(&render_step(DemoStep::Seed, settings.range))?;
     super::seed::build(&settings.seed)?;
     print(&render_step(DemoStep::Report, settings.range))?;
-    report()?;
+    let before = report()?;
     print(&render_step(DemoStep::Repair, settings.range))?;
     // A fresh warehouse: the state of a run on an earlier one means nothing.
     let _ = crate::runner::repair::clear(&settings.repair.state_dir);
-    let repaired = super::repair::run_apply(global, &settings.repair)?;
+    let (repaired, run) = super::repair::run_apply(global, &settings.repair)?;
     print(&render_step(DemoStep::ReportAgain, settings.range))?;
     let after = report()?;
+    print(&render_closing(
+        &global.catalog,
+        &before,
+        &after,
+        run.as_ref(),
+    ))?;
     Ok(ExitCode::findings_if(
-        repaired != ExitCode::Healthy || after != ExitCode::Healthy,
+        repaired != ExitCode::Healthy || after.has_defects(),
     ))
 }

@@ -7,12 +7,13 @@ use crate::output::{print, warn};
 use crate::render::plan::render_plan;
 use crate::render::run::render_run;
 use crate::runner::repair::{apply, plan_from_checks};
+use crate::runner::schedule::RunSummary;
 use crate::settings::{GlobalSettings, RepairSettings};
 
 pub fn run(args: &RepairArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let settings = RepairSettings::resolve(args, global)?;
     if settings.apply {
-        run_apply(global, &settings)
+        run_apply(global, &settings).map(|(code, _)| code)
     } else {
         run_plan(global, &settings)
     }
@@ -36,11 +37,12 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
     Ok(ExitCode::findings_if(!plan.is_empty()))
 }
 
-/// `repair --apply`, also the demo's repair step.
+/// `repair --apply`, also the demo's repair step: the exit code, and the run's summary
+/// when anything ran.
 pub(super) fn run_apply(
     global: &GlobalSettings,
     settings: &RepairSettings,
-) -> Result<ExitCode, Error> {
+) -> Result<(ExitCode, Option<RunSummary>), Error> {
     if !settings.verify {
         warn(
             "--verify off: a pair counts as done when its processor exits 0, WITHOUT a re-count in the warehouse (for benchmarks with simulated processors only)",
@@ -52,9 +54,10 @@ pub(super) fn run_apply(
         warn(w);
     }
     print(&render_run(&global.catalog, &outcome, settings.format))?;
-    Ok(match &outcome.summary {
+    let code = match &outcome.summary {
         None => ExitCode::Healthy,
         Some(s) if s.interrupted => ExitCode::Interrupted,
         Some(s) => ExitCode::findings_if(!s.all_done()),
-    })
+    };
+    Ok((code, outcome.summary))
 }

@@ -1,6 +1,11 @@
 //! `demo`: the headings of its four steps (each step renders as its own command does).
 
+use std::fmt::Write as _;
+
+use crate::catalog::{Catalog, CategoryClass};
+use crate::checks::Findings;
 use crate::range::{DateRange, season_label, season_of};
+use crate::runner::schedule::RunSummary;
 
 /// The steps of the demo, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,5 +30,98 @@ pub fn render_step(step: DemoStep, season: DateRange) -> String {
         DemoStep::ReportAgain => {
             "\n== 4. report again: the defects are gone (expected skips remain: they are not failures) ==\n".into()
         }
+    }
+}
+
+/// The demo's last word: what the repair fixed, in how many runs and how long, and what
+/// remains by design (expected skips are not failures).
+pub fn render_closing(
+    catalog: &Catalog,
+    before: &Findings,
+    after: &Findings,
+    run: Option<&RunSummary>,
+) -> String {
+    let defective = |f: &Findings| f.defective_rows().count();
+    let (was, is) = (defective(before), defective(after));
+    let (was_stale, is_stale) = (before.stale.len(), after.stale.len());
+    let mut out = String::from("\n== the story ==\n");
+    let runs = run.map_or(String::new(), |r| {
+        format!(
+            " ({} runs with downstream) in {}",
+            thousands(r.counts.done as i64),
+            seconds(r.wall)
+        )
+    });
+    let _ = writeln!(
+        out,
+        "Fixed {} defective and {} stale dates{runs}.",
+        thousands(was.saturating_sub(is) as i64),
+        thousands(was_stale.saturating_sub(is_stale) as i64)
+    );
+    if is > 0 || is_stale > 0 {
+        let _ = writeln!(
+            out,
+            "{} defective and {} stale dates remain: see the report above.",
+            thousands(is as i64),
+            thousands(is_stale as i64)
+        );
+    }
+    let kept: Vec<String> = after
+        .summaries()
+        .iter()
+        .filter(|s| s.expected_skips > 0)
+        .map(|s| {
+            let categories: Vec<&str> = s
+                .failures_by_category
+                .keys()
+                .map(String::as_str)
+                .filter(|c| catalog.class_of(c) == CategoryClass::ExpectedSkip)
+                .collect();
+            format!(
+                "{} {} {} skips",
+                thousands(s.expected_skips),
+                catalog.code(s.processor),
+                categories.join("/")
+            )
+        })
+        .collect();
+    if !kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} remain by design: expected skips (too little history yet) are not failures.",
+            kept.join(", ")
+        );
+    }
+    out
+}
+
+/// `8589` as `8,589`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn seconds(d: std::time::Duration) -> String {
+    format!("{:.0} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(8589), "8,589");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
     }
 }
