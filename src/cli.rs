@@ -92,6 +92,9 @@ pub struct GlobalArgs {
     /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
     #[arg(long, global = true)]
     pub estimate: bool,
+    /// Show every column of every table, however wide (tables fit the terminal otherwise).
+    #[arg(long, global = true)]
+    pub wide: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, global = true, value_enum, default_value_t)]
     pub color: ColorArg,

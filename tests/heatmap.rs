@@ -153,7 +153,7 @@ fn a_run_of_consecutive_missing_dates_reads_as_one_line_in_tables_only() {
     assert!(
         table
             .stdout
-            .contains("│ 2021-12-08..2021-12-17 (10 dates) │ missing"),
+            .contains("│ 2021-12-08..12-17 (10) │ missing"),
         "{}",
         table.stdout
     );
@@ -208,4 +208,77 @@ fn the_demo_shows_the_grid_before_and_after_and_closes_with_the_story() {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"in \d+ s\.", "in [N] s.");
     s.bind(|| insta::assert_snapshot!(story));
+}
+
+/// Lines of box-drawn tables.
+fn table_lines(out: &str) -> impl Iterator<Item = &str> {
+    out.lines().filter(|l| l.starts_with(['│', '╭', '├', '╰']))
+}
+
+#[test]
+fn the_report_at_80_and_160_columns() {
+    for width in ["80", "160"] {
+        let run = seeded().run_env(&["report", "--range", "2021-12"], &[("COLUMNS", width)]);
+        assert_eq!(run.code, 1);
+        let mut s = insta::Settings::clone_current();
+        s.add_filter(r"\d+ queries in \d+\.\d+s", "[N] queries in [TIME]");
+        s.add_filter(r"on duckdb:\S+", "on duckdb:[WAREHOUSE]");
+        s.set_snapshot_suffix(width);
+        s.bind(|| insta::assert_snapshot!(run.stdout));
+    }
+}
+
+#[test]
+fn no_table_line_is_wider_than_80_columns_and_wide_shows_every_column() {
+    let s = seeded();
+    let (dir, path) = s.copy();
+    let warehouse = format!("duckdb:{}", path.display());
+    let snapshot =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/season-2021-22.json");
+    let snapshot = snapshot.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["report", "--range", "2021-22"],
+        &["gaps", "--processor", "pcf", "--range", "2021-22"],
+        &["repair", "--range", "2021-12-04"],
+        &[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--apply",
+            "--progress",
+            "none",
+        ],
+        &["checkpoint", "status"],
+        &["gate", "--snapshot", snapshot, "--range", "2021-22"],
+    ];
+    for args in commands {
+        let mut all = vec!["--warehouse", warehouse.as_str()];
+        all.extend_from_slice(args);
+        let run = common::run_in_env(dir.path(), &all, &[("COLUMNS", "80")]);
+        assert!(run.code <= 1, "{args:?}: {}", run.stderr);
+        for line in table_lines(&run.stdout) {
+            assert!(
+                console::measure_text_width(line) <= 80,
+                "{args:?}: {} columns: {line}",
+                console::measure_text_width(line)
+            );
+        }
+    }
+    let narrow = s.run_env(&["report", "--range", "2021-12"], &[("COLUMNS", "80")]);
+    assert!(
+        narrow.stdout.contains("--wide shows them"),
+        "{}",
+        narrow.stdout
+    );
+    let wide = s.run_env(
+        &["--wide", "report", "--range", "2021-12"],
+        &[("COLUMNS", "80")],
+    );
+    assert!(!wide.stdout.contains("hidden to fit"));
+    assert_eq!(
+        wide.stdout.replace(char::is_numeric, ""),
+        s.run(&["report", "--range", "2021-12"])
+            .stdout
+            .replace(char::is_numeric, "")
+    );
 }

@@ -162,7 +162,7 @@ fn the_report_leads_with_its_roots_and_marks_every_defective_row() {
     let rows = out.lines().filter(|l| l.contains("│ root ")).count();
     let caused = out.lines().filter(|l| l.contains("│ caused by ")).count();
     assert_eq!((rows, caused), (8, 6), "{out}");
-    assert!(out.contains("(10 dates) │ missing"), "{out}");
+    assert!(out.contains("2021-12-08..12-17 (10) │ missing"), "{out}");
 }
 
 #[test]

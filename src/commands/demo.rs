@@ -24,7 +24,7 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
             &global.catalog,
             &findings,
             &warehouse,
-            TableFormat::Table,
+            TableFormat::Table(global.fit()),
             false,
         );
         out.push('\n');

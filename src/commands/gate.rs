@@ -17,7 +17,7 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         processors: Vec::new(),
     };
     if global.estimate {
-        let format = table_format(settings.format, "gate --estimate")?;
+        let format = table_format(settings.format, global.fit(), "gate --estimate")?;
         return super::estimate::run(global, &request, format);
     }
     let findings = super::findings(global, &request)?;
@@ -25,7 +25,7 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     let update_command = gate.update_command();
     match gate.conclude(&settings, &global.catalog, &findings)? {
         GateVerdict::Updated { before, after } => {
-            let format = table_format(settings.format, "gate --update")?;
+            let format = table_format(settings.format, global.fit(), "gate --update")?;
             print(&render_update(&path, before.as_ref(), &after, format))?;
             Ok(ExitCode::Healthy)
         }

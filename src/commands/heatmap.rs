@@ -8,7 +8,10 @@ use crate::settings::{GlobalSettings, HeatmapSettings};
 
 pub fn run(args: &HeatmapArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let s = HeatmapSettings::resolve(args, global)?;
-    super::checks_command(global, &s.request, TableFormat::Table, |findings| {
-        render_heatmap(&global.catalog, findings, global.width, global.color)
-    })
+    super::checks_command(
+        global,
+        &s.request,
+        TableFormat::Table(global.fit()),
+        |findings| render_heatmap(&global.catalog, findings, global.width, global.color),
+    )
 }

@@ -207,7 +207,7 @@ pub fn render_update(
 ) -> String {
     let update = Update::new(path, before, after);
     match format {
-        TableFormat::Table => {
+        TableFormat::Table(_) => {
             let mut out = update.headline() + "\n";
             if let Some(c) = &update.changes {
                 largest_changes(&mut out, c);

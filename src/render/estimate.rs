@@ -60,7 +60,7 @@ pub fn render_estimate(warehouse: &str, estimates: &[(&str, i64)], format: Table
                     .collect(),
             );
         }
-        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
     let mut rows: Vec<Vec<String>> = estimates

@@ -55,7 +55,7 @@ pub fn render_gaps(
                 rows.iter().map(|r| row_cells(catalog, f, r)).collect(),
             );
         }
-        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
     let mut out = String::new();

@@ -46,11 +46,16 @@ impl Format {
 /// `repair` (the plan and the run) and `--estimate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
-    Table,
+    /// Boxes for a person, fitting the width of [`Fit`].
+    Table(Fit),
     Json,
     Csv,
     Markdown,
 }
+
+/// The width a table must fit: `None` shows every column (a pipe, or --wide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fit(pub Option<usize>);
 
 /// The formats of the commands that print a short summary: `seed`, `process`,
 /// `checkpoint`.

@@ -103,7 +103,7 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
                 plan_rows(catalog, plan, " "),
             );
         }
-        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
     let mut out = String::new();

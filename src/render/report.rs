@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::roots::{PairJson, RootJson, cause_cell, cause_json, roots_json, roots_summary};
-use super::runs::{GameDays, runs, span};
+use super::runs::{GameDays, runs, short_span};
 use super::table::{Drawing, csv_text, heading, pct, rate, table, table_numeric, title};
 use super::{TableFormat, rate_value, round4, to_json};
 use crate::catalog::{Catalog, CategoryClass, ProcessorId};
@@ -231,7 +231,7 @@ pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<Str
 
 /// The cells of rows for a person: a run of consecutive game dates of one processor
 /// with the same kind and the same cause is one line, its counts summed, its date
-/// `first..last (N dates)`.
+/// `2021-12-08..12-17 (10)`.
 pub(crate) fn grouped_row_cells(
     catalog: &Catalog,
     f: &Findings,
@@ -254,7 +254,7 @@ pub(crate) fn grouped_row_cells(
             |count: fn(&DateRow) -> i64| run.iter().map(|r| count(r)).sum::<i64>().to_string();
         vec![
             catalog.code(first.processor).to_string(),
-            format!("{} ({} dates)", span(first.date, last.date), run.len()),
+            format!("{} ({})", short_span(first.date, last.date), run.len()),
             kind_name(first).to_string(),
             sum(|r| r.expected),
             sum(|r| r.produced),
@@ -352,7 +352,9 @@ pub fn render_report(
                 .collect();
             csv_text(&SUMMARY_HEADER, rows)
         }
-        TableFormat::Table => report_text(catalog, f, warehouse, Drawing::Boxes, roots_only),
+        TableFormat::Table(fit) => {
+            report_text(catalog, f, warehouse, Drawing::Boxes(fit), roots_only)
+        }
         TableFormat::Markdown => report_text(catalog, f, warehouse, Drawing::Markdown, roots_only),
     }
 }

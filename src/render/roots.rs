@@ -106,7 +106,7 @@ pub(crate) fn roots_summary(
     let _ = writeln!(out, "{}", roots_sentence(roots.len(), defective_dates));
     let bullet = match drawing {
         Drawing::Markdown => "- ",
-        Drawing::Boxes => "  ",
+        Drawing::Boxes(_) => "  ",
     };
     let grouped = runs(roots, |a, b| {
         a.processor == b.processor

@@ -78,7 +78,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
         return match format {
             TableFormat::Json => to_json(&EmptyRunJson { pairs: [] }),
             TableFormat::Csv => csv_text(&PAIR_HEADER, Vec::new()),
-            TableFormat::Table | TableFormat::Markdown => NOTHING_TO_REPAIR.into(),
+            TableFormat::Table(_) | TableFormat::Markdown => NOTHING_TO_REPAIR.into(),
         };
     };
     let pairs = outcome
@@ -116,7 +116,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
                 .collect();
             return csv_text(&PAIR_HEADER, rows);
         }
-        TableFormat::Table => Drawing::Boxes,
+        TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
     run_text(catalog, outcome, summary, drawing)

@@ -52,6 +52,19 @@ pub(crate) fn span(first: NaiveDate, last: NaiveDate) -> String {
     }
 }
 
+/// `2021-12-08..12-17`: a run's span in a table cell, the last date without the year
+/// it shares with the first.
+pub(crate) fn short_span(first: NaiveDate, last: NaiveDate) -> String {
+    use chrono::Datelike;
+    if first == last {
+        first.to_string()
+    } else if first.year() == last.year() {
+        format!("{first}..{}", last.format("%m-%d"))
+    } else {
+        format!("{first}..{last}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

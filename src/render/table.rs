@@ -1,14 +1,16 @@
 //! The building blocks of text output: tables (rounded boxes or Markdown), CSV, headings.
 
 use std::fmt::Write as _;
+
+use super::Fit;
 use tabled::builder::Builder;
 use tabled::settings::{Alignment, Style, object::Columns};
 
 /// How a table is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Drawing {
-    /// Rounded boxes, numbers right-aligned.
-    Boxes,
+    /// Rounded boxes, numbers right-aligned, fitting a width.
+    Boxes(Fit),
     Markdown,
 }
 
@@ -23,28 +25,167 @@ pub(crate) fn table(
 }
 
 /// A table whose `numeric` columns are right-aligned (text columns after them are not).
+/// Boxes fit their width: long headers go on two lines, then columns holding only
+/// zeros are hidden, then columns from the right (never the first two); a line under
+/// the table names what was hidden. A row is never wrapped.
 pub(crate) fn table_numeric(
     header: &[&str],
     rows: Vec<Vec<String>>,
     drawing: Drawing,
     numeric: std::ops::Range<usize>,
 ) -> String {
+    let mut columns: Vec<Column> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Column {
+            header: h.to_string(),
+            cells: rows
+                .iter()
+                .map(|r| r.get(i).cloned().unwrap_or_default())
+                .collect(),
+            numeric: numeric.contains(&i),
+        })
+        .collect();
+    let mut hidden = Vec::new();
+    if let Drawing::Boxes(Fit(Some(width))) = drawing {
+        fit(&mut columns, width, &mut hidden);
+    }
     let mut b = Builder::default();
-    b.push_record(header.iter().map(|h| h.to_string()));
-    for r in rows {
-        b.push_record(r);
+    b.push_record(columns.iter().map(|c| c.header.clone()));
+    for i in 0..rows.len() {
+        b.push_record(columns.iter().map(|c| c.cells[i].clone()));
     }
     let mut t = b.build();
     match drawing {
         Drawing::Markdown => {
             t.with(Style::markdown());
         }
-        Drawing::Boxes => {
+        Drawing::Boxes(_) => {
             t.with(Style::rounded());
-            t.modify(Columns::new(numeric), Alignment::right());
+            for (i, c) in columns.iter().enumerate() {
+                if c.numeric {
+                    t.modify(Columns::new(i..i + 1), Alignment::right());
+                }
+            }
         }
     }
-    t.to_string() + "\n"
+    let mut out = t.to_string() + "\n";
+    if !hidden.is_empty() {
+        let note = format!("hidden to fit: {}; --wide shows them", hidden.join(", "));
+        let _ = match drawing {
+            Drawing::Boxes(Fit(Some(width))) => writeln!(out, "{}", wrap_words(&note, width)),
+            _ => writeln!(out, "{note}"),
+        };
+    }
+    out
+}
+
+/// One column of a table being fitted.
+struct Column {
+    header: String,
+    cells: Vec<String>,
+    numeric: bool,
+}
+
+impl Column {
+    fn width(&self) -> usize {
+        self.header
+            .lines()
+            .chain(self.cells.iter().map(String::as_str))
+            .map(console::measure_text_width)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The width of rounded boxes around `columns`: a bar and a space on each side.
+fn drawn_width(columns: &[Column]) -> usize {
+    columns.iter().map(|c| c.width() + 3).sum::<usize>() + 1
+}
+
+fn fit(columns: &mut Vec<Column>, width: usize, hidden: &mut Vec<String>) {
+    if drawn_width(columns) <= width {
+        return;
+    }
+    // Two-line headers where a header is wider than its cells.
+    for c in columns.iter_mut() {
+        let cells = c
+            .cells
+            .iter()
+            .map(|s| console::measure_text_width(s))
+            .max()
+            .unwrap_or(0);
+        if console::measure_text_width(&c.header) > cells
+            && let Some((a, b)) = c.header.split_once(' ')
+        {
+            c.header = format!("{a}\n{b}");
+        }
+    }
+    // Columns that say nothing (every cell zero), from the right.
+    let mut i = columns.len();
+    while drawn_width(columns) > width && i > 2 {
+        i -= 1;
+        if !columns[i].cells.is_empty() && columns[i].cells.iter().all(|c| c == "0") {
+            let c = columns.remove(i);
+            hidden.push(format!("{} (all 0)", c.header.replace('\n', " ")));
+        }
+    }
+    // Then the columns a reader can most easily do without, then from the right.
+    for name in DROPPED_FIRST {
+        if drawn_width(columns) <= width {
+            return;
+        }
+        if let Some(i) = columns
+            .iter()
+            .skip(2)
+            .position(|c| c.header.replace('\n', " ") == name)
+        {
+            let c = columns.remove(i + 2);
+            hidden.push(c.header.replace('\n', " "));
+        }
+    }
+    while drawn_width(columns) > width && columns.len() > 2 {
+        let c = columns.remove(columns.len() - 1);
+        hidden.push(c.header.replace('\n', " "));
+    }
+}
+
+/// Columns that go first when a table does not fit: counts another column implies or
+/// the report lists elsewhere. Keys, kinds, causes and the failure rate stay longest.
+const DROPPED_FIRST: [&str; 14] = [
+    "dates with rows",
+    "records",
+    "breakers",
+    "stale dates",
+    "produced",
+    "expected skips",
+    "cascades",
+    "duplicates",
+    "unexpected",
+    "game dates",
+    "unaccounted rate",
+    "expected",
+    "real failures",
+    "unaccounted",
+];
+
+/// `text` broken at spaces into lines of at most `width` (a longer word stays whole).
+pub(crate) fn wrap_words(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split(' ') {
+        let len = console::measure_text_width(word);
+        if line > 0 && line + 1 + len > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += len;
+    }
+    out
 }
 
 /// A section heading: `## text` in Markdown, a line of its own otherwise.
@@ -53,7 +194,7 @@ pub(crate) fn heading(out: &mut String, drawing: Drawing, text: &str) {
         Drawing::Markdown => {
             let _ = writeln!(out, "\n## {text}\n");
         }
-        Drawing::Boxes => {
+        Drawing::Boxes(_) => {
             let _ = writeln!(out, "\n{text}");
         }
     }
@@ -65,7 +206,7 @@ pub(crate) fn title(out: &mut String, drawing: Drawing, text: &str) {
         Drawing::Markdown => {
             let _ = writeln!(out, "# {text}\n");
         }
-        Drawing::Boxes => {
+        Drawing::Boxes(_) => {
             let _ = writeln!(out, "{text}\n");
         }
     }

@@ -30,12 +30,12 @@ impl ReportSettings {
                 range: parse_range(args.range.as_deref())?,
                 processors: parse_processors(&global.catalog, &args.processor)?,
             },
-            format: table_format(global.format, "report")?,
+            format: table_format(global.format, global.fit(), "report")?,
             roots_only: args.roots_only,
             heatmap: args.heatmap,
         })
         .and_then(|s: ReportSettings| {
-            if s.heatmap && s.format != TableFormat::Table {
+            if s.heatmap && !matches!(s.format, TableFormat::Table(_)) {
                 return Err(Error::usage(
                     "--heatmap draws a grid for a person: use it with --format table",
                 ));
@@ -111,7 +111,7 @@ impl GapsSettings {
                 range: parse_range(args.range.as_deref())?,
                 processors: vec![processor],
             },
-            format: table_format(global.format, "gaps")?,
+            format: table_format(global.format, global.fit(), "gaps")?,
             roots_only: args.roots_only,
         })
     }

@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::cli::{ColorArg, GlobalArgs};
 use crate::config::Config;
 use crate::error::Error;
-use crate::render::Format;
+use crate::render::{Fit, Format};
 use crate::runner::process::ContainmentMode;
 use crate::warehouse::{EngineOptions, WarehouseSpec};
 
@@ -30,6 +30,15 @@ pub struct GlobalSettings {
     pub color: bool,
     /// The width tables and grids fit (COLUMNS, else the terminal's); `None` on a pipe.
     pub width: Option<usize>,
+    /// Show every column of a table, whatever the width.
+    pub wide: bool,
+}
+
+impl GlobalSettings {
+    /// What tables fit: the width, unless --wide.
+    pub fn fit(&self) -> Fit {
+        Fit(if self.wide { None } else { self.width })
+    }
 }
 
 #[cfg(test)]
@@ -46,6 +55,7 @@ impl GlobalSettings {
             containment: ContainmentMode::Auto,
             color: false,
             width: None,
+            wide: false,
         }
     }
 }
@@ -110,6 +120,7 @@ impl GlobalSettings {
             containment,
             color: resolve_color(args.color, env, console::Term::stdout().is_term()),
             width: resolve_width(env),
+            wide: args.wide,
         })
     }
 }

@@ -86,7 +86,7 @@ impl RepairSettings {
             verify: args.verify.into(),
             keep_breakers: args.keep_breakers,
             progress: args.progress.into(),
-            format: table_format(global.format, "repair")?,
+            format: table_format(global.format, global.fit(), "repair")?,
             containment: global.containment,
         })
     }
@@ -107,7 +107,7 @@ impl RepairSettings {
             verify: true,
             keep_breakers: false,
             progress: ProgressMode::Auto,
-            format: TableFormat::Table,
+            format: TableFormat::Table(global.fit()),
             containment: global.containment,
         }
     }

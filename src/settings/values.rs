@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::{Error, echo};
 use crate::range::{DateRange, MAX_DATE, MIN_DATE, parse_season};
-use crate::render::{Format, SummaryFormat, TableFormat};
+use crate::render::{Fit, Format, SummaryFormat, TableFormat};
 
 /// `--range`, if given.
 pub fn parse_range(text: Option<&str>) -> Result<Option<DateRange>, Error> {
@@ -112,9 +112,9 @@ fn refuse(format: Format, command: &str, takes: &str) -> Error {
 }
 
 /// The format of a command that prints tables of findings.
-pub fn table_format(format: Format, command: &str) -> Result<TableFormat, Error> {
+pub fn table_format(format: Format, fit: Fit, command: &str) -> Result<TableFormat, Error> {
     match format {
-        Format::Table => Ok(TableFormat::Table),
+        Format::Table => Ok(TableFormat::Table(fit)),
         Format::Json => Ok(TableFormat::Json),
         Format::Csv => Ok(TableFormat::Csv),
         Format::Markdown => Ok(TableFormat::Markdown),
@@ -153,9 +153,11 @@ mod tests {
     fn each_kind_of_command_takes_its_formats_and_refuses_the_others() {
         use Format::*;
         for f in [Table, Json, Csv, Markdown] {
-            assert!(table_format(f, "report").is_ok());
+            assert!(table_format(f, Fit::default(), "report").is_ok());
         }
-        let e = table_format(Junit, "report").unwrap_err().to_string();
+        let e = table_format(Junit, Fit::default(), "report")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("junit is for `gate` only"), "{e}");
         for f in [Table, Json] {
             assert!(summary_format(f, "seed").is_ok());
