@@ -151,9 +151,7 @@ fn a_run_of_consecutive_missing_dates_reads_as_one_line_in_tables_only() {
         table.stdout
     );
     assert!(
-        table
-            .stdout
-            .contains("│ 2021-12-08..12-17 (10) │ missing"),
+        table.stdout.contains("│ 2021-12-08..12-17 (10) │ missing"),
         "{}",
         table.stdout
     );
