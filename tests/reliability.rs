@@ -257,6 +257,9 @@ fn wait_until_recorded(b: &Bench, pid: i32) {
             .into_iter()
             .flatten()
             .flatten()
+            // A record being written is a temp file until its rename: a kill before the
+            // rename leaves the previous record, so only a renamed one counts.
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
             .any(|e| {
                 let record: Value = std::fs::read_to_string(e.path())
                     .ok()
