@@ -551,6 +551,13 @@ impl Catalog {
         set.into_iter().collect()
     }
 
+    /// `ids` and everything downstream of them, in catalog order.
+    pub fn with_downstream(&self, ids: &[ProcessorId]) -> Vec<ProcessorId> {
+        self.ids()
+            .filter(|&p| ids.iter().any(|&r| r == p || self.is_upstream(r, p)))
+            .collect()
+    }
+
     /// The class of a failure category; unknown categories are real failures.
     pub fn class_of(&self, category: &str) -> CategoryClass {
         self.categories

@@ -7,9 +7,7 @@
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::reconcile::{
-    category_class_parts, expected_entity_parts, processor_row_parts, upstream_parts,
-};
+use super::reconcile::{upstream_parts, with_entity_slots};
 use super::{CheckRequest, DateRow, DefectKind, Findings, Role, StalePair, run_checks};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::error::Error;
@@ -151,33 +149,13 @@ pub fn explain(
 /// `failure_samples.sql` for processors `ids` (with their upstream) over `day`.
 pub fn failure_samples_query(catalog: &Catalog, ids: &[ProcessorId], day: DateRange) -> Query {
     let (upstream, _) = upstream_parts(catalog, ids);
-    let query = Query::new("failure_samples", text::FAILURE_SAMPLES)
-        .repeat(
-            "upstream",
-            text::PART_UPSTREAM,
-            &upstream,
-            text::PART_NO_UPSTREAM,
-        )
-        .repeat(
-            "category_classes",
-            text::PART_CATEGORY_CLASS,
-            &category_class_parts(catalog),
-            text::PART_NO_CATEGORY_CLASS,
-        )
-        .repeat(
-            "expected_entities",
-            text::PART_EXPECTED_ENTITIES,
-            &expected_entity_parts(catalog, ids),
-            "",
-        )
-        .repeat(
-            "processor_rows",
-            text::PART_PROCESSOR_ROWS,
-            &processor_row_parts(catalog, ids),
-            "",
-        )
-        .table("failures", &catalog.processing.failures)
-        .param("per_processor", Param::Int(SAMPLES_PER_PROCESSOR));
+    let query = with_entity_slots(
+        Query::new("failure_samples", text::FAILURE_SAMPLES),
+        catalog,
+        ids,
+        &upstream,
+    )
+    .param("per_processor", Param::Int(SAMPLES_PER_PROCESSOR));
     super::per_processor_query(catalog, ids, day, query)
 }
 
@@ -218,8 +196,16 @@ impl Explanation {
         // too), and what is downstream of them.
         let repair = match (&chain, verdict) {
             (_, Verdict::NoGames | Verdict::Healthy) => Vec::new(),
-            (Some(chain), _) => with_downstream(catalog, &roots_in(chain)),
-            (None, _) => with_downstream(catalog, &[processor]),
+            (Some(chain), _) => {
+                let roots: Vec<ProcessorId> = chain
+                    .walk()
+                    .into_iter()
+                    .filter(|s| s.role.is_root())
+                    .map(|s| s.row.processor)
+                    .collect();
+                catalog.with_downstream(&roots)
+            }
+            (None, _) => catalog.with_downstream(&[processor]),
         };
         Explanation {
             processor,
@@ -248,17 +234,22 @@ impl Explanation {
 
     /// The processors of the chain's pairs.
     pub fn chain_processors(&self) -> BTreeSet<ProcessorId> {
-        fn walk(step: &Step, into: &mut BTreeSet<ProcessorId>) {
-            into.insert(step.row.processor);
-            for s in &step.steps {
-                walk(s, into);
-            }
+        self.chain
+            .iter()
+            .flat_map(Step::walk)
+            .map(|s| s.row.processor)
+            .collect()
+    }
+}
+
+impl Step {
+    /// This step and every step below it, depth first.
+    pub fn walk(&self) -> Vec<&Step> {
+        let mut out = vec![self];
+        for s in &self.steps {
+            out.extend(s.walk());
         }
-        let mut set = BTreeSet::new();
-        if let Some(chain) = &self.chain {
-            walk(chain, &mut set);
-        }
-        set
+        out
     }
 }
 
@@ -293,7 +284,10 @@ fn step(
         };
         let (first, rest): (Vec<_>, Vec<_>) = explaining.iter().partition(|&&(up, _)| nearest(up));
         for (up, n) in first.into_iter().chain(rest) {
-            if steps.iter().any(|s: &Step| reaches(s, up)) {
+            if steps
+                .iter()
+                .any(|s: &Step| s.walk().iter().any(|w| w.row.processor == up))
+            {
                 continue;
             }
             if let Some(s) = rows
@@ -313,33 +307,6 @@ fn step(
         shown_above,
         steps,
     })
-}
-
-/// The roots among `step` and the steps below it, in catalog order.
-fn roots_in(step: &Step) -> Vec<ProcessorId> {
-    fn walk(step: &Step, into: &mut BTreeSet<ProcessorId>) {
-        if step.role.is_root() {
-            into.insert(step.row.processor);
-        }
-        for s in &step.steps {
-            walk(s, into);
-        }
-    }
-    let mut roots = BTreeSet::new();
-    walk(step, &mut roots);
-    roots.into_iter().collect()
-}
-
-fn reaches(step: &Step, processor: ProcessorId) -> bool {
-    step.row.processor == processor || step.steps.iter().any(|s| reaches(s, processor))
-}
-
-/// `roots` and every processor downstream of one, in catalog order.
-fn with_downstream(catalog: &Catalog, roots: &[ProcessorId]) -> Vec<ProcessorId> {
-    catalog
-        .ids()
-        .filter(|&p| roots.iter().any(|&r| r == p || catalog.is_upstream(r, p)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn explained_by(catalog: &Catalog, list: &str) -> Result<Vec<(ProcessorId, i64)>
 pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange) -> Query {
     let processors = super::processor_parts(catalog, ids);
     let (upstream, mapped) = upstream_parts(catalog, ids);
-    Query::new("reconcile", text::RECONCILE)
+    let query = Query::new("reconcile", text::RECONCILE)
         .repeat(
             "processors",
             text::PART_PROCESSOR,
@@ -187,16 +187,31 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
             text::PART_PROCESSOR,
         )
         .repeat(
-            "upstream",
-            text::PART_UPSTREAM,
-            &upstream,
-            text::PART_NO_UPSTREAM,
-        )
-        .repeat(
             "mapped_entities",
             text::PART_MAPPED_ENTITIES,
             &mapped,
             text::PART_NO_MAPPED_ENTITIES,
+        );
+    with_entity_slots(query, catalog, ids, &upstream)
+        .param("start", Param::Date(range.start()))
+        .param("end", Param::Date(range.end()))
+}
+
+/// The slots `reconcile.sql` and `failure_samples.sql` share to class each expected
+/// entity: the `upstream` pairs (from [`upstream_parts`]), the category classes, the
+/// expected entities, the processors' rows, and the failures table.
+pub(crate) fn with_entity_slots(
+    query: Query,
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+    upstream: &[Part],
+) -> Query {
+    query
+        .repeat(
+            "upstream",
+            text::PART_UPSTREAM,
+            upstream,
+            text::PART_NO_UPSTREAM,
         )
         .repeat(
             "category_classes",
@@ -217,8 +232,6 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
             "",
         )
         .table("failures", &catalog.processing.failures)
-        .param("start", Param::Date(range.start()))
-        .param("end", Param::Date(range.end()))
 }
 
 /// The `upstream` parts (every (processor, upstream) pair among `ids`, with the id of its
@@ -266,7 +279,7 @@ pub(crate) fn upstream_parts(catalog: &Catalog, ids: &[ProcessorId]) -> (Vec<Par
 }
 
 /// The `category_classes` parts: every category the catalog names, with its class.
-pub(crate) fn category_class_parts(catalog: &Catalog) -> Vec<Part> {
+fn category_class_parts(catalog: &Catalog) -> Vec<Part> {
     catalog
         .categories()
         .map(|(category, class)| {
@@ -278,7 +291,7 @@ pub(crate) fn category_class_parts(catalog: &Catalog) -> Vec<Part> {
 }
 
 /// The `processor_rows` parts: each processor's rows, by entity and date.
-pub(crate) fn processor_row_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
+fn processor_row_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
     ids.iter()
         .map(|&id| {
             let p = catalog.get(id);
@@ -292,7 +305,7 @@ pub(crate) fn processor_row_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec
 }
 
 /// The `expected_entities` parts: each processor's entities from the source.
-pub(crate) fn expected_entity_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
+fn expected_entity_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
     ids.iter()
         .map(|&id| {
             let p = catalog.get(id);

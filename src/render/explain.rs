@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::report::{RowJson, row_json_of};
 use super::roots::{PairJson, role_cause_json};
 use super::{SummaryFormat, to_json};
-use crate::catalog::{Catalog, ProcessorId};
+use crate::catalog::Catalog;
 use crate::checks::explain::{Explanation, SAMPLES_PER_PROCESSOR, Step, Verdict};
 use crate::checks::{DateRow, DefectKind, Role};
 
@@ -257,7 +257,11 @@ fn samples(out: &mut String, catalog: &Catalog, e: &Explanation) {
             let unaccounted = e
                 .chain
                 .as_ref()
-                .and_then(|c| find_step(c, p))
+                .and_then(|c| {
+                    c.walk()
+                        .into_iter()
+                        .find(|s| s.row.processor == p && !s.shown_above)
+                })
                 .map_or(0, |s| s.row.unaccounted);
             if unaccounted > 0 {
                 let _ = writeln!(
@@ -280,13 +284,6 @@ fn samples(out: &mut String, catalog: &Catalog, e: &Explanation) {
             let _ = writeln!(out, "    {:<width$}  {}  {reason}", s.entity, s.category);
         }
     }
-}
-
-fn find_step(step: &Step, processor: ProcessorId) -> Option<&Step> {
-    if step.row.processor == processor && !step.shown_above {
-        return Some(step);
-    }
-    step.steps.iter().find_map(|s| find_step(s, processor))
 }
 
 #[derive(Serialize)]

@@ -8,7 +8,6 @@ use super::report::{
     shown_rows,
 };
 use super::roots::roots_summary;
-use super::runs::GameDays;
 use super::table::{Drawing, csv_text, table_numeric, title};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
@@ -73,14 +72,7 @@ pub fn render_gaps(
         ),
     );
     if defective > 0 {
-        roots_summary(
-            &mut out,
-            catalog,
-            &f.roots(),
-            defective,
-            &GameDays::of(f),
-            drawing,
-        );
+        roots_summary(&mut out, catalog, f, defective, drawing);
         out.push('\n');
     }
     if !rows.is_empty() {

@@ -400,19 +400,8 @@ fn report_text(
     // Findings open with their roots: one thing to fix, not four.
     let defective = f.defective_rows().count();
     if defective > 0 {
-        if out.ends_with("\n\n") {
-            // No summary table above (--roots-only): the title's blank line is enough.
-            out.pop();
-        }
         heading(&mut out, drawing, "Root causes");
-        roots_summary(
-            &mut out,
-            catalog,
-            &f.roots(),
-            defective,
-            &GameDays::of(f),
-            drawing,
-        );
+        roots_summary(&mut out, catalog, f, defective, drawing);
         let shown: Vec<&DateRow> = shown_rows(f, roots_only).collect();
         heading(
             &mut out,

@@ -98,17 +98,18 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String
 pub(crate) fn roots_summary(
     out: &mut String,
     catalog: &Catalog,
-    roots: &[RootCause],
+    f: &Findings,
     defective_dates: usize,
-    days: &GameDays,
     drawing: Drawing,
 ) {
+    let roots = f.roots();
+    let days = GameDays::of(f);
     let _ = writeln!(out, "{}", roots_sentence(roots.len(), defective_dates));
     let bullet = match drawing {
         Drawing::Markdown => "- ",
         Drawing::Boxes(_) => "  ",
     };
-    let grouped = runs(roots, |a, b| {
+    let grouped = runs(&roots, |a, b| {
         a.processor == b.processor
             && a.kind == b.kind
             && a.consequences.is_empty()

@@ -195,7 +195,11 @@ pub(crate) fn heading(out: &mut String, drawing: Drawing, text: &str) {
             let _ = writeln!(out, "\n## {text}\n");
         }
         Drawing::Boxes(_) => {
-            let _ = writeln!(out, "\n{text}");
+            // One blank line before it, also after a title (which ends with one).
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{text}");
         }
     }
 }

@@ -110,6 +110,19 @@ pub struct EscapedProcess {
     pub name: String,
 }
 
+impl EscapedProcess {
+    /// The (pid, name) pairs the process module reports, as events list them.
+    pub fn list(escaped: &[(u32, String)]) -> Vec<EscapedProcess> {
+        escaped
+            .iter()
+            .map(|(pid, name)| EscapedProcess {
+                pid: *pid,
+                name: name.clone(),
+            })
+            .collect()
+    }
+}
+
 /// How an attempt ended, as the `exit` event records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

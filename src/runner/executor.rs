@@ -238,14 +238,7 @@ async fn run_attempt(
             start: unit.start,
             end: unit.end,
             attempt,
-            processes: report
-                .escaped
-                .iter()
-                .map(|(pid, name)| EscapedProcess {
-                    pid: *pid,
-                    name: name.clone(),
-                })
-                .collect(),
+            processes: EscapedProcess::list(&report.escaped),
         });
         if let Ok(mut list) = ctx.escaped.lock() {
             list.extend(

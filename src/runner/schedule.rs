@@ -288,13 +288,7 @@ pub(super) async fn execute(
     if !escaped.is_empty() {
         ctx.events.write(&RunEvent::EscapedDescendantsEnded {
             pids: escaped.iter().map(|(pid, _)| *pid).collect(),
-            processes: escaped
-                .iter()
-                .map(|(pid, name)| EscapedProcess {
-                    pid: *pid,
-                    name: name.clone(),
-                })
-                .collect(),
+            processes: EscapedProcess::list(&escaped),
         });
         if let Ok(mut list) = ctx.escaped.lock() {
             list.extend(

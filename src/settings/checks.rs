@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use super::global::GlobalSettings;
-use super::values::{parse_date, parse_processors, parse_range, summary_format, table_format};
+use super::values::{
+    parse_date, parse_processors, parse_range, summary_format, table_format, table_only,
+};
 use crate::catalog::ProcessorId;
 use crate::checks::CheckRequest;
 use crate::cli::{ExplainArgs, GapsArgs, GateArgs, HeatmapArgs, ReportArgs};
@@ -25,22 +27,20 @@ pub struct ReportSettings {
 
 impl ReportSettings {
     pub fn resolve(args: &ReportArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        let format = table_format(global.format, global.fit(), "report")?;
+        if args.heatmap && !matches!(format, TableFormat::Table(_)) {
+            return Err(Error::usage(
+                "--heatmap draws a grid for a person: use it with --format table",
+            ));
+        }
         Ok(ReportSettings {
             request: CheckRequest {
                 range: parse_range(args.range.as_deref())?,
                 processors: parse_processors(&global.catalog, &args.processor)?,
             },
-            format: table_format(global.format, global.fit(), "report")?,
+            format,
             roots_only: args.roots_only,
             heatmap: args.heatmap,
-        })
-        .and_then(|s: ReportSettings| {
-            if s.heatmap && !matches!(s.format, TableFormat::Table(_)) {
-                return Err(Error::usage(
-                    "--heatmap draws a grid for a person: use it with --format table",
-                ));
-            }
-            Ok(s)
         })
     }
 }
@@ -53,16 +53,11 @@ pub struct HeatmapSettings {
 
 impl HeatmapSettings {
     pub fn resolve(args: &HeatmapArgs, global: &GlobalSettings) -> Result<Self, Error> {
-        match global.format {
-            Format::Table => {}
-            Format::Json | Format::Csv | Format::Markdown | Format::Junit => {
-                return Err(Error::usage(format!(
-                    "heatmap draws a grid for a person: --format {} is not one it has (the counts are in `report --format {}`)",
-                    global.format.name(),
-                    global.format.name()
-                )));
-            }
-        }
+        table_only(
+            global.format,
+            "heatmap",
+            "it draws a grid for a person; the counts are in `report`",
+        )?;
         Ok(HeatmapSettings {
             request: CheckRequest {
                 range: parse_range(args.range.as_deref())?,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::defaults;
 use super::global::GlobalSettings;
 use super::repair::RepairSettings;
-use super::values::{demo_format, parse_date, parse_seasons, summary_format};
+use super::values::{parse_date, parse_seasons, summary_format, table_only};
 use crate::cli::{DemoArgs, ProcessArgs, SeedArgs};
 use crate::demo::processors::Builtin;
 use crate::error::Error;
@@ -112,7 +112,7 @@ pub struct DemoSettings {
 
 impl DemoSettings {
     pub fn resolve(args: &DemoArgs, global: &GlobalSettings) -> Result<Self, Error> {
-        demo_format(global.format)?;
+        table_only(global.format, "demo", "it tells a story to a person")?;
         let target = embedded(&global.warehouse, "demo")?;
         let range = DateRange::season(defaults::DEMO_SEASON).map_err(Error::usage)?;
         // The run's state beside the warehouse it repairs.

@@ -133,15 +133,13 @@ pub fn summary_format(format: Format, command: &str) -> Result<SummaryFormat, Er
     }
 }
 
-/// The demo is for a person: tables only.
-pub fn demo_format(format: Format) -> Result<(), Error> {
+/// The format of a command for a person (`demo`, `heatmap`): tables only, `why` says so.
+pub fn table_only(format: Format, command: &str, why: &str) -> Result<(), Error> {
     match format {
         Format::Table => Ok(()),
-        Format::Json | Format::Csv | Format::Markdown | Format::Junit => Err(refuse(
-            format,
-            "demo",
-            "table only: it tells a story to a person",
-        )),
+        Format::Json | Format::Csv | Format::Markdown | Format::Junit => {
+            Err(refuse(format, command, &format!("table only: {why}")))
+        }
     }
 }
 
@@ -167,8 +165,8 @@ mod tests {
             assert_eq!(e.exit_code().code(), 2);
             assert!(e.to_string().contains("`checkpoint status`"), "{e}");
         }
-        assert!(demo_format(Table).is_ok());
-        assert!(demo_format(Json).is_err());
+        assert!(table_only(Table, "demo", "a story").is_ok());
+        assert!(table_only(Json, "demo", "a story").is_err());
     }
 
     #[test]
