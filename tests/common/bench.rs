@@ -12,6 +12,78 @@ use super::{BIN, Run, seeded};
 pub struct Bench {
     _dir: tempfile::TempDir,
     pub dir: PathBuf,
+    /// The cgroup its runners start in, where this process can make one (see
+    /// [`BenchCgroup`]).
+    cgroup: Option<BenchCgroup>,
+}
+
+/// A cgroup of one bench. A runner ends the invocation cgroups of dead runners it finds
+/// beside its own; the runners of tests running in parallel would otherwise share one
+/// cgroup, and one test's runner would end what another test's deliberately killed runner
+/// left (before that test's second run could prove it ends it).
+struct BenchCgroup {
+    dir: PathBuf,
+    /// Its `cgroup.procs`, opened before a fork: the child joins with one write(2).
+    procs: std::fs::File,
+}
+
+impl BenchCgroup {
+    fn new() -> Option<BenchCgroup> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let mount = mountinfo.lines().find_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            right
+                .starts_with("cgroup2 ")
+                .then(|| left.split(' ').nth(4).map(PathBuf::from))?
+        })?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let own = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = mount
+            .join(own.trim_start_matches('/'))
+            .join(format!("phase4-bench-{}-{n}", std::process::id()));
+        std::fs::create_dir(&dir).ok()?;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.procs"))
+        {
+            Ok(procs) => Some(BenchCgroup { dir, procs }),
+            Err(_) => {
+                let _ = std::fs::remove_dir(&dir);
+                None
+            }
+        }
+    }
+
+    /// Makes the child of `command` join this cgroup before it runs.
+    fn enter(&self, command: &mut Command) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let fd = self.procs.as_raw_fd();
+        // SAFETY: between fork and exec only write(2) runs, which is async-signal-safe;
+        // the file outlives the spawn (it is the bench's).
+        unsafe {
+            command.pre_exec(move || {
+                let procs = std::os::fd::BorrowedFd::borrow_raw(fd);
+                nix::unistd::write(procs, b"0")
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
+    }
+}
+
+impl Drop for BenchCgroup {
+    fn drop(&mut self) {
+        // Best effort: the kernel refuses a cgroup that still has processes.
+        if let Ok(children) = std::fs::read_dir(&self.dir) {
+            for child in children.flatten().filter(|c| c.path().is_dir()) {
+                let _ = std::fs::remove_dir(child.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&self.dir);
+    }
 }
 
 impl Bench {
@@ -35,6 +107,7 @@ impl Bench {
         Bench {
             dir: path,
             _dir: dir,
+            cgroup: BenchCgroup::new(),
         }
     }
 
@@ -64,6 +137,9 @@ impl Bench {
             .env_remove("PHASE4_CATALOG")
             .env("PHASE4_BIN", BIN)
             .env("PHASE4_BUSY_WAIT", "30s");
+        if let Some(cgroup) = &self.cgroup {
+            cgroup.enter(&mut c);
+        }
         c
     }
 
