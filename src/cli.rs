@@ -366,6 +366,10 @@ pub struct ReportArgs {
     /// Add the processor-by-date coverage grid (table format).
     #[arg(long)]
     pub heatmap: bool,
+    /// Also write the coverage as one self-contained HTML page (a calendar per
+    /// processor, each day's counts and repair command) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -376,6 +380,10 @@ pub struct HeatmapArgs {
     /// Only these processors (repeat or comma-separate; case-insensitive).
     #[arg(long, value_name = "CODE", value_delimiter = ',')]
     pub processor: Vec<String>,
+    /// Also write the coverage as one self-contained HTML page (a calendar per
+    /// processor, each day's counts and repair command) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -189,7 +189,7 @@ pub fn cell_of(findings: &Findings, row: &DateRow) -> Cell {
 }
 
 /// Dates with expected entities or rows, of any processor shown.
-fn days_of(findings: &Findings) -> BTreeSet<NaiveDate> {
+pub fn days_of(findings: &Findings) -> BTreeSet<NaiveDate> {
     findings
         .rows
         .iter()

@@ -41,6 +41,35 @@ pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "phase4-check: {text}");
 }
 
+/// Writes a document (a snapshot, a page) atomically: a temp file beside it, synced,
+/// then a rename, so a reader sees the old file or the new one, never half of one. Its
+/// directory is created if needed; the file is an ordinary one (0644, or the mode of the
+/// file it replaces), not the temp file's private 0600.
+pub fn write_document(path: &Path, text: &str, action: &'static str) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fail = Error::io(action, path);
+    std::fs::create_dir_all(dir).map_err(Error::io("create the directory", dir))?;
+    let mut tmp = match tempfile::NamedTempFile::new_in(dir) {
+        Ok(tmp) => tmp,
+        Err(e) => return Err(fail(e)),
+    };
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let written = tmp
+        .write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().set_permissions(mode))
+        .and_then(|()| tmp.as_file().sync_all());
+    if let Err(e) = written {
+        return Err(fail(e));
+    }
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use crate::settings::{GapsSettings, GlobalSettings};
 
 pub fn run(args: &GapsArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let s = GapsSettings::resolve(args, global)?;
-    super::checks_command(global, &s.request, s.format, |findings| {
+    super::checks_command(global, &s.request, s.format, None, |findings| {
         render_gaps(
             &global.catalog,
             findings,

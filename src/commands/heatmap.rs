@@ -12,6 +12,7 @@ pub fn run(args: &HeatmapArgs, global: &GlobalSettings) -> Result<ExitCode, Erro
         global,
         &s.request,
         TableFormat::Table(global.fit()),
+        s.html.as_deref(),
         |findings| render_heatmap(&global.catalog, findings, global.width, global.color),
     )
 }

@@ -13,11 +13,15 @@ mod repair;
 mod report;
 mod seed;
 
+use std::path::Path;
+
 use crate::checks::{CheckRequest, Findings, run_checks};
 use crate::cli::{Cli, Command};
 use crate::error::{Error, ExitCode};
-use crate::output::print;
+use crate::output::{note, print, write_document};
 use crate::render::TableFormat;
+use crate::render::explain::CommandContext;
+use crate::render::html::{PageContext, render_page};
 use crate::settings::{Environment, GlobalSettings};
 use crate::warehouse::Access;
 
@@ -60,14 +64,51 @@ fn checks_command(
     global: &GlobalSettings,
     request: &CheckRequest,
     format: TableFormat,
+    page: Option<&Path>,
     render: impl FnOnce(&Findings) -> String,
 ) -> Result<ExitCode, Error> {
     if global.estimate {
+        if page.is_some() {
+            return Err(Error::usage(
+                "--estimate runs no check, so --html would have nothing to draw: drop one of them",
+            ));
+        }
         return estimate::run(global, request, format);
     }
     let findings = findings(global, request)?;
+    if let Some(path) = page {
+        write_page(global, &findings, path)?;
+    }
     print(&render(&findings))?;
     Ok(ExitCode::findings_if(findings.has_defects()))
+}
+
+/// `--html PATH`: the coverage page of `findings`.
+fn write_page(global: &GlobalSettings, findings: &Findings, path: &Path) -> Result<(), Error> {
+    let context = PageContext {
+        warehouse: &global.warehouse.to_string(),
+        commands: &command_context(global),
+        checked_at: chrono::Utc::now()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+    };
+    let page = render_page(&global.catalog, findings, &context);
+    write_document(path, &page, "write the page")?;
+    note(&format!("wrote the coverage page {}", path.display()));
+    Ok(())
+}
+
+/// How a printed command names the warehouse, the catalog and the config: as the user
+/// did, so it can be pasted back.
+fn command_context(global: &GlobalSettings) -> CommandContext {
+    CommandContext {
+        warehouse: (!global.warehouse.is_default()).then(|| global.warehouse.to_string()),
+        catalog: global
+            .catalog_path
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        config: global.config_path.as_ref().map(|p| p.display().to_string()),
+    }
 }
 
 /// Runs the checks of `request` in one read session of the warehouse.

@@ -9,23 +9,29 @@ use crate::settings::{GlobalSettings, ReportSettings};
 pub fn run(args: &ReportArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let s = ReportSettings::resolve(args, global)?;
     let warehouse = global.warehouse.to_string();
-    super::checks_command(global, &s.request, s.format, |findings| {
-        let mut out = render_report(
-            &global.catalog,
-            findings,
-            &warehouse,
-            s.format,
-            s.roots_only,
-        );
-        if s.heatmap {
-            out.push('\n');
-            out.push_str(&render_heatmap(
+    super::checks_command(
+        global,
+        &s.request,
+        s.format,
+        s.html.as_deref(),
+        |findings| {
+            let mut out = render_report(
                 &global.catalog,
                 findings,
-                global.width,
-                global.color,
-            ));
-        }
-        out
-    })
+                &warehouse,
+                s.format,
+                s.roots_only,
+            );
+            if s.heatmap {
+                out.push('\n');
+                out.push_str(&render_heatmap(
+                    &global.catalog,
+                    findings,
+                    global.width,
+                    global.color,
+                ));
+            }
+            out
+        },
+    )
 }

@@ -161,31 +161,9 @@ impl Snapshot {
         out
     }
 
-    /// Writes the file atomically (a temp file beside it, then a rename), creating its
-    /// directory if needed.
+    /// Writes the file atomically, creating its directory if needed.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let fail = Error::io("write the snapshot", path);
-        std::fs::create_dir_all(dir).map_err(Error::io("create the directory", dir))?;
-        let mut tmp = match tempfile::NamedTempFile::new_in(dir) {
-            Ok(tmp) => tmp,
-            Err(e) => return Err(fail(e)),
-        };
-        // A temp file is private (0600); a snapshot is an ordinary file of the repository.
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions())
-            .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
-        let written = std::io::Write::write_all(&mut tmp, self.to_text().as_bytes())
-            .and_then(|()| tmp.as_file().set_permissions(mode))
-            .and_then(|()| tmp.as_file().sync_all());
-        if let Err(e) = written {
-            return Err(fail(e));
-        }
-        tmp.persist(path).map_err(|e| fail(e.error))?;
-        Ok(())
+        crate::output::write_document(path, &self.to_text(), "write the snapshot")
     }
 }
 

@@ -1,14 +1,14 @@
 //! `explain`: one pair's verdict, its chain down to the root causes as a small tree,
 //! the failure rows' reasons, and the repair command that fixes it.
 
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::report::{RowJson, row_json_of};
 use super::roots::{PairJson, role_cause_json};
 use super::{SummaryFormat, to_json};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::explain::{Explanation, SAMPLES_PER_PROCESSOR, Step, Verdict};
 use crate::checks::{DateRow, DefectKind, Role};
 
@@ -36,14 +36,25 @@ pub fn render_explain(
     }
 }
 
-/// `phase4-check [--warehouse W] [--catalog C] repair --range D [--processor ...] --apply`,
-/// or none when nothing needs a rerun.
+/// The command that repairs `e`, or none when nothing needs a rerun.
 pub fn repair_command(
     catalog: &Catalog,
     e: &Explanation,
     context: &CommandContext,
 ) -> Option<String> {
-    if e.repair.is_empty() {
+    repair_command_for(catalog, e.date, &e.repair, context)
+}
+
+/// `phase4-check [--warehouse W] [--catalog C] repair --range D [--processor ...] --apply`
+/// rerunning `processors` on `date` (every processor needs no `--processor`), or none when
+/// `processors` is empty.
+pub fn repair_command_for(
+    catalog: &Catalog,
+    date: NaiveDate,
+    processors: &[ProcessorId],
+    context: &CommandContext,
+) -> Option<String> {
+    if processors.is_empty() {
         return None;
     }
     let mut words: Vec<String> = vec!["phase4-check".into()];
@@ -57,9 +68,9 @@ pub fn repair_command(
             words.push(quoted(value));
         }
     }
-    words.extend(["repair".into(), "--range".into(), e.date.to_string()]);
-    if e.repair.len() < catalog.ids().len() {
-        let codes: Vec<&str> = e.repair.iter().map(|&p| catalog.code(p)).collect();
+    words.extend(["repair".into(), "--range".into(), date.to_string()]);
+    if processors.len() < catalog.ids().len() {
+        let codes: Vec<&str> = processors.iter().map(|&p| catalog.code(p)).collect();
         words.extend(["--processor".into(), codes.join(",")]);
     }
     words.push("--apply".into());

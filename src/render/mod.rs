@@ -8,6 +8,7 @@ pub mod estimate;
 pub mod explain;
 pub mod gaps;
 pub mod heatmap;
+pub mod html;
 pub mod plan;
 pub mod process;
 pub mod report;

@@ -288,7 +288,7 @@ pub(crate) const ROW_HEADER: [&str; 12] = [
 /// The counts of a ROW, right-aligned; the cause after them is text.
 pub(crate) const ROW_NUMERIC: std::ops::Range<usize> = 3..11;
 
-fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
+pub(crate) fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
     vec![
         catalog.code(s.processor).to_string(),
         s.game_dates.to_string(),
@@ -309,7 +309,7 @@ fn summary_cells(catalog: &Catalog, s: &ProcessorSummary) -> Vec<String> {
     ]
 }
 
-const SUMMARY_HEADER: [&str; 16] = [
+pub(crate) const SUMMARY_HEADER: [&str; 16] = [
     "processor",
     "game dates",
     "dates with rows",
@@ -428,7 +428,8 @@ fn report_text(
         }
     }
     if roots_only {
-        let _ = writeln!(out, "\n{}", verdict(f));
+        out.push('\n');
+        out.push_str(&verdict_line(f, drawing));
         return out;
     }
 
@@ -508,7 +509,8 @@ fn report_text(
         ));
     }
 
-    let _ = writeln!(out, "\n{}", verdict(f));
+    out.push('\n');
+    out.push_str(&verdict_line(f, drawing));
     out
 }
 
@@ -537,7 +539,7 @@ pub(crate) fn breakers_table(
     )
 }
 
-fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
+pub(crate) fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
     let mut by_category: BTreeMap<&str, BTreeMap<ProcessorId, i64>> = BTreeMap::new();
     for c in &f.failures {
         *by_category
@@ -563,6 +565,24 @@ fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
             row
         })
         .collect()
+}
+
+/// The conclusion as text output shows it: wrapped to the width, its first word red
+/// (FINDINGS) or green (HEALTHY) where colour is on.
+pub(crate) fn verdict_line(f: &Findings, drawing: Drawing) -> String {
+    let text = drawing.wrap(&verdict(f));
+    let painted = match (drawing, text.split_once(':')) {
+        (Drawing::Boxes(_), Some((head, rest))) => {
+            let style = if f.has_defects() {
+                console::Style::new().red().bold()
+            } else {
+                console::Style::new().green().bold()
+            };
+            format!("{}:{rest}", style.apply_to(head))
+        }
+        _ => text,
+    };
+    format!("{painted}\n")
 }
 
 /// The one-line conclusion.

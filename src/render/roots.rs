@@ -91,10 +91,8 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String
     }
 }
 
-/// "4 root causes explain 23 defective dates", then one line per root, a run of
-/// consecutive game dates of one processor with the same kind and nothing downstream
-/// being one line: `TDZA 2021-12-04 missing -> PCF, PDC, ML`,
-/// `ML 2021-12-08..2021-12-17 missing (10 dates)`.
+/// "4 root causes explain 23 defective dates", then one line per root (see
+/// [`root_lines`]).
 pub(crate) fn roots_summary(
     out: &mut String,
     catalog: &Catalog,
@@ -102,13 +100,30 @@ pub(crate) fn roots_summary(
     defective_dates: usize,
     drawing: Drawing,
 ) {
-    let roots = f.roots();
-    let days = GameDays::of(f);
-    let _ = writeln!(out, "{}", roots_sentence(roots.len(), defective_dates));
+    let lines = root_lines(catalog, f);
+    let _ = writeln!(out, "{}", roots_sentence(lines.roots, defective_dates));
     let bullet = match drawing {
         Drawing::Markdown => "- ",
         Drawing::Boxes(_) => "  ",
     };
+    for line in lines.lines {
+        let _ = writeln!(out, "{bullet}{line}");
+    }
+}
+
+/// The roots of findings, one line per run.
+pub(crate) struct RootLines {
+    /// How many roots there are.
+    pub roots: usize,
+    pub lines: Vec<String>,
+}
+
+/// One line per root, a run of consecutive game dates of one processor with the same
+/// kind and nothing downstream being one line: `TDZA 2021-12-04 missing -> PCF, PDC, ML`,
+/// `ML 2021-12-08..2021-12-17 missing (10 dates)`.
+pub(crate) fn root_lines(catalog: &Catalog, f: &Findings) -> RootLines {
+    let roots = f.roots();
+    let days = GameDays::of(f);
     let grouped = runs(&roots, |a, b| {
         a.processor == b.processor
             && a.kind == b.kind
@@ -116,31 +131,38 @@ pub(crate) fn roots_summary(
             && b.consequences.is_empty()
             && days.next_to(a.date, b.date)
     });
-    for run in grouped {
-        let (first, last) = (&run[0], &run[run.len() - 1]);
-        let mut line = format!(
-            "{bullet}{} {} {}",
-            catalog.code(first.processor),
-            span(first.date, last.date),
-            first.kind.as_str()
-        );
-        if run.len() > 1 {
-            let _ = write!(line, " ({} dates)", run.len());
-        }
-        if !first.consequences.is_empty() {
-            let names: Vec<&str> = first
-                .consequences
-                .iter()
-                .map(|&p| catalog.code(p))
-                .collect();
-            let _ = write!(line, " -> {}", names.join(", "));
-        }
-        let _ = writeln!(out, "{line}");
+    let lines = grouped
+        .into_iter()
+        .map(|run| {
+            let (first, last) = (&run[0], &run[run.len() - 1]);
+            let mut line = format!(
+                "{} {} {}",
+                catalog.code(first.processor),
+                span(first.date, last.date),
+                first.kind.as_str()
+            );
+            if run.len() > 1 {
+                let _ = write!(line, " ({} dates)", run.len());
+            }
+            if !first.consequences.is_empty() {
+                let names: Vec<&str> = first
+                    .consequences
+                    .iter()
+                    .map(|&p| catalog.code(p))
+                    .collect();
+                let _ = write!(line, " -> {}", names.join(", "));
+            }
+            line
+        })
+        .collect();
+    RootLines {
+        roots: roots.len(),
+        lines,
     }
 }
 
 /// "1 root cause explains 1 defective date", "4 root causes explain 23 defective dates".
-fn roots_sentence(roots: usize, defective_dates: usize) -> String {
+pub(crate) fn roots_sentence(roots: usize, defective_dates: usize) -> String {
     format!(
         "{roots} root {} {} {defective_dates} defective {}",
         if roots == 1 { "cause" } else { "causes" },

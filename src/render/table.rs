@@ -169,12 +169,27 @@ const DROPPED_FIRST: [&str; 14] = [
     "unaccounted",
 ];
 
-/// `text` broken at spaces into lines of at most `width` (a longer word stays whole).
+/// `text` broken at spaces into lines of at most `width` (a longer word stays whole, and
+/// so does a command in backticks, so that it can be copied whole).
 pub(crate) fn wrap_words(text: &str, width: usize) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut in_command = false;
+    for word in text.split(' ') {
+        match words.last_mut() {
+            Some(last) if in_command => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            in_command = !in_command;
+        }
+    }
     let mut out = String::new();
     let mut line = 0;
-    for word in text.split(' ') {
-        let len = console::measure_text_width(word);
+    for word in words {
+        let len = console::measure_text_width(&word);
         if line > 0 && line + 1 + len > width {
             out.push('\n');
             line = 0;
@@ -182,10 +197,29 @@ pub(crate) fn wrap_words(text: &str, width: usize) -> String {
             out.push(' ');
             line += 1;
         }
-        out.push_str(word);
+        out.push_str(&word);
         line += len;
     }
     out
+}
+
+impl Drawing {
+    /// `text` wrapped to the width boxes fit (as it is for Markdown and a pipe).
+    pub(crate) fn wrap(self, text: &str) -> String {
+        match self {
+            Drawing::Boxes(Fit(Some(width))) => text
+                .lines()
+                .map(|line| wrap_words(line, width))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Drawing::Boxes(Fit(None)) | Drawing::Markdown => text.to_string(),
+        }
+    }
+}
+
+/// A paragraph of prose, wrapped to the width.
+pub(crate) fn prose(out: &mut String, drawing: Drawing, text: &str) {
+    let _ = writeln!(out, "{}", drawing.wrap(text));
 }
 
 /// A section heading: `## text` in Markdown, a line of its own otherwise.
@@ -199,7 +233,7 @@ pub(crate) fn heading(out: &mut String, drawing: Drawing, text: &str) {
             if !out.ends_with("\n\n") {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{text}");
+            let _ = writeln!(out, "{}", drawing.wrap(text));
         }
     }
 }
@@ -211,7 +245,7 @@ pub(crate) fn title(out: &mut String, drawing: Drawing, text: &str) {
             let _ = writeln!(out, "# {text}\n");
         }
         Drawing::Boxes(_) => {
-            let _ = writeln!(out, "{text}\n");
+            let _ = writeln!(out, "{}\n", drawing.wrap(text));
         }
     }
 }

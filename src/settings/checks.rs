@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use super::global::GlobalSettings;
 use super::values::{
-    parse_date, parse_processors, parse_range, summary_format, table_format, table_only,
+    parse_date, parse_page_path, parse_processors, parse_range, summary_format, table_format,
+    table_only,
 };
 use crate::catalog::ProcessorId;
 use crate::checks::CheckRequest;
@@ -23,6 +24,8 @@ pub struct ReportSettings {
     pub roots_only: bool,
     /// Add the coverage grid.
     pub heatmap: bool,
+    /// Write the coverage page here.
+    pub html: Option<PathBuf>,
 }
 
 impl ReportSettings {
@@ -41,6 +44,7 @@ impl ReportSettings {
             format,
             roots_only: args.roots_only,
             heatmap: args.heatmap,
+            html: page_path(args.html.as_deref())?,
         })
     }
 }
@@ -49,6 +53,8 @@ impl ReportSettings {
 #[derive(Debug, Clone)]
 pub struct HeatmapSettings {
     pub request: CheckRequest,
+    /// Write the coverage page here.
+    pub html: Option<PathBuf>,
 }
 
 impl HeatmapSettings {
@@ -63,8 +69,13 @@ impl HeatmapSettings {
                 range: parse_range(args.range.as_deref())?,
                 processors: parse_processors(&global.catalog, &args.processor)?,
             },
+            html: page_path(args.html.as_deref())?,
         })
     }
+}
+
+fn page_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, Error> {
+    path.map(|p| parse_page_path("--html", p)).transpose()
 }
 
 /// `explain`.
@@ -169,6 +180,7 @@ mod tests {
                 processor: vec!["ml".into()],
                 roots_only: false,
                 heatmap: false,
+                html: None,
             },
             &g,
         )
@@ -185,6 +197,7 @@ mod tests {
                 processor: vec!["".into()],
                 roots_only: false,
                 heatmap: false,
+                html: None,
             },
             &g,
         )

@@ -2,6 +2,7 @@
 //! name the flag and the value.
 
 use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::catalog::{Catalog, ProcessorId};
@@ -141,6 +142,48 @@ pub fn table_only(format: Format, command: &str, why: &str) -> Result<(), Error>
             Err(refuse(format, command, &format!("table only: {why}")))
         }
     }
+}
+
+/// `--html PATH`: a file to write once the checks have run. Checked before they run, so
+/// a path that cannot be written costs no query and writes nothing: it must not be a
+/// directory, and its nearest existing ancestor must be a directory this user can write
+/// (missing directories are created when the page is written).
+pub fn parse_page_path(flag: &str, path: &Path) -> Result<PathBuf, Error> {
+    let shown = echo(&path.display().to_string());
+    if path.as_os_str().is_empty() {
+        return Err(Error::usage(format!("{flag} needs a file name")));
+    }
+    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(Error::usage(format!(
+            "{flag} {shown}: a directory; name a file, e.g. {}",
+            Path::new(&shown).join("coverage.html").display()
+        )));
+    }
+    let mut ancestor = path.parent();
+    while let Some(dir) = ancestor {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(Error::usage(format!(
+                    "{flag} {shown}: {} is a file, not a directory",
+                    dir.display()
+                )));
+            }
+            if nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_err() {
+                return Err(Error::usage(format!(
+                    "{flag} {shown}: {} is not writable",
+                    dir.display()
+                )));
+            }
+            return Ok(path.to_path_buf());
+        }
+        ancestor = dir.parent();
+    }
+    Ok(path.to_path_buf())
 }
 
 #[cfg(test)]
