@@ -148,13 +148,13 @@ pub struct PlanOptions {
 }
 
 /// [`PlanOptions`] as a stored request records them: processors by code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanOptionsRecord {
     pub processors: Vec<String>,
     pub start_from: Option<String>,
     pub no_downstream: bool,
     /// Left out when false, so requests made before it existed keep their fingerprint.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub roots_only: bool,
 }
 

@@ -12,7 +12,12 @@ pub fn run(args: &CheckpointArgs, global: &GlobalSettings) -> Result<ExitCode, E
     let text = match settings.task {
         CheckpointTask::Status => {
             let stored = status(&settings.state_dir)?;
-            render_status(&settings.state_dir, stored.as_ref(), settings.format)
+            render_status(
+                &settings.state_dir,
+                stored.as_ref(),
+                settings.format,
+                global.width,
+            )
         }
         CheckpointTask::Clear => {
             let discarded = clear(&settings.state_dir)?;

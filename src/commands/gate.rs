@@ -46,6 +46,7 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
                 &outcome,
                 settings.format,
                 console::colors_enabled(),
+                global.fit(),
             ))?;
             Ok(ExitCode::findings_if(!comparison.passed()))
         }

@@ -5,8 +5,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::table::{Drawing, csv_text, table};
-use crate::render::{Format, TableFormat};
+use crate::render::table::{Drawing, csv_text, table, wrap_words};
+use crate::render::{Fit, Format, TableFormat};
 
 /// How many of the largest changes the summary lists.
 const LARGEST_SHOWN: usize = 10;
@@ -23,9 +23,9 @@ pub struct GateOutcome<'a> {
     pub update_command: &'a str,
 }
 
-pub fn render_gate(outcome: &GateOutcome<'_>, format: Format, color: bool) -> String {
+pub fn render_gate(outcome: &GateOutcome<'_>, format: Format, color: bool, fit: Fit) -> String {
     match format {
-        Format::Table => text(outcome, color),
+        Format::Table => text(outcome, color, fit),
         Format::Json => json(outcome),
         Format::Junit => junit(outcome),
         Format::Markdown => markdown(outcome),
@@ -279,12 +279,22 @@ fn tolerated_note(cmp: &Comparison) -> Option<String> {
     })
 }
 
-fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
+fn text(outcome: &GateOutcome<'_>, color: bool, fit: Fit) -> String {
     let cmp = outcome.comparison;
+    let wrap = |text: &str| match fit.0 {
+        Some(width) => wrap_words(text, width),
+        None => text.to_string(),
+    };
     let mut out = String::new();
+    let paint = |word: &str, style: console::Style| {
+        if color {
+            style.apply_to(word).to_string()
+        } else {
+            word.to_string()
+        }
+    };
     if cmp.passed() {
-        let _ = write!(
-            out,
+        let mut line = format!(
             "Gate passed: {} matches {} for {}..{} ({})",
             outcome.snapshot_path,
             outcome.warehouse,
@@ -293,11 +303,52 @@ fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
             scope(cmp.processors.len(), cmp.entries)
         );
         if let Some(note) = tolerated_note(cmp) {
-            let _ = write!(out, "; {note}");
+            let _ = write!(line, "; {note}");
         }
-        out.push_str(".\n");
+        line.push('.');
+        let line = wrap(&line).replacen(
+            "Gate passed",
+            &paint("Gate passed", console::Style::new().green().bold()),
+            1,
+        );
+        let _ = writeln!(out, "{line}");
         return out;
     }
+    match fit.0 {
+        Some(width) => changed_counts(&mut out, outcome, width, color),
+        None => unified_diff(&mut out, outcome, color),
+    }
+    let failed = wrap(&format!(
+        "Gate failed: {} for {}..{}.",
+        cmp.summary(),
+        cmp.range.start(),
+        cmp.range.end()
+    ));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        failed.replacen(
+            "Gate failed",
+            &paint("Gate failed", console::Style::new().red().bold()),
+            1
+        )
+    );
+    let _ = writeln!(out, "Largest changes:");
+    largest_changes(&mut out, cmp);
+    if let Some(note) = tolerated_note(cmp) {
+        let _ = writeln!(out, "{}", wrap(&format!("Not failing: {note}.")));
+    }
+    let _ = writeln!(
+        out,
+        "If the change is intended, review it and accept it with:\n  {}",
+        outcome.update_command
+    );
+    out
+}
+
+/// The whole picture, for a pipe or a CI log: a unified diff of every count of the
+/// changed entries, one line each.
+fn unified_diff(out: &mut String, outcome: &GateOutcome<'_>, color: bool) {
     let (old, new) = diff_sides(outcome);
     let diff = similar::TextDiff::from_lines(&old, &new);
     let mut unified = diff.unified_diff();
@@ -322,24 +373,61 @@ fn text(outcome: &GateOutcome<'_>, color: bool) -> String {
         out.push_str(&styled);
         out.push('\n');
     }
+}
+
+/// The diff fitting a terminal: each changed entry on a line of its own, then only its
+/// failing counts, the snapshot's (`-`) and the warehouse's (`+`), wrapped to `width`.
+///
+/// ```text
+/// TDZA 2021-12-04
+/// -  records=0 produced=0 unaccounted=12
+/// +  records=12 produced=12 unaccounted=0
+/// ```
+fn changed_counts(out: &mut String, outcome: &GateOutcome<'_>, width: usize, color: bool) {
     let _ = writeln!(
         out,
-        "\nGate failed: {} for {}..{}.",
-        cmp.summary(),
-        cmp.range.start(),
-        cmp.range.end()
+        "{}",
+        wrap_words(
+            &format!(
+                "- {} (snapshot), + {} (warehouse); --wide shows every count",
+                outcome.snapshot_path, outcome.warehouse
+            ),
+            width
+        )
     );
-    let _ = writeln!(out, "Largest changes:");
-    largest_changes(&mut out, cmp);
-    if let Some(note) = tolerated_note(cmp) {
-        let _ = writeln!(out, "Not failing: {note}.");
+    // The failing changes of each entry, in the comparison's order.
+    type Entry<'a> = ((&'a str, Option<chrono::NaiveDate>), Vec<&'a Change>);
+    let mut entries: Vec<Entry> = Vec::new();
+    for c in outcome.comparison.failing() {
+        let key = (c.processor.as_str(), c.date);
+        match entries.last_mut() {
+            Some((last, changes)) if *last == key => changes.push(c),
+            _ => entries.push((key, vec![c])),
+        }
     }
-    let _ = writeln!(
-        out,
-        "If the change is intended, review it and accept it with: {}",
-        outcome.update_command
-    );
-    out
+    let side = |sign: char, changes: &[&Change], value: fn(&Change) -> i64| {
+        let words: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{}={}", c.metric.label().replace(' ', ":"), value(c)))
+            .collect();
+        let wrapped = wrap_words(&words.join(" "), width.saturating_sub(3).max(20));
+        let lines: Vec<String> = wrapped.lines().map(|l| format!("{sign}  {l}")).collect();
+        let text = lines.join("\n");
+        match (color, sign) {
+            (false, _) => text,
+            (true, '-') => console::style(text).red().to_string(),
+            (true, _) => console::style(text).green().to_string(),
+        }
+    };
+    for ((processor, date), changes) in entries {
+        let at = match date {
+            Some(d) => format!("{processor} {d}"),
+            None => format!("{processor} (all dates)"),
+        };
+        let _ = writeln!(out, "\n{at}");
+        let _ = writeln!(out, "{}", side('-', &changes, |c| c.snapshot));
+        let _ = writeln!(out, "{}", side('+', &changes, |c| c.actual));
+    }
 }
 
 #[derive(Serialize)]

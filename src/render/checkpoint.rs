@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::Path;
 
+use super::table::wrap_words;
 use super::{SummaryFormat, to_json};
 use crate::runner::checkpoint::{Checkpoint, StatusCounts, summarize};
+use crate::runner::repair::RepairRequest;
 
 #[derive(Serialize)]
 struct StatusJson<'a> {
@@ -28,6 +30,7 @@ pub fn render_status(
     state_dir: &Path,
     stored: Option<&Checkpoint<serde_json::Value>>,
     format: SummaryFormat,
+    width: Option<usize>,
 ) -> String {
     match (format, stored) {
         (SummaryFormat::Json, stored) => to_json(&StatusJson {
@@ -42,23 +45,70 @@ pub fn render_status(
         (SummaryFormat::Text, None) => nothing_stored(state_dir),
         (SummaryFormat::Text, Some(c)) => {
             let counts = summarize(&c.states);
-            format!(
-                "repair run stored in {}: {} pairs: {} done, {} pending, {} failed, {} timed out, {} blocked, {} interrupted, {} unverified\nrequest: {}\nstarted {}, last updated {}\n",
-                state_dir.display(),
-                counts.total(),
-                counts.done,
-                counts.pending,
-                counts.failed,
-                counts.timed_out,
-                counts.blocked,
-                counts.interrupted,
-                counts.unverified,
-                c.request,
-                c.created_at,
-                c.updated_at
-            )
+            let lines = [
+                format!(
+                    "Repair run stored in {}: {} {}: {} done, {} pending, {} failed, {} timed out, {} blocked, {} interrupted, {} unverified.",
+                    state_dir.display(),
+                    counts.total(),
+                    if counts.total() == 1 { "pair" } else { "pairs" },
+                    counts.done,
+                    counts.pending,
+                    counts.failed,
+                    counts.timed_out,
+                    counts.blocked,
+                    counts.interrupted,
+                    counts.unverified,
+                ),
+                format!("Request: {}.", request_words(&c.request)),
+                format!(
+                    "Started {}, last updated {}.",
+                    to_the_second(c.created_at),
+                    to_the_second(c.updated_at)
+                ),
+            ];
+            let mut out = String::new();
+            for line in lines {
+                out.push_str(&match width {
+                    Some(width) => wrap_words(&line, width),
+                    None => line,
+                });
+                out.push('\n');
+            }
+            out
         }
     }
+}
+
+/// A stored request in words: `2021-12-01..2021-12-31, ML only, catalog d070f25ae6cc,
+/// warehouse duckdb:phase4.duckdb`; the raw JSON when it is not a request of this version.
+fn request_words(request: &serde_json::Value) -> String {
+    let Ok(r) = serde_json::from_value::<RepairRequest>(request.clone()) else {
+        return request.to_string();
+    };
+    let mut words = vec![r.range];
+    let o = &r.options;
+    words.push(if o.processors.is_empty() {
+        "every processor".into()
+    } else {
+        format!("{} only", o.processors.join(", "))
+    });
+    if let Some(start) = &o.start_from {
+        words.push(format!("starting from {start}"));
+    }
+    if o.no_downstream {
+        words.push("without downstream".into());
+    }
+    if o.roots_only {
+        words.push("roots only".into());
+    }
+    let short: String = r.catalog.chars().take(12).collect();
+    words.push(format!("catalog {short}"));
+    words.push(format!("warehouse {}", r.warehouse));
+    words.join(", ")
+}
+
+fn to_the_second(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 #[derive(Serialize)]

@@ -4,7 +4,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::plan::NOTHING_TO_REPAIR;
-use super::table::{Drawing, csv_text, table};
+use super::table::{Drawing, csv_text, prose, table};
 use super::{TableFormat, round4, to_json};
 use crate::catalog::Catalog;
 use crate::plan::RunPair;
@@ -133,8 +133,7 @@ fn run_text(
         out.push_str("# ");
     }
     let c = &summary.counts;
-    let _ = writeln!(
-        out,
+    let line = format!(
         "Repair {}: {} pairs: {} done, {} failed, {} timed out, {} blocked, {} unverified, {} interrupted, {} pending; {} breakers reset; wall time {:.1}s",
         if outcome.resumed { "resumed" } else { "run" },
         outcome.plan.len(),
@@ -148,6 +147,7 @@ fn run_text(
         summary.breakers_reset,
         summary.wall.as_secs_f64()
     );
+    prose(&mut out, drawing, &line);
     if drawing == Drawing::Markdown {
         out.push('\n');
     }

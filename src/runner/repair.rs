@@ -3,7 +3,7 @@
 //! the schedule). Nothing runs until every pre-flight check has passed.
 
 use chrono::{NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use crate::settings::RepairSettings;
 use crate::warehouse::{Access, Engine, verify_layout};
 
 /// The request a plan answers; a resumed run must be made by the same request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RepairRequest {
     pub range: String,
     pub options: PlanOptionsRecord,
