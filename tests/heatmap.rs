@@ -122,6 +122,27 @@ fn colour_only_when_asked_or_on_a_terminal_and_never_with_no_color() {
 }
 
 #[test]
+fn the_verdict_is_coloured_in_tables_and_never_in_json_csv_or_markdown() {
+    let red_findings = "\u{1b}[31m\u{1b}[1mFINDINGS";
+    let report = seeded().run(&["--color", "always", "report", "--range", "2021-12"]);
+    assert!(report.stdout.contains(red_findings), "{}", report.stdout);
+    let healthy = common::healthy().run(&["--color", "always", "report", "--range", "2021-12"]);
+    assert!(
+        healthy.stdout.contains("\u{1b}[32m\u{1b}[1mHEALTHY"),
+        "{}",
+        healthy.stdout
+    );
+    for format in ["json", "csv", "markdown"] {
+        let run = seeded().run(&[
+            "--color", "always", "report", "--range", "2021-12", "--format", format,
+        ]);
+        assert!(!run.stdout.contains('\u{1b}'), "{format}: {}", run.stdout);
+    }
+    let plain = seeded().run(&["report", "--range", "2021-12"]);
+    assert!(!plain.stdout.contains('\u{1b}'), "a pipe is plain");
+}
+
+#[test]
 fn the_report_adds_the_grid_on_request_and_refuses_it_outside_tables() {
     let s = seeded();
     let run = s.run(&["report", "--range", "2021-12", "--heatmap"]);
@@ -296,4 +317,51 @@ fn no_line_is_wider_than_80_columns_but_a_command_and_wide_shows_every_column() 
             .stdout
             .replace(char::is_numeric, "")
     );
+}
+
+#[test]
+fn weeks_within_one_band_read_as_one_row_and_an_anomaly_stands_alone() {
+    let s = seeded();
+    let dir = tempfile::tempdir().unwrap();
+    // A band from week 9 on that the seeded weeks at 19.8-19.9% fall below.
+    let catalog = phase4_check::catalog::DEFAULT_CATALOG.replacen(
+        "weeks = [9, 99]\nlow = 0.15",
+        "weeks = [9, 99]\nlow = 0.1995",
+        1,
+    );
+    assert_ne!(catalog, phase4_check::catalog::DEFAULT_CATALOG);
+    let path = dir.path().join("catalog.toml");
+    std::fs::write(&path, catalog).unwrap();
+    let path = path.display().to_string();
+    let json = s
+        .run(&["--catalog", &path, "report", "--format", "json"])
+        .json();
+    let weeks = json["skip_share"].as_array().unwrap();
+    let anomalies: Vec<u64> = weeks
+        .iter()
+        .filter(|w| w["anomaly"] == true)
+        .map(|w| w["week"].as_u64().unwrap())
+        .collect();
+    assert!(!anomalies.is_empty());
+    let table = s.run(&["--catalog", &path, "report"]);
+    let rows: Vec<Vec<String>> = table
+        .stdout
+        .split("Expected-skip share by season week")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("│ PSZA"))
+        .map(|l| l.split('│').map(|c| c.trim().to_string()).collect())
+        .collect();
+    let shown_anomalies: Vec<u64> = rows
+        .iter()
+        .filter(|r| r[9] == "ANOMALY")
+        .map(|r| r[3].parse().expect("an anomaly is one week"))
+        .collect();
+    assert_eq!(shown_anomalies, anomalies);
+    assert!(rows.len() < weeks.len(), "runs of weeks are one row each");
+    // Every week is in exactly one row, its dates summed.
+    let dates: u64 = rows.iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+    let all: u64 = weeks.iter().map(|w| w["dates"].as_u64().unwrap()).sum();
+    assert_eq!(dates, all);
 }

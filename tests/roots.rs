@@ -129,16 +129,19 @@ fn roots_only_lists_just_the_roots_in_report_and_gaps() {
     // PCF's consequences (Nov 17 of PSZA, Dec 4 of TDZA) are left out.
     assert_eq!(dates, ["2021-11-10", "2021-11-13"]);
     let table = s.run(&["gaps", "--processor", "pcf", "--range", "2021-22"]);
-    assert!(
-        table.stdout.contains("caused by TDZA 2021-12-04"),
-        "{}",
-        table.stdout
-    );
-    assert!(
-        table.stdout.contains("caused by PSZA 2021-11-17"),
-        "{}",
-        table.stdout
-    );
+    for (date, cause) in [
+        ("2021-12-04", "caused by TDZA"),
+        ("2021-11-17", "caused by PSZA"),
+    ] {
+        assert!(
+            table
+                .stdout
+                .lines()
+                .any(|l| l.contains(date) && l.contains(cause)),
+            "{}",
+            table.stdout
+        );
+    }
 }
 
 #[test]

@@ -472,30 +472,11 @@ fn report_text(
 
     if !f.skip_weeks.is_empty() {
         heading(&mut out, drawing, "Expected-skip share by season week");
-        let rows = f
-            .skip_weeks
-            .iter()
-            .map(|w| {
-                vec![
-                    catalog.code(w.processor).to_string(),
-                    season_label(w.season_year),
-                    w.week.to_string(),
-                    w.dates.to_string(),
-                    w.expected.to_string(),
-                    w.expected_skips.to_string(),
-                    pct(w.share()),
-                    w.band
-                        .map(|(lo, hi)| format!("{:.0}-{:.0}%", lo * 100.0, hi * 100.0))
-                        .unwrap_or_else(|| "-".into()),
-                    if w.is_anomaly() { "ANOMALY" } else { "ok" }.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
+        out.push_str(&table_numeric(
             &[
                 "processor",
                 "season",
-                "week",
+                "weeks",
                 "dates",
                 "expected",
                 "skips",
@@ -503,15 +484,59 @@ fn report_text(
                 "band",
                 "status",
             ],
-            rows,
+            skip_week_rows(catalog, f),
             drawing,
-            2,
+            2..8,
         ));
     }
 
     out.push('\n');
     out.push_str(&verdict_line(f, drawing));
     out
+}
+
+/// The skip-share rows for a person: consecutive weeks of one processor and season in
+/// the same band and within it are one row (`weeks 9-25`, their counts summed, their
+/// share overall); an anomaly is always a row of its own.
+fn skip_week_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
+    runs(&f.skip_weeks, |a, b| {
+        a.processor == b.processor
+            && a.season_year == b.season_year
+            && a.band == b.band
+            && !a.is_anomaly()
+            && !b.is_anomaly()
+            && b.week == a.week + 1
+    })
+    .into_iter()
+    .map(|run| {
+        let (first, last) = (&run[0], &run[run.len() - 1]);
+        let expected: i64 = run.iter().map(|w| w.expected).sum();
+        let skips: i64 = run.iter().map(|w| w.expected_skips).sum();
+        let share = if expected == 0 {
+            0.0
+        } else {
+            skips as f64 / expected as f64
+        };
+        vec![
+            catalog.code(first.processor).to_string(),
+            season_label(first.season_year),
+            if run.len() == 1 {
+                first.week.to_string()
+            } else {
+                format!("{}-{}", first.week, last.week)
+            },
+            run.iter().map(|w| w.dates).sum::<u32>().to_string(),
+            expected.to_string(),
+            skips.to_string(),
+            pct(share),
+            first
+                .band
+                .map(|(lo, hi)| format!("{:.0}-{:.0}%", lo * 100.0, hi * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            if first.is_anomaly() { "ANOMALY" } else { "ok" }.to_string(),
+        ]
+    })
+    .collect()
 }
 
 /// The tripped breakers as a table.

@@ -75,7 +75,8 @@ pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson
         .collect()
 }
 
-/// The cause cell of a defective row: `root`, or `caused by TDZA 2021-12-04`.
+/// The cause cell of a defective row: `root`, or `caused by TDZA` (its roots are on its
+/// own date, so a run of dates shares one cell).
 pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String {
     match f.role(r) {
         None => String::new(),
@@ -84,7 +85,7 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String
             "caused by {}",
             causes
                 .iter()
-                .map(|&p| format!("{} {}", catalog.code(p), r.date))
+                .map(|&p| catalog.code(p))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
