@@ -539,13 +539,12 @@ fn skip_week_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
     .collect()
 }
 
-/// The tripped breakers as a table.
-pub(crate) fn breakers_table(
-    catalog: &Catalog,
-    breakers: &[TrippedBreaker],
-    drawing: Drawing,
-) -> String {
-    let rows = breakers
+/// The header of the tripped breakers' table.
+pub(crate) const BREAKER_HEADER: [&str; 4] = ["processor", "date", "entity", "attempts"];
+
+/// The rows of the tripped breakers' table, under [`BREAKER_HEADER`].
+pub(crate) fn breaker_rows(catalog: &Catalog, breakers: &[TrippedBreaker]) -> Vec<Vec<String>> {
+    breakers
         .iter()
         .map(|b| {
             vec![
@@ -555,13 +554,16 @@ pub(crate) fn breakers_table(
                 b.attempts.to_string(),
             ]
         })
-        .collect();
-    table(
-        &["processor", "date", "entity", "attempts"],
-        rows,
-        drawing,
-        3,
-    )
+        .collect()
+}
+
+/// The tripped breakers as a table.
+pub(crate) fn breakers_table(
+    catalog: &Catalog,
+    breakers: &[TrippedBreaker],
+    drawing: Drawing,
+) -> String {
+    table(&BREAKER_HEADER, breaker_rows(catalog, breakers), drawing, 3)
 }
 
 pub(crate) fn category_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {

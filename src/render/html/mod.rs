@@ -11,7 +11,9 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::explain::{CommandContext, repair_command_for};
-use super::report::{SUMMARY_HEADER, category_rows, summary_cells, verdict};
+use super::report::{
+    BREAKER_HEADER, SUMMARY_HEADER, breaker_rows, category_rows, summary_cells, verdict,
+};
 use super::roots::{root_lines, roots_sentence};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::explain::Explanation;
@@ -397,23 +399,12 @@ fn failure_classes(catalog: &Catalog, f: &Findings) -> Markup {
 }
 
 fn breakers(catalog: &Catalog, f: &Findings) -> Markup {
-    let rows: Vec<Vec<String>> = f
-        .breakers
-        .iter()
-        .map(|b| {
-            vec![
-                catalog.code(b.processor).to_string(),
-                b.date.to_string(),
-                b.entity.clone(),
-                b.attempts.to_string(),
-            ]
-        })
-        .collect();
+    let rows = breaker_rows(catalog, &f.breakers);
     html! {
         @if !rows.is_empty() {
             section #breakers {
                 h2 { "Tripped circuit breakers (" (rows.len()) ")" }
-                (data_table(&["processor", "date", "entity", "attempts"], &rows, 3))
+                (data_table(&BREAKER_HEADER, &rows, 3))
             }
         }
     }
