@@ -59,7 +59,7 @@ impl CellState {
         match self {
             CellState::NoGames => "no games",
             CellState::Complete => "complete",
-            CellState::CompleteWithSkips => "complete, expected skips",
+            CellState::CompleteWithSkips => "complete, skips or cascades",
             CellState::Stale => "stale",
             CellState::DuplicatesOrUnexpected => "duplicates/unexpected",
             CellState::Failures => "real failures",

@@ -46,6 +46,24 @@ pub fn note(text: &str) {
 /// directory is created if needed; the file is an ordinary one (0644, or the mode of the
 /// file it replaces), not the temp file's private 0600.
 pub fn write_document(path: &Path, text: &str, action: &'static str) -> Result<(), Error> {
+    // A symlink is written through (the rename would replace the link itself), and only
+    // a regular file is ever replaced (never a device such as /dev/null).
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path).map_err(Error::io(action, path))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+    {
+        return Err(Error::usage(format!(
+            "{} is not a regular file: name a file to write",
+            path.display()
+        )));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

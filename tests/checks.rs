@@ -372,6 +372,11 @@ fn csv_and_markdown_formats_render_the_same_counts() {
         "--format",
         "markdown",
     ]);
-    assert!(md.stdout.contains("| TDZA"), "{}", md.stdout);
+    assert!(md.stdout.starts_with("# TDZA"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains("| 2021-12-04 | missing"),
+        "{}",
+        md.stdout
+    );
     assert!(md.stdout.contains("2021-12-04"));
 }

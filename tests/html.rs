@@ -420,6 +420,31 @@ fn the_report_writes_the_page_beside_its_json() {
 }
 
 #[test]
+fn a_symlinked_page_is_written_through_its_link() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("site")).unwrap();
+    std::fs::write(dir.path().join("site/coverage.html"), "old").unwrap();
+    let link = dir.path().join("coverage.html");
+    std::os::unix::fs::symlink("site/coverage.html", &link).unwrap();
+    let run = seeded().run(&[
+        "heatmap",
+        "--range",
+        "2021-12",
+        "--html",
+        &link.display().to_string(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let page = std::fs::read_to_string(dir.path().join("site/coverage.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+}
+
+#[test]
 fn a_page_path_that_cannot_be_written_is_refused_before_any_query() {
     let s = seeded();
     let dir = tempfile::tempdir().unwrap();
@@ -427,6 +452,9 @@ fn a_page_path_that_cannot_be_written_is_refused_before_any_query() {
     std::fs::write(&file, "x").unwrap();
     for (path, says) in [
         (dir.path().display().to_string(), "a directory"),
+        (format!("{}/.", dir.path().display()), "a directory"),
+        ("/dev/null".to_string(), "not a regular file"),
+        ("/proc/coverage.html".to_string(), "cannot write in /proc"),
         (
             format!("{}/", dir.path().join("nope").display()),
             "a directory",

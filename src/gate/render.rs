@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::table::{Drawing, csv_text, table, wrap_words};
+use crate::render::table::{Drawing, csv_text, prose, table, wrap_words};
 use crate::render::{Fit, Format, TableFormat};
 
 /// How many of the largest changes the summary lists.
@@ -207,13 +207,15 @@ pub fn render_update(
 ) -> String {
     let update = Update::new(path, before, after);
     match format {
-        TableFormat::Table(_) => {
-            let mut out = update.headline() + "\n";
+        TableFormat::Table(fit) => {
+            let drawing = Drawing::Boxes(fit);
+            let mut out = String::new();
+            prose(&mut out, drawing, &update.headline());
             if let Some(c) = &update.changes {
                 largest_changes(&mut out, c);
             }
             for n in &update.notes {
-                let _ = writeln!(out, "Also: {n}.");
+                prose(&mut out, drawing, &format!("Also: {n}."));
             }
             out
         }
@@ -375,13 +377,13 @@ fn unified_diff(out: &mut String, outcome: &GateOutcome<'_>, color: bool) {
     }
 }
 
-/// The diff fitting a terminal: each changed entry on a line of its own, then only its
-/// failing counts, the snapshot's (`-`) and the warehouse's (`+`), wrapped to `width`.
+/// The diff fitting a terminal: each changed entry on a line of its own, then one line
+/// per failing count, the snapshot's value (red) and the warehouse's (green).
 ///
 /// ```text
 /// TDZA 2021-12-04
-/// -  records=0 produced=0 unaccounted=12
-/// +  records=12 produced=12 unaccounted=0
+///   records: 0 -> 12
+///   unaccounted: 12 -> 0
 /// ```
 fn changed_counts(out: &mut String, outcome: &GateOutcome<'_>, width: usize, color: bool) {
     let _ = writeln!(
@@ -389,44 +391,35 @@ fn changed_counts(out: &mut String, outcome: &GateOutcome<'_>, width: usize, col
         "{}",
         wrap_words(
             &format!(
-                "- {} (snapshot), + {} (warehouse); --wide shows every count",
+                "{} (snapshot) -> {} (warehouse), the counts that fail the gate; --wide shows every count",
                 outcome.snapshot_path, outcome.warehouse
             ),
             width
         )
     );
-    // The failing changes of each entry, in the comparison's order.
-    type Entry<'a> = ((&'a str, Option<chrono::NaiveDate>), Vec<&'a Change>);
-    let mut entries: Vec<Entry> = Vec::new();
-    for c in outcome.comparison.failing() {
-        let key = (c.processor.as_str(), c.date);
-        match entries.last_mut() {
-            Some((last, changes)) if *last == key => changes.push(c),
-            _ => entries.push((key, vec![c])),
-        }
-    }
-    let side = |sign: char, changes: &[&Change], value: fn(&Change) -> i64| {
-        let words: Vec<String> = changes
-            .iter()
-            .map(|c| format!("{}={}", c.metric.label().replace(' ', ":"), value(c)))
-            .collect();
-        let wrapped = wrap_words(&words.join(" "), width.saturating_sub(3).max(20));
-        let lines: Vec<String> = wrapped.lines().map(|l| format!("{sign}  {l}")).collect();
-        let text = lines.join("\n");
-        match (color, sign) {
-            (false, _) => text,
-            (true, '-') => console::style(text).red().to_string(),
-            (true, _) => console::style(text).green().to_string(),
+    let paint = |value: i64, style: console::Style| {
+        if color {
+            style.apply_to(value).to_string()
+        } else {
+            value.to_string()
         }
     };
-    for ((processor, date), changes) in entries {
-        let at = match date {
-            Some(d) => format!("{processor} {d}"),
-            None => format!("{processor} (all dates)"),
-        };
-        let _ = writeln!(out, "\n{at}");
-        let _ = writeln!(out, "{}", side('-', &changes, |c| c.snapshot));
-        let _ = writeln!(out, "{}", side('+', &changes, |c| c.actual));
+    let mut entry = None;
+    for c in outcome.comparison.failing() {
+        if entry != Some((c.processor.as_str(), c.date)) {
+            entry = Some((c.processor.as_str(), c.date));
+            let _ = match c.date {
+                Some(d) => writeln!(out, "\n{} {d}", c.processor),
+                None => writeln!(out, "\n{} (all dates)", c.processor),
+            };
+        }
+        let _ = writeln!(
+            out,
+            "  {}: {} -> {}",
+            c.metric.label(),
+            paint(c.snapshot, console::Style::new().red()),
+            paint(c.actual, console::Style::new().green())
+        );
     }
 }
 

@@ -57,17 +57,7 @@ pub fn repair_command_for(
     if processors.is_empty() {
         return None;
     }
-    let mut words: Vec<String> = vec!["phase4-check".into()];
-    for (flag, value) in [
-        ("--warehouse", &context.warehouse),
-        ("--catalog", &context.catalog),
-        ("--config", &context.config),
-    ] {
-        if let Some(value) = value {
-            words.push(flag.into());
-            words.push(quoted(value));
-        }
-    }
+    let mut words = context.words();
     words.extend(["repair".into(), "--range".into(), date.to_string()]);
     if processors.len() < catalog.ids().len() {
         let codes: Vec<&str> = processors.iter().map(|&p| catalog.code(p)).collect();
@@ -75,6 +65,42 @@ pub fn repair_command_for(
     }
     words.push("--apply".into());
     Some(words.join(" "))
+}
+
+/// `phase4-check [--warehouse W] [--catalog C] repair --range R [--processor ...]`: the
+/// plan of the fix for the findings of `processors` over `range` (no `--processor` for
+/// every processor).
+pub fn plan_command(
+    catalog: &Catalog,
+    range: crate::range::DateRange,
+    processors: &[ProcessorId],
+    context: &CommandContext,
+) -> String {
+    let mut words = context.words();
+    words.extend(["repair".into(), "--range".into(), range.to_string()]);
+    if processors.len() < catalog.ids().len() {
+        let codes: Vec<&str> = processors.iter().map(|&p| catalog.code(p)).collect();
+        words.extend(["--processor".into(), codes.join(",")]);
+    }
+    words.join(" ")
+}
+
+impl CommandContext {
+    /// `phase4-check` and the global flags that name what the user named.
+    fn words(&self) -> Vec<String> {
+        let mut words: Vec<String> = vec!["phase4-check".into()];
+        for (flag, value) in [
+            ("--warehouse", &self.warehouse),
+            ("--catalog", &self.catalog),
+            ("--config", &self.config),
+        ] {
+            if let Some(value) = value {
+                words.push(flag.into());
+                words.push(quoted(value));
+            }
+        }
+        words
+    }
 }
 
 /// A word as a POSIX shell reads it back (paths with spaces or quotes included).

@@ -76,11 +76,16 @@ pub fn render_gaps(
         out.push('\n');
     }
     if !rows.is_empty() {
+        // One processor: the title names it, so its column would only take room.
+        let cells = grouped_row_cells(catalog, f, &rows)
+            .into_iter()
+            .map(|row| row.into_iter().skip(1).collect())
+            .collect();
         out.push_str(&table_numeric(
-            &ROW_HEADER,
-            grouped_row_cells(catalog, f, &rows),
+            &ROW_HEADER[1..],
+            cells,
             drawing,
-            ROW_NUMERIC,
+            ROW_NUMERIC.start - 1..ROW_NUMERIC.end - 1,
         ));
     }
     if !stale.is_empty() {

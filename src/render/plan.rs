@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::report::{BreakerJson, breakers_json, breakers_table};
 use super::roots::{PairJson, pairs_json};
-use super::table::{Drawing, csv_text, heading, table_numeric};
+use super::table::{Drawing, csv_text, heading, prose, table_numeric};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::plan::{LeftOut, PlannedPair, RepairPlan};
@@ -152,7 +152,7 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
         out.push_str(&breakers_table(catalog, &plan.breakers, drawing));
     }
     for w in &plan.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        prose(&mut out, drawing, &format!("warning: {w}"));
     }
     out
 }

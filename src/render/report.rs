@@ -211,8 +211,12 @@ pub(crate) fn shown_rows(f: &Findings, roots_only: bool) -> impl Iterator<Item =
         .filter(move |r| !roots_only || f.role(r).is_some_and(|role| role.is_root()))
 }
 
-/// The cells of a ROW, in [`ROW_HEADER`] order.
+/// The cells of a ROW, in [`ROW_HEADER`] order, for CSV (its cause `dated`).
 pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<String> {
+    cells_of_row(catalog, f, r, true)
+}
+
+fn cells_of_row(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bool) -> Vec<String> {
     vec![
         catalog.code(r.processor).to_string(),
         r.date.to_string(),
@@ -225,7 +229,7 @@ pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<Str
         r.unaccounted.to_string(),
         r.duplicates.to_string(),
         r.unexpected.to_string(),
-        cause_cell(catalog, f, r),
+        cause_cell(catalog, f, r, dated),
     ]
 }
 
@@ -248,7 +252,7 @@ pub(crate) fn grouped_row_cells(
     .map(|run| {
         let (first, last) = (run[0], run[run.len() - 1]);
         if run.len() == 1 {
-            return row_cells(catalog, f, first);
+            return cells_of_row(catalog, f, first, false);
         }
         let sum =
             |count: fn(&DateRow) -> i64| run.iter().map(|r| count(r)).sum::<i64>().to_string();
@@ -264,7 +268,7 @@ pub(crate) fn grouped_row_cells(
             sum(|r| r.unaccounted),
             sum(|r| r.duplicates),
             sum(|r| r.unexpected),
-            cause_cell(catalog, f, first),
+            cause_cell(catalog, f, first, false),
         ]
     })
     .collect()
@@ -473,17 +477,7 @@ fn report_text(
     if !f.skip_weeks.is_empty() {
         heading(&mut out, drawing, "Expected-skip share by season week");
         out.push_str(&table_numeric(
-            &[
-                "processor",
-                "season",
-                "weeks",
-                "dates",
-                "expected",
-                "skips",
-                "share",
-                "band",
-                "status",
-            ],
+            &SKIP_SHARE_HEADER,
             skip_week_rows(catalog, f),
             drawing,
             2..8,
@@ -495,10 +489,23 @@ fn report_text(
     out
 }
 
+/// The header of the skip-share table.
+pub(crate) const SKIP_SHARE_HEADER: [&str; 9] = [
+    "processor",
+    "season",
+    "weeks",
+    "dates",
+    "expected",
+    "skips",
+    "share",
+    "band",
+    "status",
+];
+
 /// The skip-share rows for a person: consecutive weeks of one processor and season in
 /// the same band and within it are one row (`weeks 9-25`, their counts summed, their
 /// share overall); an anomaly is always a row of its own.
-fn skip_week_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
+pub(crate) fn skip_week_rows(catalog: &Catalog, f: &Findings) -> Vec<Vec<String>> {
     runs(&f.skip_weeks, |a, b| {
         a.processor == b.processor
             && a.season_year == b.season_year
@@ -614,6 +621,19 @@ pub(crate) fn verdict_line(f: &Findings, drawing: Drawing) -> String {
 
 /// The one-line conclusion.
 pub fn verdict(f: &Findings) -> String {
+    if f.has_defects() {
+        format!(
+            "{} Plan the fix with `phase4-check repair --range {}`.",
+            verdict_sentence(f),
+            f.range
+        )
+    } else {
+        verdict_sentence(f)
+    }
+}
+
+/// The conclusion without the command that plans the fix.
+pub(crate) fn verdict_sentence(f: &Findings) -> String {
     let defective = f.defective_rows().count();
     let anomalies = f.skip_weeks.iter().filter(|w| w.is_anomaly()).count();
     let mut notes = Vec::new();
@@ -630,9 +650,8 @@ pub fn verdict(f: &Findings) -> String {
     };
     if f.has_defects() {
         format!(
-            "FINDINGS: {defective} defective (processor, date) pairs, {} stale{notes}. Plan the fix with `phase4-check repair --range {}`.",
+            "FINDINGS: {defective} defective (processor, date) pairs, {} stale{notes}.",
             f.stale.len(),
-            f.range
         )
     } else {
         format!(

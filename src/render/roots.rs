@@ -75,9 +75,10 @@ pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson
         .collect()
 }
 
-/// The cause cell of a defective row: `root`, or `caused by TDZA` (its roots are on its
-/// own date, so a run of dates shares one cell).
-pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String {
+/// The cause cell of a defective row: `root`, or `caused by TDZA 2021-12-04`; without
+/// `dated`, `caused by TDZA` (its roots are on its own date, so a run of dates shares one
+/// cell: the tables for a person).
+pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bool) -> String {
     match f.role(r) {
         None => String::new(),
         Some(Role::Root) => "root".into(),
@@ -85,7 +86,11 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String
             "caused by {}",
             causes
                 .iter()
-                .map(|&p| catalog.code(p))
+                .map(|&p| if dated {
+                    format!("{} {}", catalog.code(p), r.date)
+                } else {
+                    catalog.code(p).to_string()
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -170,7 +170,8 @@ const DROPPED_FIRST: [&str; 14] = [
 ];
 
 /// `text` broken at spaces into lines of at most `width` (a longer word stays whole, and
-/// so does a command in backticks, so that it can be copied whole).
+/// so does a command of this tool in backticks, `` `phase4-check ...` ``, so that it can
+/// be copied whole).
 pub(crate) fn wrap_words(text: &str, width: usize) -> String {
     let mut words: Vec<String> = Vec::new();
     let mut in_command = false;
@@ -182,8 +183,11 @@ pub(crate) fn wrap_words(text: &str, width: usize) -> String {
             }
             _ => words.push(word.to_string()),
         }
-        if word.matches('`').count() % 2 == 1 {
-            in_command = !in_command;
+        // Only a command of this tool opens a span: a backtick in data (a path) does not.
+        if in_command {
+            in_command = !word.ends_with('`');
+        } else if word == "`phase4-check" {
+            in_command = true;
         }
     }
     let mut out = String::new();
@@ -286,6 +290,18 @@ pub(crate) fn rate(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_wraps_at_spaces_but_never_inside_a_command_of_the_tool() {
+        let text = "Plan the fix with `phase4-check repair --range 2021-12-01..2021-12-31`.";
+        assert_eq!(
+            wrap_words(text, 30),
+            "Plan the fix with\n`phase4-check repair --range 2021-12-01..2021-12-31`."
+        );
+        // A backtick in data opens nothing.
+        let path = "Gate passed: x`y.json matches duckdb:phase4.duckdb for the season";
+        assert!(wrap_words(path, 30).lines().all(|l| l.len() <= 30));
+    }
 
     #[test]
     fn a_rate_above_zero_never_prints_as_zero() {

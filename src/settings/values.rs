@@ -145,21 +145,53 @@ pub fn table_only(format: Format, command: &str, why: &str) -> Result<(), Error>
 }
 
 /// `--html PATH`: a file to write once the checks have run. Checked before they run, so
-/// a path that cannot be written costs no query and writes nothing: it must not be a
-/// directory, and its nearest existing ancestor must be a directory this user can write
+/// a path that cannot be written costs no query and writes nothing: it must name a file
+/// (not a directory), an existing one must be a regular file (a symlink is followed), and
+/// its directory must take a new file (tried with a temporary one), or, when it does not
+/// exist yet, its nearest existing ancestor must be a directory this user can write
 /// (missing directories are created when the page is written).
 pub fn parse_page_path(flag: &str, path: &Path) -> Result<PathBuf, Error> {
     let shown = echo(&path.display().to_string());
+    let refuse = |why: String| Err(Error::usage(format!("{flag} {shown}: {why}")));
     if path.as_os_str().is_empty() {
         return Err(Error::usage(format!("{flag} needs a file name")));
     }
-    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
-        return Err(Error::usage(format!(
-            "{flag} {shown}: a directory; name a file, e.g. {}",
+    if path.is_dir() || path.file_name().is_none() || path.to_string_lossy().ends_with('/') {
+        return refuse(format!(
+            "a directory; name a file, e.g. {}",
             Path::new(&shown).join("coverage.html").display()
-        )));
+        ));
     }
-    let mut ancestor = path.parent();
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            Err(_) => return refuse("a symlink to nothing".into()),
+        },
+        _ => path.to_path_buf(),
+    };
+    if let Ok(m) = std::fs::metadata(&path)
+        && !m.is_file()
+    {
+        return refuse("not a regular file; name a file to write".into());
+    }
+    let parent = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if parent.is_dir() {
+        return match tempfile::NamedTempFile::new_in(parent) {
+            Ok(_) => Ok(path),
+            Err(e) => {
+                // tempfile's error names its temporary file: the user named the directory.
+                let why = e
+                    .raw_os_error()
+                    .map(std::io::Error::from_raw_os_error)
+                    .map_or_else(|| e.kind().to_string(), |os| os.to_string());
+                refuse(format!("cannot write in {}: {why}", parent.display()))
+            }
+        };
+    }
+    let mut ancestor = Some(parent);
     while let Some(dir) = ancestor {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -168,22 +200,16 @@ pub fn parse_page_path(flag: &str, path: &Path) -> Result<PathBuf, Error> {
         };
         if dir.exists() {
             if !dir.is_dir() {
-                return Err(Error::usage(format!(
-                    "{flag} {shown}: {} is a file, not a directory",
-                    dir.display()
-                )));
+                return refuse(format!("{} is a file, not a directory", dir.display()));
             }
             if nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).is_err() {
-                return Err(Error::usage(format!(
-                    "{flag} {shown}: {} is not writable",
-                    dir.display()
-                )));
+                return refuse(format!("{} is not writable", dir.display()));
             }
-            return Ok(path.to_path_buf());
+            return Ok(path);
         }
         ancestor = dir.parent();
     }
-    Ok(path.to_path_buf())
+    Ok(path)
 }
 
 #[cfg(test)]

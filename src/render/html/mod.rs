@@ -10,9 +10,10 @@ use chrono::{Datelike, NaiveDate};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::explain::{CommandContext, repair_command_for};
+use super::explain::{CommandContext, plan_command, repair_command_for};
 use super::report::{
-    BREAKER_HEADER, SUMMARY_HEADER, breaker_rows, category_rows, summary_cells, verdict,
+    BREAKER_HEADER, SKIP_SHARE_HEADER, SUMMARY_HEADER, breaker_rows, category_rows, skip_week_rows,
+    summary_cells, verdict_sentence,
 };
 use super::roots::{root_lines, roots_sentence};
 use crate::catalog::{Catalog, ProcessorId};
@@ -48,7 +49,11 @@ pub fn render_page(catalog: &Catalog, f: &Findings, context: &PageContext) -> St
         }
     }
     let title = format!("Phase 4 coverage {} on {}", f.range, context.warehouse);
-    let verdict = verdict(f);
+    let verdict = verdict_sentence(f);
+    let plan = f
+        .has_defects()
+        .then(|| plan_command(catalog, f.range, &f.selected, context.commands));
+    let no_games = !f.rows.iter().any(|r| r.is_game_date());
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -62,6 +67,15 @@ pub fn render_page(catalog: &Catalog, f: &Findings, context: &PageContext) -> St
                 header {
                     h1 { (title) }
                     p.verdict.findings[f.has_defects()].healthy[!f.has_defects()] { (verdict) }
+                    @if let Some(plan) = &plan {
+                        p.plan { "Plan the fix (it changes nothing): " code { (plan) } }
+                    }
+                    @if no_games {
+                        p.empty {
+                            (catalog.source.table) " has no game dates in " (f.range)
+                            ": nothing is expected of any processor."
+                        }
+                    }
                     p.meta {
                         (f.queries) " queries in " (format!("{:.2}", f.elapsed.as_secs_f64()))
                         " s, checked at " (context.checked_at) " by phase4-check "
@@ -84,6 +98,7 @@ pub fn render_page(catalog: &Catalog, f: &Findings, context: &PageContext) -> St
                 }
                 (failure_classes(catalog, f))
                 (breakers(catalog, f))
+                (skip_share(catalog, f))
                 script { (PreEscaped(SCRIPT)) }
             }
         }
@@ -405,6 +420,17 @@ fn breakers(catalog: &Catalog, f: &Findings) -> Markup {
             section #breakers {
                 h2 { "Tripped circuit breakers (" (rows.len()) ")" }
                 (data_table(&BREAKER_HEADER, &rows, 3))
+            }
+        }
+    }
+}
+
+fn skip_share(catalog: &Catalog, f: &Findings) -> Markup {
+    html! {
+        @if !f.skip_weeks.is_empty() {
+            section #skip-share {
+                h2 { "Expected-skip share by season week" }
+                (data_table(&SKIP_SHARE_HEADER, &skip_week_rows(catalog, f), 2))
             }
         }
     }

@@ -64,8 +64,14 @@
     }
   }
 
+  // A click keeps a day in the panel (pointing elsewhere no longer changes it); a
+  // second click on it, or Escape, lets the pointer lead again.
   function select(cell) {
     if (pinned) pinned.classList.remove("selected");
+    if (pinned === cell) {
+      pinned = null;
+      return;
+    }
     pinned = cell;
     cell.classList.add("selected");
     show(cell);
@@ -78,10 +84,11 @@
     var cell = e.target.closest("td[data-state]");
     if (cell) select(cell);
   });
-  document.addEventListener("focusin", function (e) {
-    var cell = e.target.closest("td[data-state]");
-    if (cell) select(cell);
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && pinned) select(pinned);
+    if (e.key === "Enter" && e.target.matches && e.target.matches("td[data-state]")) select(e.target);
   });
+  // The page opens on its first root cause, kept in the panel.
   var first = document.querySelector('td[data-role="root"]') || document.querySelector("td[data-state]");
-  if (first) show(first);
+  if (first) select(first);
 })();
