@@ -650,3 +650,42 @@ fn a_processors_date_never_starts_before_its_earlier_planned_dates_finish() {
         "{after_gap:?}"
     );
 }
+
+#[test]
+fn at_80_columns_a_failed_pair_keeps_its_reason_and_log_on_lines_that_fit() {
+    let b = Bench::new(Some("exit 3"));
+    let run: common::Run = b
+        .command(&[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--apply",
+            "--retry-backoff",
+            "1ms",
+            "--progress",
+            "none",
+        ])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let failed = run
+        .stdout
+        .lines()
+        .position(|l| l.starts_with("TDZA 2021-12-04 failed"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[failed..].iter().any(|l| l.starts_with("  log: ")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("exit"), "the reason: {}", run.stdout);
+    for line in &lines {
+        assert!(
+            console::measure_text_width(line) <= 80 || line.starts_with("  log: "),
+            "{line}"
+        );
+    }
+}

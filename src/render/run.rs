@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::plan::NOTHING_TO_REPAIR;
 use super::table::{Drawing, csv_text, prose, table};
-use super::{TableFormat, round4, to_json};
+use super::{Fit, TableFormat, round4, to_json};
 use crate::catalog::Catalog;
 use crate::plan::RunPair;
 use crate::runner::checkpoint::{PairState, PairStatus, StatusCounts};
@@ -167,16 +167,38 @@ fn run_text(
             ]
         })
         .collect();
-    if !problems.is_empty() {
-        if drawing == Drawing::Markdown {
-            out.push('\n');
+    match drawing {
+        _ if problems.is_empty() => {}
+        // On a terminal a table of reasons and paths cannot fit: one paragraph a pair.
+        Drawing::Boxes(Fit(Some(_))) => {
+            for p in problems {
+                out.push('\n');
+                let why = if p[3].is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", p[3])
+                };
+                prose(
+                    &mut out,
+                    drawing,
+                    &format!("{} {} {}{why}", p[0], p[1], p[2]),
+                );
+                if !p[4].is_empty() {
+                    let _ = writeln!(out, "  log: {}", p[4]);
+                }
+            }
         }
-        out.push_str(&table(
-            &["processor", "date", "status", "why", "log"],
-            problems,
-            drawing,
-            5,
-        ));
+        Drawing::Boxes(Fit(None)) | Drawing::Markdown => {
+            if drawing == Drawing::Markdown {
+                out.push('\n');
+            }
+            out.push_str(&table(
+                &["processor", "date", "status", "why", "log"],
+                problems,
+                drawing,
+                5,
+            ));
+        }
     }
     if !summary.ran_after_gap.is_empty() {
         let named: Vec<String> = summary
@@ -185,17 +207,23 @@ fn run_text(
             .filter_map(|&i| outcome.plan.get(i))
             .map(|p| format!("{} {}", catalog.code(p.pair.processor), p.pair.date))
             .collect();
-        let _ = writeln!(
-            out,
-            "Ran after an earlier date of their processor did not complete (their lookback windows may have read incomplete data; rerun them once it is fixed): {}",
-            named.join(", ")
+        prose(
+            &mut out,
+            drawing,
+            &format!(
+                "Ran after an earlier date of their processor did not complete (their lookback windows may have read incomplete data; rerun them once it is fixed): {}",
+                named.join(", ")
+            ),
         );
     }
     if !summary.escaped.is_empty() {
-        let _ = writeln!(
-            out,
-            "Left their process group and were ended with their invocation: {}",
-            summary.escaped.join(", ")
+        prose(
+            &mut out,
+            drawing,
+            &format!(
+                "Left their process group and were ended with their invocation: {}",
+                summary.escaped.join(", ")
+            ),
         );
     }
     if summary.interrupted {
