@@ -31,7 +31,7 @@ pub struct Cli {
 pub struct GlobalArgs {
     #[arg(
         long,
-        global = true,
+        global = true, help_heading = "Global options",
         value_name = "WAREHOUSE",
         help = format!(
             "The warehouse: duckdb:PATH or bigquery:PROJECT [default: duckdb:{}] [env: {}; or [warehouse] url in {}]",
@@ -43,7 +43,7 @@ pub struct GlobalArgs {
     pub warehouse: Option<String>,
     #[arg(
         long,
-        global = true,
+        global = true, help_heading = "Global options",
         value_name = "PATH",
         help = format!(
             "The catalog of processors [default: the built-in checks/catalog.toml] [env: {}]",
@@ -51,12 +51,21 @@ pub struct GlobalArgs {
         )
     )]
     pub catalog: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t)]
-    pub format: FormatArg,
+    /// Output format: table, json, csv, markdown or junit; each command's help says which
+    /// it takes [default: table].
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
+        value_enum,
+        default_value_t,
+        hide_possible_values = true,
+        hide_default_value = true
+    )]
+    pub format: FormatArg,
+    #[arg(
+        long,
+        global = true, help_heading = "Global options",
         value_name = "PATH",
         help = format!(
             "Settings file [default: {} in the working directory, if it exists] [env: {}]",
@@ -67,7 +76,7 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     #[arg(
         long,
-        global = true,
+        global = true, help_heading = "BigQuery options",
         value_name = "LOCATION",
         help = format!(
             "BigQuery: where the jobs run [default: {}, or [warehouse] location]",
@@ -76,11 +85,17 @@ pub struct GlobalArgs {
     )]
     pub location: Option<String>,
     /// BigQuery: cap every query at N bytes billed (maximumBytesBilled).
-    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
-    pub max_bytes_billed: Option<i64>,
     #[arg(
         long,
         global = true,
+        help_heading = "BigQuery options",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub max_bytes_billed: Option<i64>,
+    #[arg(
+        long,
+        global = true, help_heading = "BigQuery options",
         value_name = "DURATION",
         allow_hyphen_values = true,
         help = format!(
@@ -89,15 +104,37 @@ pub struct GlobalArgs {
         )
     )]
     pub query_timeout: Option<String>,
-    /// BigQuery: dry-run every check and print the bytes each would process; runs nothing.
-    #[arg(long, global = true)]
+    /// Dry-run every check and print the bytes each would process (BigQuery); runs nothing.
+    #[arg(long, global = true, help_heading = "BigQuery options")]
     pub estimate: bool,
     /// Show every column of every table, however wide (tables fit the terminal otherwise).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub wide: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
-    #[arg(long, global = true, value_enum, default_value_t)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_enum,
+        default_value_t
+    )]
     pub color: ColorArg,
+}
+
+/// The command line as clap sees it, with `--version` naming the bundled DuckDB: for
+/// parsing, completions and the manual page alike.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    // clap wants a 'static version; it is built once per process.
+    let version: &'static str = Box::leak(
+        format!(
+            "{} (bundled DuckDB {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::warehouse::duckdb::library_version()
+        )
+        .into_boxed_str(),
+    );
+    Cli::command().version(version)
 }
 
 /// `--color`.
@@ -133,28 +170,94 @@ impl From<FormatArg> for Format {
     }
 }
 
+const EXAMPLES_SEED: &str = "--format: table, json\n\nExamples:\n  phase4-check seed  # phase4.duckdb: season 2021-22, known defects\n  phase4-check seed --seasons 2021-22,2022-23 --healthy\n  phase4-check seed --manifest defects.json  # also write what was injected";
+
+const EXAMPLES_REPORT: &str = "--format: table, json, csv, markdown\n\nExamples:\n  phase4-check report --range 2021-12  # December 2021\n  phase4-check report --range season:2021-22 --roots-only\n  phase4-check report --processor ml --heatmap --html coverage.html\n  phase4-check --format json report > report.json";
+
+const EXAMPLES_GAPS: &str = "--format: table, json, csv, markdown\n\nExamples:\n  phase4-check gaps --processor ml\n  phase4-check gaps --processor pcf --range 2021-11 --roots-only";
+
+const EXAMPLES_EXPLAIN: &str =
+    "--format: table, json\n\nExamples:\n  phase4-check explain --processor ml --date 2021-12-04";
+
+const EXAMPLES_HEATMAP: &str = "--format: table\n\nExamples:\n  phase4-check heatmap --range 2021-22\n  phase4-check heatmap --processor ml,pcf --html coverage.html";
+
+const EXAMPLES_PROCESS: &str = "--format: table, json\n\nExamples:\n  phase4-check process --processor tdza --date 2021-12-04\n  phase4-check process --processor psza --start 2021-12-01 --end 2021-12-07";
+
+const EXAMPLES_REPAIR: &str = "--format: table, json, csv, markdown\n\nExamples:\n  phase4-check repair --range 2021-12  # the plan: changes nothing\n  phase4-check repair --range 2021-12 --apply  # run it (the same command resumes)\n  phase4-check repair --processor ml --apply --jobs 2 --timeout 30m";
+
+const EXAMPLES_CHECKPOINT: &str = "--format: table, json\n\nExamples:\n  phase4-check checkpoint status\n  phase4-check checkpoint clear --state-dir .phase4";
+
+const EXAMPLES_DEMO: &str = "--format: table\n\nExamples:\n  phase4-check demo\n  phase4-check demo --seed 7  # another league; phase4.duckdb stays to explore";
+
+const EXAMPLES_GATE: &str = "--format: table, json, csv, markdown, junit\n\nExamples:\n  phase4-check gate --snapshot snapshots/season-2021-22.json\n  phase4-check gate --snapshot snapshots/season-2021-22.json --update\n  phase4-check --format junit gate --snapshot s.json --tolerance records=0.5% > gate.xml";
+
+const EXAMPLES_CATALOG: &str = "--format: table (TOML)\n\nExamples:\n  phase4-check catalog show > my-catalog.toml && phase4-check --catalog my-catalog.toml report";
+
+const EXAMPLES_COMPLETIONS: &str = "Examples:\n  phase4-check completions bash > ~/.local/share/bash-completion/completions/phase4-check\n  phase4-check completions zsh > ~/.zfunc/_phase4-check";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build the embedded warehouse with synthetic seasons and known defects.
+    #[command(after_help = EXAMPLES_SEED)]
     Seed(SeedArgs),
     /// Completeness, gaps, failure classes and breakers for every processor.
+    #[command(after_help = EXAMPLES_REPORT)]
     Report(ReportArgs),
     /// The missing and partial dates (and other defects) of one processor.
+    #[command(after_help = EXAMPLES_GAPS)]
     Gaps(GapsArgs),
     /// Why one processor's date is defective: its chain down to the root causes.
+    #[command(after_help = EXAMPLES_EXPLAIN)]
     Explain(ExplainArgs),
     /// A processor-by-date grid of coverage, coloured by state.
+    #[command(after_help = EXAMPLES_HEATMAP)]
     Heatmap(HeatmapArgs),
     /// Run a built-in reference processor on the embedded warehouse.
+    #[command(after_help = EXAMPLES_PROCESS)]
     Process(ProcessArgs),
     /// Plan the repair of what is broken (a dry run), or run it with --apply.
+    #[command(after_help = EXAMPLES_REPAIR)]
     Repair(RepairArgs),
     /// Inspect or discard the state of an unfinished repair run.
+    #[command(after_help = EXAMPLES_CHECKPOINT)]
     Checkpoint(CheckpointArgs),
     /// The whole story: seed, report, repair --apply, report again.
+    #[command(after_help = EXAMPLES_DEMO)]
     Demo(DemoArgs),
     /// CI gate: compare the counts per processor and date with a reviewed snapshot.
+    #[command(after_help = EXAMPLES_GATE)]
     Gate(GateArgs),
+    /// The catalog of processors in use.
+    #[command(after_help = EXAMPLES_CATALOG)]
+    Catalog(CatalogArgs),
+    /// Shell completions for bash, zsh, fish, elvish or powershell, on stdout.
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// The manual page (roff), on stdout: `phase4-check man | man -l -`.
+    #[command(
+        after_help = "Examples:\n  phase4-check man | man -l -\n  phase4-check man > /usr/local/share/man/man1/phase4-check.1"
+    )]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub task: CatalogTask,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CatalogTask {
+    /// Print the catalog in use as TOML: the built-in one, or the file of --catalog (a
+    /// starting point for a catalog of your own).
+    Show,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -174,6 +277,9 @@ pub struct GateArgs {
     /// Let these counts move freely (repeat or comma-separate), e.g. expected_skips.
     #[arg(long, value_name = "COUNT", value_delimiter = ',')]
     pub allow: Vec<String>,
+    /// A range without a game date passes (it still warns).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -200,7 +306,8 @@ pub struct RepairArgs {
     /// Concurrent processor invocations (default: one lane per processor).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub jobs: Option<usize>,
-    /// Override every processor's timeout (e.g. 6h, 90s).
+    /// Override every processor's timeout (e.g. 6h, 90s) [default: each processor's
+    /// `timeout` in the catalog: `phase4-check catalog show`].
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     #[arg(
@@ -366,6 +473,9 @@ pub struct ReportArgs {
     /// Add the processor-by-date coverage grid (table format).
     #[arg(long)]
     pub heatmap: bool,
+    /// A range without a game date is not a finding (it still warns).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Also write the coverage as one self-contained HTML page (a calendar per
     /// processor, each day's counts and repair command) to PATH.
     #[arg(long, value_name = "PATH")]

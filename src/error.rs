@@ -126,6 +126,16 @@ pub fn echo(input: &str) -> String {
     format!("{start}… ({count} characters)")
 }
 
+/// The known name closest to `input`, if one is close enough to be a typo.
+pub fn did_you_mean<'a>(input: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(input, k), *k))
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 /// Line `line` (from 1) of `text`, trimmed and cut for a message.
 fn line_of(text: &str, line: usize) -> String {
     echo(

@@ -27,8 +27,11 @@ pub use error::{Error, ExitCode};
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn run() -> i32 {
-    use clap::Parser;
-    let cli = match cli::Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };

@@ -39,6 +39,15 @@ pub enum RangeError {
         "invalid range `{input}`: a season is written YYYY-YY with the next year's last two digits (e.g. 2021-22)"
     )]
     BadSeason { input: String },
+    #[error(
+        "invalid range `{input}`: month {month:02} does not exist (months are 01-12), and {text} is not a season either (that would be {season})"
+    )]
+    NoSuchMonth {
+        input: String,
+        text: String,
+        month: u32,
+        season: String,
+    },
 }
 
 /// An inclusive, validated range of dates within [`MIN_DATE`]..[`MAX_DATE`].
@@ -209,12 +218,19 @@ fn parse_span(input: &str, text: &str) -> Result<Span, RangeError> {
                 if (year + 1).rem_euclid(100) as u32 == suffix {
                     return season_span(input, year);
                 }
-                return Err(RangeError::BadSeason { input: echo(input) });
+                return Err(RangeError::NoSuchMonth {
+                    input: echo(input),
+                    text: echo(text),
+                    month: suffix,
+                    season: season_label(year),
+                });
             }
             let start = NaiveDate::from_ymd_opt(year, suffix, 1).ok_or_else(|| {
-                RangeError::ImpossibleDate {
+                RangeError::NoSuchMonth {
                     input: echo(input),
-                    date: echo(text),
+                    text: echo(text),
+                    month: suffix,
+                    season: season_label(year),
                 }
             })?;
             let next = if suffix == 12 {
@@ -256,6 +272,15 @@ mod tests {
 
     fn range(s: &str) -> DateRange {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_month_that_does_not_exist_says_so_and_names_the_season_it_is_not() {
+        let e = "2021-13".parse::<DateRange>().unwrap_err().to_string();
+        assert!(e.contains("month 13 does not exist"), "{e}");
+        assert!(e.contains("that would be 2021-22"), "{e}");
+        let e = "2021-00".parse::<DateRange>().unwrap_err().to_string();
+        assert!(e.contains("month 00 does not exist"), "{e}");
     }
 
     #[test]
@@ -319,7 +344,7 @@ mod tests {
             assert!(
                 matches!(
                     err,
-                    RangeError::ImpossibleDate { .. } | RangeError::BadSeason { .. }
+                    RangeError::ImpossibleDate { .. } | RangeError::NoSuchMonth { .. }
                 ),
                 "{bad}: {err}"
             );
@@ -362,7 +387,8 @@ mod tests {
     #[test]
     fn wrong_season_suffix_is_refused() {
         let err = "2021-23".parse::<DateRange>().unwrap_err();
-        assert!(matches!(err, RangeError::BadSeason { .. }), "{err}");
+        assert!(matches!(err, RangeError::NoSuchMonth { .. }), "{err}");
+        assert!(err.to_string().contains("that would be 2021-22"), "{err}");
         assert!(parse_season("2021-23").is_err());
         assert_eq!(parse_season("2021-22").unwrap(), 2021);
     }

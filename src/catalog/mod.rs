@@ -494,8 +494,11 @@ impl Catalog {
             .copied()
             .ok_or_else(|| {
                 let known: Vec<&str> = self.processors.iter().map(|p| p.code.as_str()).collect();
+                let tip = crate::error::did_you_mean(&name.trim().to_ascii_uppercase(), &known)
+                    .map(|s| format!(" (tip: did you mean {s}?)"))
+                    .unwrap_or_default();
                 Error::usage(format!(
-                    "unknown processor `{}`: the catalog has {}",
+                    "unknown processor `{}`: the catalog has {}{tip}",
                     crate::error::echo(name),
                     known.join(", ")
                 ))

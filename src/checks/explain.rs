@@ -329,6 +329,7 @@ mod tests {
             breakers: Vec::new(),
             seasons: Vec::new(),
             skip_weeks: Vec::new(),
+            warehouse_span: None,
         }
     }
 

@@ -67,6 +67,9 @@ pub struct Findings {
     pub skip_weeks: Vec<SkipWeek>,
     /// The role of every defective pair, upstream processors' included.
     pub attribution: Attribution,
+    /// When the range has no game date: the warehouse's first to last game date (`None`
+    /// when it has none at all, or the range has game dates).
+    pub warehouse_span: Option<DateRange>,
 }
 
 impl Findings {
@@ -101,6 +104,11 @@ impl Findings {
 
     /// Findings that make exit 1: real failures, gaps, duplicates, unexpected rows,
     /// stale dates. Expected skips, cascades, band anomalies and breakers never do.
+    /// Does the range hold a game date of a selected processor?
+    pub fn has_game_dates(&self) -> bool {
+        self.rows.iter().any(|r| r.is_game_date())
+    }
+
     pub fn has_defects(&self) -> bool {
         self.defective_rows().next().is_some() || !self.stale.is_empty()
     }
@@ -303,6 +311,16 @@ pub fn run_checks(
         .filter(|s| selected.contains(&s.processor))
         .collect();
     let skip_weeks = completeness::skip_weeks(catalog, &selected, &rows, &seasons);
+    // A range without a game date is never silently green: say where the games are
+    // (one more query, only then).
+    let warehouse_span = if request.range.is_some() && !rows.iter().any(|r| r.is_game_date()) {
+        let every_date = DateRange::new(crate::range::MIN_DATE, crate::range::MAX_DATE)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let rows = warehouse.query(&completeness::seasons_query(catalog, every_date))?;
+        completeness::range_of_seasons(&completeness::seasons_from_rows(&rows)?)
+    } else {
+        None
+    };
 
     Ok(Findings {
         range: scope.range,
@@ -317,6 +335,7 @@ pub fn run_checks(
         seasons,
         skip_weeks,
         attribution,
+        warehouse_span,
     })
 }
 

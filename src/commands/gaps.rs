@@ -7,13 +7,20 @@ use crate::settings::{GapsSettings, GlobalSettings};
 
 pub fn run(args: &GapsArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let s = GapsSettings::resolve(args, global)?;
-    super::checks_command(global, &s.request, s.format, None, |findings| {
-        render_gaps(
-            &global.catalog,
-            findings,
-            s.processor,
-            s.format,
-            s.roots_only,
-        )
-    })
+    super::checks_command(
+        global,
+        &s.request,
+        s.format,
+        None,
+        super::EmptyRange::Warn,
+        |findings| {
+            render_gaps(
+                &global.catalog,
+                findings,
+                s.processor,
+                s.format,
+                s.roots_only,
+            )
+        },
+    )
 }

@@ -21,6 +21,13 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         return super::estimate::run(global, &request, format);
     }
     let findings = super::findings(global, &request)?;
+    // An empty range compares nothing: a finding, and nothing is written.
+    let empty = super::EmptyRange::Fail {
+        allowed: settings.allow_empty,
+    };
+    if empty.finding(global, &findings) {
+        return Ok(ExitCode::Findings);
+    }
     let path = gate.path.clone();
     let update_command = gate.update_command();
     match gate.conclude(&settings, &global.catalog, &findings)? {

@@ -13,6 +13,7 @@ pub fn run(args: &HeatmapArgs, global: &GlobalSettings) -> Result<ExitCode, Erro
         &s.request,
         TableFormat::Table(global.fit()),
         s.html.as_deref(),
+        super::EmptyRange::Warn,
         |findings| render_heatmap(&global.catalog, findings, global.width, global.color),
     )
 }

@@ -1,7 +1,9 @@
 //! The commands: resolved settings in, exit code out. Each file resolves its settings,
 //! calls the library, renders, and returns the exit code.
 
+mod catalog;
 mod checkpoint;
+mod completions;
 mod demo;
 mod estimate;
 mod explain;
@@ -18,7 +20,7 @@ use std::path::Path;
 use crate::checks::{CheckRequest, Findings, run_checks};
 use crate::cli::{Cli, Command};
 use crate::error::{Error, ExitCode};
-use crate::output::{note, print, write_document};
+use crate::output::{note, print, warn, write_document};
 use crate::render::TableFormat;
 use crate::render::explain::CommandContext;
 use crate::render::html::{PageContext, render_page};
@@ -27,6 +29,12 @@ use crate::warehouse::Access;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    // These describe the command line itself: no settings, no warehouse.
+    match &cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let global = GlobalSettings::load(&cli.global, &Environment::from_process())?;
     // console's styles (the gate's diff, the grids) follow --color and NO_COLOR.
     console::set_colors_enabled(global.color);
@@ -37,7 +45,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         | Command::Process(_)
         | Command::Checkpoint(_)
         | Command::Demo(_)
-        | Command::Explain(_) => false,
+        | Command::Explain(_)
+        | Command::Catalog(_)
+        | Command::Completions(_)
+        | Command::Man => false,
     };
     if global.estimate && !estimable {
         return Err(Error::usage(
@@ -55,6 +66,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Checkpoint(args) => checkpoint::run(args, &global),
         Command::Demo(args) => demo::run(args, &global),
         Command::Gate(args) => gate::run(args, &global),
+        Command::Catalog(args) => catalog::run(args, &global),
+        Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }
 
@@ -65,6 +78,7 @@ fn checks_command(
     request: &CheckRequest,
     format: TableFormat,
     page: Option<&Path>,
+    empty: EmptyRange,
     render: impl FnOnce(&Findings) -> String,
 ) -> Result<ExitCode, Error> {
     if global.estimate {
@@ -80,7 +94,39 @@ fn checks_command(
         write_page(global, &findings, path)?;
     }
     print(&render(&findings))?;
-    Ok(ExitCode::findings_if(findings.has_defects()))
+    let empty = empty.finding(global, &findings);
+    Ok(ExitCode::findings_if(findings.has_defects() || empty))
+}
+
+/// What a command does with a range that holds no game date: it always warns, naming
+/// the warehouse's own first and last game date; `report` and `gate` also exit 1 on it
+/// unless `--allow-empty`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EmptyRange {
+    Warn,
+    Fail { allowed: bool },
+}
+
+impl EmptyRange {
+    /// Warns when `findings` hold no game date; is it a finding?
+    pub(crate) fn finding(self, global: &GlobalSettings, findings: &Findings) -> bool {
+        if findings.has_game_dates() {
+            return false;
+        }
+        let games = match findings.warehouse_span {
+            Some(span) => format!("its game dates run {span}"),
+            None => "it has no game dates at all".into(),
+        };
+        let mut text = format!(
+            "{} has no game dates in {} ({games}): nothing was checked",
+            global.catalog.source.table, findings.range
+        );
+        if let EmptyRange::Fail { allowed: false } = self {
+            text.push_str("; --allow-empty accepts an empty range");
+        }
+        warn(&text);
+        matches!(self, EmptyRange::Fail { allowed: false })
+    }
 }
 
 /// `--html PATH`: the coverage page of `findings`.

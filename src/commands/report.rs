@@ -14,6 +14,9 @@ pub fn run(args: &ReportArgs, global: &GlobalSettings) -> Result<ExitCode, Error
         &s.request,
         s.format,
         s.html.as_deref(),
+        super::EmptyRange::Fail {
+            allowed: s.allow_empty,
+        },
         |findings| {
             let mut out = render_report(
                 &global.catalog,

@@ -26,6 +26,8 @@ pub struct ReportSettings {
     pub heatmap: bool,
     /// Write the coverage page here.
     pub html: Option<PathBuf>,
+    /// A range without a game date is not a finding.
+    pub allow_empty: bool,
 }
 
 impl ReportSettings {
@@ -45,6 +47,7 @@ impl ReportSettings {
             roots_only: args.roots_only,
             heatmap: args.heatmap,
             html: page_path(args.html.as_deref())?,
+            allow_empty: args.allow_empty,
         })
     }
 }
@@ -110,6 +113,13 @@ pub struct GapsSettings {
 
 impl GapsSettings {
     pub fn resolve(args: &GapsArgs, global: &GlobalSettings) -> Result<Self, Error> {
+        if args.processor.contains(',') {
+            return Err(Error::usage(format!(
+                "gaps lists the dates of one processor (--processor {}): for several at once, use `report --processor {}`",
+                crate::error::echo(args.processor.split(',').next().unwrap_or("").trim()),
+                crate::error::echo(&args.processor)
+            )));
+        }
         let processor = global.catalog.find(&args.processor)?;
         Ok(GapsSettings {
             processor,
@@ -134,6 +144,8 @@ pub struct GateSettings {
     /// From the command line; they override the snapshot's own.
     pub tolerances: Tolerances,
     pub format: Format,
+    /// A range without a game date passes.
+    pub allow_empty: bool,
 }
 
 impl GateSettings {
@@ -159,6 +171,7 @@ impl GateSettings {
             update: args.update,
             tolerances,
             format: global.format,
+            allow_empty: args.allow_empty,
         })
     }
 }
@@ -181,6 +194,7 @@ mod tests {
                 roots_only: false,
                 heatmap: false,
                 html: None,
+                allow_empty: false,
             },
             &g,
         )
@@ -198,6 +212,7 @@ mod tests {
                 roots_only: false,
                 heatmap: false,
                 html: None,
+                allow_empty: false,
             },
             &g,
         )

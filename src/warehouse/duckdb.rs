@@ -462,6 +462,13 @@ impl Warehouse for DuckDbWarehouse {
     }
 }
 
+/// The version of the DuckDB library bundled into this binary, e.g. `v1.2.0`.
+pub fn library_version() -> String {
+    // SAFETY: duckdb_library_version returns a pointer to a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(duckdb::ffi::duckdb_library_version()) };
+    version.to_string_lossy().into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,8 +127,21 @@ impl FromStr for WarehouseSpec {
         if let Some(project) = s.strip_prefix("bigquery:") {
             return bigquery::BigQuerySettings::from_spec(project).map(WarehouseSpec::BigQuery);
         }
+        // `duckd:x` or `BigQuery:p`: the engine misspelt; `phase4.duckdb`: no engine.
+        let tip = match s.split_once(':') {
+            Some((engine, rest)) => {
+                crate::error::did_you_mean(&engine.to_ascii_lowercase(), &["duckdb", "bigquery"])
+                    .map(|e| format!(" (tip: did you mean {e}:{}?)", crate::error::echo(rest)))
+            }
+            None if s.ends_with(".duckdb") || s.ends_with(".db") => Some(format!(
+                " (tip: did you mean duckdb:{}?)",
+                crate::error::echo(s)
+            )),
+            None => None,
+        }
+        .unwrap_or_default();
         Err(Error::usage(format!(
-            "invalid warehouse `{}`: expected duckdb:PATH or bigquery:PROJECT",
+            "invalid warehouse `{}`: expected duckdb:PATH or bigquery:PROJECT{tip}",
             crate::error::echo(s)
         )))
     }

@@ -1,0 +1,202 @@
+//! The command line as a user meets it: help with examples and grouped options, shell
+//! completions, the manual page, the version, the catalog in use, an empty range, and
+//! warnings said once.
+
+mod common;
+
+use common::{run_in, run_in_env, seeded};
+
+const COMMANDS: [&str; 13] = [
+    "seed",
+    "report",
+    "gaps",
+    "explain",
+    "heatmap",
+    "process",
+    "repair",
+    "checkpoint",
+    "demo",
+    "gate",
+    "catalog",
+    "completions",
+    "man",
+];
+
+#[test]
+fn every_command_has_help_with_examples_and_global_options_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in COMMANDS {
+        let run = run_in_env(dir.path(), &[command, "--help"], &[("COLUMNS", "100")]);
+        assert_eq!(run.code, 0, "{command}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("\nExamples:\n  phase4-check "),
+            "{command}"
+        );
+        assert!(run.stdout.contains("\nGlobal options:\n"), "{command}");
+        assert!(run.stdout.contains("\nBigQuery options:\n"), "{command}");
+        insta::assert_snapshot!(format!("help_{command}"), run.stdout);
+    }
+}
+
+#[test]
+fn completions_for_every_shell_and_bash_parses_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = run_in(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("repair"), "{shell}");
+        assert!(run.stdout.contains("warehouse"), "{shell}");
+        let script = dir.path().join(format!("completions.{shell}"));
+        std::fs::write(&script, &run.stdout).unwrap();
+        // Each shell that is installed reads its script without running it.
+        let check: Option<(&str, &[&str])> = match shell {
+            "bash" => Some(("bash", &["-n"])),
+            "zsh" => Some(("zsh", &["-n"])),
+            "fish" => Some(("fish", &["--no-execute"])),
+            _ => None,
+        };
+        if let Some((program, flags)) = check {
+            match std::process::Command::new(program)
+                .args(flags)
+                .arg(&script)
+                .output()
+            {
+                Ok(out) => assert!(
+                    out.status.success(),
+                    "{program} rejects its completions: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+                Err(_) if shell == "bash" => panic!("bash is needed to check its completions"),
+                Err(_) => eprintln!("{program} is not installed: its completions are not parsed"),
+            }
+        }
+    }
+    let bad = run_in(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+}
+
+#[test]
+fn the_manual_page_is_roff_naming_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_in(dir.path(), &["man"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with(".ie"), "{}", &run.stdout[..80]);
+    assert!(run.stdout.contains(".TH phase4-check"));
+    for command in ["report", "gaps", "repair", "gate", "heatmap"] {
+        assert!(run.stdout.contains(command), "{command}");
+    }
+}
+
+#[test]
+fn the_version_names_the_bundled_duckdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_in(dir.path(), &["--version"]);
+    assert_eq!(run.code, 0);
+    let line = run.stdout.trim();
+    assert!(
+        line.starts_with(&format!(
+            "phase4-check {} (bundled DuckDB v",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn catalog_show_prints_the_catalog_in_use_and_it_reads_back_as_the_same() {
+    let s = seeded();
+    let shown = s.run(&["catalog", "show"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(shown.stdout, phase4_check::catalog::DEFAULT_CATALOG);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.toml");
+    std::fs::write(
+        &path,
+        shown
+            .stdout
+            .replacen("timeout = \"30m\"", "timeout = \"20m\"", 1),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let mine = s.run(&["--catalog", &path, "catalog", "show"]);
+    assert_eq!(mine.stdout, std::fs::read_to_string(&path).unwrap());
+    // The shown catalog is a working starting point.
+    let report = s.run(&[
+        "--catalog",
+        &path,
+        "report",
+        "--range",
+        "2021-12",
+        "--format",
+        "json",
+    ]);
+    let default = s.run(&["report", "--range", "2021-12", "--format", "json"]);
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    assert_eq!(report.json()["processors"], default.json()["processors"]);
+}
+
+#[test]
+fn an_empty_range_warns_with_the_warehouse_game_dates_and_fails_report_and_gate() {
+    let s = seeded();
+    let report = s.run(&["report", "--range", "2019-07"]);
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    let warning = report.stderr.trim();
+    assert!(
+        warning.contains("no game dates in 2019-07-01..2019-07-31"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("its game dates run 2021-10-19..2022-04-10"),
+        "{warning}"
+    );
+    assert!(warning.contains("--allow-empty"), "{warning}");
+    let allowed = s.run(&["report", "--range", "2019-07", "--allow-empty"]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    assert!(allowed.stderr.contains("no game dates"), "it still warns");
+    // gaps and the grid warn, and are not findings.
+    let gaps = s.run(&["gaps", "--processor", "ml", "--range", "2019-07"]);
+    assert_eq!(gaps.code, 0);
+    assert!(gaps.stderr.contains("no game dates"));
+    // The gate compares nothing: a finding, and --update writes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("empty.json").display().to_string();
+    let update = s.run(&[
+        "gate",
+        "--snapshot",
+        &snapshot,
+        "--range",
+        "2019-07",
+        "--update",
+    ]);
+    assert_eq!(update.code, 1, "{}", update.stderr);
+    assert!(!std::path::Path::new(&snapshot).exists());
+    let update = s.run(&[
+        "gate",
+        "--snapshot",
+        &snapshot,
+        "--range",
+        "2019-07",
+        "--update",
+        "--allow-empty",
+    ]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let gate = s.run(&["gate", "--snapshot", &snapshot]);
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    assert!(gate.stderr.contains("no game dates"), "{}", gate.stderr);
+}
+
+#[test]
+fn a_plan_warning_is_said_once() {
+    let run = seeded().run(&["repair", "--processor", "ml", "--range", "2021-11-27"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(
+        run.stdout
+            .matches("PCF 2021-11-27 is defective upstream of ML")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+}
