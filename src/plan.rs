@@ -158,6 +158,27 @@ pub struct PlanOptionsRecord {
     pub roots_only: bool,
 }
 
+impl PlanOptionsRecord {
+    /// `every processor`, `ML only, without downstream`, `starting from PCF, roots only`.
+    pub fn describe(&self) -> String {
+        let mut words = vec![if self.processors.is_empty() {
+            "every processor".to_string()
+        } else {
+            format!("{} only", self.processors.join(", "))
+        }];
+        if let Some(start) = &self.start_from {
+            words.push(format!("starting from {start}"));
+        }
+        if self.no_downstream {
+            words.push("without downstream".into());
+        }
+        if self.roots_only {
+            words.push("roots only".into());
+        }
+        words.join(", ")
+    }
+}
+
 impl PlanOptions {
     pub fn record(&self, catalog: &Catalog) -> PlanOptionsRecord {
         PlanOptionsRecord {

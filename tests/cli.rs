@@ -200,3 +200,35 @@ fn a_plan_warning_is_said_once() {
         run.stdout
     );
 }
+
+#[test]
+fn one_is_singular() {
+    let s = seeded();
+    let gaps = s.run(&["gaps", "--processor", "tdza", "--range", "2021-12"]);
+    assert!(
+        gaps.stdout.contains(": 1 defective date, 0 stale"),
+        "{}",
+        gaps.stdout
+    );
+    let plan = s.run(&[
+        "repair",
+        "--range",
+        "2021-11-10",
+        "--processor",
+        "pcf",
+        "--no-downstream",
+    ]);
+    assert!(
+        plan.stdout.contains("Repair plan: 1 pair "),
+        "{}",
+        plan.stdout
+    );
+    let report = s.run(&["report", "--range", "2021-11-10", "--processor", "pcf"]);
+    assert!(
+        report
+            .stdout
+            .contains("FINDINGS: 1 defective (processor, date) pair, "),
+        "{}",
+        report.stdout
+    );
+}

@@ -506,11 +506,36 @@ fn a_different_request_is_refused_while_a_run_is_unfinished() {
     let before = std::fs::read(b.dir.join(".phase4/checkpoint.json")).unwrap();
     let other = b.run(&["repair", "--range", "2021-12", "--apply"]);
     assert_eq!(other.code, 2);
+    // What differs, in words, and how to start over.
     assert!(
-        other.stderr.contains("different request"),
+        other.stderr.contains(
+            "the range differs: 2021-12-04..2021-12-04 stored, 2021-12-01..2021-12-31 now"
+        ),
         "{}",
         other.stderr
     );
+    assert!(
+        other.stderr.contains("checkpoint clear"),
+        "{}",
+        other.stderr
+    );
+    assert!(
+        !other.stderr.contains("{\""),
+        "no raw JSON: {}",
+        other.stderr
+    );
+    let ours = std::fs::read_to_string(b.dir.join("catalog.toml")).unwrap();
+    let other = ours.replacen("timeout = \"30m\"", "timeout = \"31m\"", 1);
+    assert_ne!(ours, other);
+    std::fs::write(b.dir.join("catalog.toml"), other).unwrap();
+    let catalog = b.run(&["repair", "--range", "2021-12-04", "--apply"]);
+    assert_eq!(catalog.code, 2, "{}", catalog.stderr);
+    assert!(
+        catalog.stderr.contains("the catalog differs: "),
+        "{}",
+        catalog.stderr
+    );
+    std::fs::write(b.dir.join("catalog.toml"), ours).unwrap();
     assert_eq!(
         std::fs::read(b.dir.join(".phase4/checkpoint.json")).unwrap(),
         before

@@ -85,22 +85,7 @@ fn request_words(request: &serde_json::Value) -> String {
     let Ok(r) = serde_json::from_value::<RepairRequest>(request.clone()) else {
         return request.to_string();
     };
-    let mut words = vec![r.range];
-    let o = &r.options;
-    words.push(if o.processors.is_empty() {
-        "every processor".into()
-    } else {
-        format!("{} only", o.processors.join(", "))
-    });
-    if let Some(start) = &o.start_from {
-        words.push(format!("starting from {start}"));
-    }
-    if o.no_downstream {
-        words.push("without downstream".into());
-    }
-    if o.roots_only {
-        words.push("roots only".into());
-    }
+    let mut words = vec![r.range, r.options.describe()];
     let short: String = r.catalog.chars().take(12).collect();
     words.push(format!("catalog {short}"));
     words.push(format!("warehouse {}", r.warehouse));

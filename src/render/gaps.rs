@@ -63,11 +63,12 @@ pub fn render_gaps(
         &mut out,
         drawing,
         &format!(
-            "{} ({}) gaps {}: {} defective dates, {} stale",
+            "{} ({}) gaps {}: {} defective {}, {} stale",
             catalog.code(id),
             catalog.get(id).table,
             f.range,
             defective,
+            if defective == 1 { "date" } else { "dates" },
             stale.len()
         ),
     );

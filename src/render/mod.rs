@@ -67,6 +67,11 @@ pub enum SummaryFormat {
     Json,
 }
 
+/// `1 pair`, `3 pairs`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A document as pretty JSON, one per output.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     // The documents are plain structs of strings, numbers and string-keyed maps, which

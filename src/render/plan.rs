@@ -116,8 +116,8 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
     }
     let _ = writeln!(
         out,
-        "Repair plan: {} pairs (a dry run; nothing was changed; run it with --apply)",
-        plan.pairs.len()
+        "Repair plan: {} (a dry run; nothing was changed; run it with --apply)",
+        super::counted(plan.pairs.len() as u64, "pair", "pairs")
     );
     for (i, stage) in plan.stages(catalog).iter().enumerate() {
         let mut dates: BTreeMap<ProcessorId, usize> = BTreeMap::new();

@@ -650,7 +650,9 @@ pub(crate) fn verdict_sentence(f: &Findings) -> String {
     };
     if f.has_defects() {
         format!(
-            "FINDINGS: {defective} defective (processor, date) pairs, {} stale{notes}.",
+            "FINDINGS: {} defective (processor, date) {}, {} stale{notes}.",
+            defective,
+            if defective == 1 { "pair" } else { "pairs" },
             f.stale.len(),
         )
     } else {

@@ -134,9 +134,9 @@ fn run_text(
     }
     let c = &summary.counts;
     let line = format!(
-        "Repair {}: {} pairs: {} done, {} failed, {} timed out, {} blocked, {} unverified, {} interrupted, {} pending; {} breakers reset; wall time {:.1}s",
+        "Repair {}: {}: {} done, {} failed, {} timed out, {} blocked, {} unverified, {} interrupted, {} pending; {} reset; wall time {:.1}s",
         if outcome.resumed { "resumed" } else { "run" },
-        outcome.plan.len(),
+        super::counted(outcome.plan.len() as u64, "pair", "pairs"),
         c.done,
         c.failed,
         c.timed_out,
@@ -144,7 +144,7 @@ fn run_text(
         c.unverified,
         c.interrupted,
         c.pending,
-        summary.breakers_reset,
+        super::counted(summary.breakers_reset, "breaker", "breakers"),
         summary.wall.as_secs_f64()
     );
     prose(&mut out, drawing, &line);

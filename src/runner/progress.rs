@@ -88,8 +88,8 @@ impl Progress {
                 let _ = self.bar.set(bar);
             }
             ProgressMode::Plain => self.line(&format!(
-                "repair: {} pairs to run ({} already done)",
-                plan.len(),
+                "repair: {} to run ({} already done)",
+                crate::render::counted(plan.len() as u64, "pair", "pairs"),
                 already_done
             )),
             ProgressMode::Auto | ProgressMode::None => {}

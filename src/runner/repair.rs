@@ -33,6 +33,34 @@ pub struct RepairRequest {
 }
 
 impl RepairRequest {
+    /// What differs from `now`, in words: `the range differs: 2021-12-04..2021-12-04
+    /// stored, 2021-12-05..2021-12-05 now`.
+    pub fn differences(&self, now: &RepairRequest) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut differ = |what: &str, stored: String, now: String| {
+            if stored != now {
+                out.push(format!("{what} differs: {stored} stored, {now} now"));
+            }
+        };
+        differ("the range", self.range.clone(), now.range.clone());
+        differ(
+            "the choice of processors",
+            self.options.describe(),
+            now.options.describe(),
+        );
+        differ(
+            "the catalog",
+            self.catalog.chars().take(12).collect(),
+            now.catalog.chars().take(12).collect(),
+        );
+        differ(
+            "the warehouse",
+            self.warehouse.clone(),
+            now.warehouse.clone(),
+        );
+        out
+    }
+
     pub fn new(catalog: &Catalog, engine: &dyn Engine, settings: &RepairSettings) -> Self {
         RepairRequest {
             range: settings
@@ -147,7 +175,7 @@ fn preflight(
     let fingerprint = checkpoint::fingerprint(&request).map_err(Error::internal)?;
 
     let mut problems: Vec<String> = Vec::new();
-    let (lock, unfinished) = take_state(state, &fingerprint, &mut problems)?;
+    let (lock, unfinished) = take_state(state, &request, &fingerprint, &mut problems)?;
     // What a dead runner left may still hold the warehouse: it ends before the warehouse
     // is opened (with the lock held, no live runner has records here).
     let registry = match &lock {
@@ -233,6 +261,7 @@ fn preflight(
 /// unfinished run stored there, which must be of this very request.
 fn take_state(
     state: &StateDir,
+    request: &RepairRequest,
     fingerprint: &str,
     problems: &mut Vec<String>,
 ) -> Result<(Option<RunLock>, Option<Checkpoint<StoredPair>>), Error> {
@@ -274,12 +303,15 @@ fn take_state(
         && c.fingerprint != fingerprint
     {
         let counts = checkpoint::summarize(&c.states);
+        let differs = match serde_json::from_value::<RepairRequest>(c.request.clone()) {
+            Ok(stored) => stored.differences(request).join("; "),
+            Err(_) => format!("it was made by another version: {}", c.request),
+        };
         return Err(Error::usage(format!(
-            "an unfinished repair of a different request is stored in {} ({} of {} pairs done; request {}): resume it with the same options, inspect it with `phase4-check checkpoint status`, or discard it with `phase4-check checkpoint clear`",
+            "an unfinished repair of another request is stored in {} ({} of {} pairs done): {differs}. Resume it with the stored request, see it with `phase4-check checkpoint status`, or start over with `phase4-check checkpoint clear`",
             state.checkpoint_path().display(),
             counts.done,
             counts.total(),
-            c.request
         )));
     }
     Ok((lock, unfinished))
