@@ -110,6 +110,13 @@ pub struct GlobalArgs {
     /// Show every column of every table, however wide (tables fit the terminal otherwise).
     #[arg(long, global = true, help_heading = "Global options")]
     pub wide: bool,
+    /// Say more on stderr: -v each query with its rows and time, -vv its SQL too
+    /// (RUST_LOG, e.g. RUST_LOG=phase4_check=debug, overrides it).
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Say nothing on stderr but errors: no warnings, notes or progress.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub quiet: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(
         long,

@@ -31,6 +31,19 @@ fn print_to(out: &mut impl Write, text: &str) -> Result<(), Error> {
     }
 }
 
+/// Set by `--quiet`: warnings and notes are not said (errors always are).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Is `--quiet` on?
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// `phase4-check: warning: ...` on stderr.
 pub fn warn(text: &str) {
     note(&format!("warning: {text}"));
@@ -38,7 +51,28 @@ pub fn warn(text: &str) {
 
 /// `phase4-check: ...` on stderr (best effort: stderr is where failures are reported).
 pub fn note(text: &str) {
+    if is_quiet() {
+        return;
+    }
     let _ = writeln!(std::io::stderr().lock(), "phase4-check: {text}");
+}
+
+/// `-v`/`-vv` (or RUST_LOG): what the tool does, on stderr; nothing by default.
+pub fn init_tracing(verbose: u8, color: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(match verbose {
+            0 => "off",
+            1 => "phase4_check=info",
+            _ => "phase4_check=debug",
+        })
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .try_init();
 }
 
 /// Writes a document (a snapshot, a page) atomically: a temp file beside it, synced,

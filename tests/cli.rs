@@ -151,6 +151,13 @@ fn an_empty_range_warns_with_the_warehouse_game_dates_and_fails_report_and_gate(
         "{warning}"
     );
     assert!(warning.contains("--allow-empty"), "{warning}");
+    assert!(
+        report
+            .stdout
+            .contains("EMPTY: no game dates in 2019-07-01..2019-07-31"),
+        "never HEALTHY: {}",
+        report.stdout
+    );
     let allowed = s.run(&["report", "--range", "2019-07", "--allow-empty"]);
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
     assert!(allowed.stderr.contains("no game dates"), "it still warns");
@@ -231,4 +238,41 @@ fn one_is_singular() {
         "{}",
         report.stdout
     );
+}
+
+#[test]
+fn quiet_by_default_v_shows_each_query_vv_its_sql_and_q_silences_warnings() {
+    let s = seeded();
+    let args = ["report", "--range", "2021-12"];
+    let plain = s.run(&args);
+    assert!(plain.stderr.is_empty(), "{}", plain.stderr);
+    let verbose = s.run(&["-v", "report", "--range", "2021-12"]);
+    assert_eq!(verbose.stdout.lines().count(), plain.stdout.lines().count());
+    for query in [
+        "layout_columns",
+        "seasons",
+        "reconcile",
+        "failures",
+        "breakers",
+    ] {
+        assert!(
+            verbose
+                .stderr
+                .lines()
+                .any(|l| l.contains("duckdb query") && l.contains(&format!("query=\"{query}\""))),
+            "{query}: {}",
+            verbose.stderr
+        );
+    }
+    assert!(!verbose.stderr.contains("sql="));
+    let debug = s.run(&["-vv", "report", "--range", "2021-12"]);
+    assert!(debug.stderr.contains("sql="), "{}", debug.stderr);
+    let env = s.run_env(&args, &[("RUST_LOG", "phase4_check=debug")]);
+    assert!(env.stderr.contains("sql="), "RUST_LOG: {}", env.stderr);
+    let quiet = s.run(&["-q", "report", "--range", "2019-07"]);
+    assert_eq!(quiet.code, 1);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let both = s.run(&["-q", "-v", "report"]);
+    assert_eq!(both.code, 2);
+    assert_eq!(both.stderr.lines().count(), 1, "{}", both.stderr);
 }

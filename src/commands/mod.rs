@@ -29,6 +29,8 @@ use crate::warehouse::Access;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    crate::output::set_quiet(cli.global.quiet);
+    crate::output::init_tracing(cli.global.verbose, console::Term::stderr().is_term());
     // These describe the command line itself: no settings, no warehouse.
     match &cli.command {
         Command::Completions(args) => return completions::run(args),

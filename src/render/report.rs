@@ -609,6 +609,8 @@ pub(crate) fn verdict_line(f: &Findings, drawing: Drawing) -> String {
         (Drawing::Boxes(_), Some((head, rest))) => {
             let style = if f.has_defects() {
                 console::Style::new().red().bold()
+            } else if !f.has_game_dates() {
+                console::Style::new().yellow().bold()
             } else {
                 console::Style::new().green().bold()
             };
@@ -648,6 +650,12 @@ pub(crate) fn verdict_sentence(f: &Findings) -> String {
     } else {
         format!("; {}", notes.join(", "))
     };
+    if !f.has_game_dates() && !f.has_defects() {
+        return format!(
+            "EMPTY: no game dates in {}, so nothing was checked.",
+            f.range
+        );
+    }
     if f.has_defects() {
         format!(
             "FINDINGS: {} defective (processor, date) {}, {} stale{notes}.",

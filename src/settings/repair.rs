@@ -85,7 +85,12 @@ impl RepairSettings {
             halt_on_failure: args.halt_on_failure,
             verify: args.verify.into(),
             keep_breakers: args.keep_breakers,
-            progress: args.progress.into(),
+            // --quiet silences the progress with every other note.
+            progress: if crate::output::is_quiet() {
+                ProgressMode::None
+            } else {
+                args.progress.into()
+            },
             format: table_format(global.format, global.fit(), "repair")?,
             containment: global.containment,
         })

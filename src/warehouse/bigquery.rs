@@ -363,7 +363,15 @@ impl Warehouse for BigQuerySession<'_> {
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
         self.queries += 1;
-        self.engine.send(query, false).map(|answer| answer.rows)
+        let started = std::time::Instant::now();
+        let rows = self.engine.send(query, false).map(|answer| answer.rows)?;
+        tracing::info!(
+            query = query.name,
+            rows = rows.rows.len(),
+            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "bigquery query"
+        );
+        Ok(rows)
     }
 
     fn queries_run(&self) -> usize {

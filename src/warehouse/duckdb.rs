@@ -325,6 +325,7 @@ impl DuckDbWarehouse {
     ) -> Result<(duckdb::Statement<'_>, Vec<duckdb::types::Value>), Error> {
         let rendered = query.render(&DuckDbDialect).map_err(Error::internal)?;
         self.queries += 1;
+        tracing::debug!(query = rendered.name, sql = %rendered.sql, "prepare");
         let values = to_sql_params(&rendered);
         let stmt = self
             .conn
@@ -377,6 +378,7 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     fn query(&mut self, query: &Query) -> Result<Rows, Error> {
+        let started = Instant::now();
         let (mut stmt, values) = self.prepare(query)?;
         let mut rows = stmt
             .query(duckdb::params_from_iter(values.iter()))
@@ -394,6 +396,12 @@ impl Warehouse for DuckDbWarehouse {
             }
             out.rows.push(values);
         }
+        tracing::info!(
+            query = query.name,
+            rows = out.rows.len(),
+            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "duckdb query"
+        );
         Ok(out)
     }
 

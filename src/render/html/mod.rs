@@ -66,7 +66,7 @@ pub fn render_page(catalog: &Catalog, f: &Findings, context: &PageContext) -> St
             body {
                 header {
                     h1 { (title) }
-                    p.verdict.findings[f.has_defects()].healthy[!f.has_defects()] { (verdict) }
+                    p.verdict.findings[f.has_defects()].healthy[!f.has_defects() && !no_games].empty[!f.has_defects() && no_games] { (verdict) }
                     @if let Some(plan) = &plan {
                         p.plan { "Plan the fix (it changes nothing): " code { (plan) } }
                     }
