@@ -681,7 +681,9 @@ fn a_processors_date_never_starts_before_its_earlier_planned_dates_finish() {
 
 #[test]
 fn at_80_columns_a_failed_pair_keeps_its_reason_and_log_on_lines_that_fit() {
-    let b = Bench::new(Some("exit 3"));
+    let b = Bench::new(Some(
+        "echo reading inputs\necho boom: upstream table locked >&2\nexit 3",
+    ));
     let run: common::Run = b
         .command(&[
             "repair",
@@ -710,6 +712,11 @@ fn at_80_columns_a_failed_pair_keeps_its_reason_and_log_on_lines_that_fit() {
         run.stdout
     );
     assert!(run.stdout.contains("exit"), "the reason: {}", run.stdout);
+    // The failed attempt's last output lines, inline, with the attempts spent.
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\.phase4/runs/[0-9TZ-]+", ".phase4/runs/[RUN]");
+    settings.add_filter(r"wall time [0-9.]+s", "wall time [T]s");
+    settings.bind(|| insta::assert_snapshot!(run.stdout));
     for line in &lines {
         assert!(
             console::measure_text_width(line) <= 80 || line.starts_with("  log: "),

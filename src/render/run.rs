@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::plan::NOTHING_TO_REPAIR;
 use super::table::{Drawing, csv_text, prose, table};
-use super::{Fit, TableFormat, round4, to_json};
+use super::{TableFormat, round4, to_json};
 use crate::catalog::Catalog;
 use crate::plan::RunPair;
 use crate::runner::checkpoint::{PairState, PairStatus, StatusCounts};
@@ -71,6 +71,62 @@ const PAIR_HEADER: [&str; 7] = [
     "log",
     "ran_after_gap",
 ];
+
+/// How many lines of a failed attempt's output the summary shows.
+const OUTPUT_TAIL_LINES: usize = 5;
+
+/// `TDZA 2021-12-04 failed after 3 of 3 attempts: exited with code 3`, the last lines of
+/// that attempt's output, and its log.
+fn problem_paragraph(
+    out: &mut String,
+    catalog: &Catalog,
+    drawing: Drawing,
+    p: &RunPair,
+    st: &PairState,
+) {
+    let code = catalog.code(p.pair.processor);
+    let tried = matches!(st.status, PairStatus::Failed | PairStatus::TimedOut);
+    let attempts = if tried && st.attempts > 0 {
+        format!(
+            " after {} of {} {}",
+            st.attempts,
+            catalog.get(p.pair.processor).max_attempts.max(1),
+            if catalog.get(p.pair.processor).max_attempts.max(1) == 1 {
+                "attempt"
+            } else {
+                "attempts"
+            }
+        )
+    } else {
+        String::new()
+    };
+    let status = st.status.name();
+    let why = st
+        .last_error
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        // `blocked: upstream ...` says its status already.
+        .map(|e| e.strip_prefix(&format!("{status}: ")).unwrap_or(e))
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
+    prose(
+        out,
+        drawing,
+        &format!("{code} {} {status}{attempts}{why}", p.pair.date),
+    );
+    let Some(log) = st.log_path.as_deref() else {
+        return;
+    };
+    if tried {
+        let tail = crate::runner::logs::tail(std::path::Path::new(log), OUTPUT_TAIL_LINES);
+        for line in &tail {
+            let _ = writeln!(out, "  | {line}");
+        }
+    }
+    if std::path::Path::new(log).exists() {
+        let _ = writeln!(out, "  log: {log}");
+    }
+}
 
 /// The final summary of `repair --apply`.
 pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat) -> String {
@@ -152,49 +208,39 @@ fn run_text(
         out.push('\n');
     }
     let _ = writeln!(out, "Logs and events: {}", summary.run_dir.display());
-    let problems: Vec<Vec<String>> = outcome
+    let problems: Vec<(&RunPair, &PairState)> = outcome
         .plan
         .iter()
         .zip(&summary.states)
         .filter(|(_, st)| st.status != PairStatus::Done)
-        .map(|(p, st)| {
-            vec![
-                catalog.code(p.pair.processor).to_string(),
-                p.pair.date.to_string(),
-                st.status.name().to_string(),
-                st.last_error.clone().unwrap_or_default(),
-                st.log_path.clone().unwrap_or_default(),
-            ]
-        })
         .collect();
     match drawing {
         _ if problems.is_empty() => {}
-        // On a terminal a table of reasons and paths cannot fit: one paragraph a pair.
-        Drawing::Boxes(Fit(Some(_))) => {
-            for p in problems {
+        // For a person: a paragraph a pair, a failed one with the last lines of its
+        // attempt's output inline (as nextest does), so the reason is on the screen.
+        Drawing::Boxes(_) => {
+            for (p, st) in problems {
                 out.push('\n');
-                let why = if p[3].is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", p[3])
-                };
-                prose(
-                    &mut out,
-                    drawing,
-                    &format!("{} {} {}{why}", p[0], p[1], p[2]),
-                );
-                if !p[4].is_empty() {
-                    let _ = writeln!(out, "  log: {}", p[4]);
-                }
+                problem_paragraph(&mut out, catalog, drawing, p, st);
             }
         }
-        Drawing::Boxes(Fit(None)) | Drawing::Markdown => {
-            if drawing == Drawing::Markdown {
-                out.push('\n');
-            }
+        Drawing::Markdown => {
+            out.push('\n');
+            let rows = problems
+                .iter()
+                .map(|(p, st)| {
+                    vec![
+                        catalog.code(p.pair.processor).to_string(),
+                        p.pair.date.to_string(),
+                        st.status.name().to_string(),
+                        st.last_error.clone().unwrap_or_default(),
+                        st.log_path.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
             out.push_str(&table(
                 &["processor", "date", "status", "why", "log"],
-                problems,
+                rows,
                 drawing,
                 5,
             ));
