@@ -276,3 +276,28 @@ fn quiet_by_default_v_shows_each_query_vv_its_sql_and_q_silences_warnings() {
     assert_eq!(both.code, 2);
     assert_eq!(both.stderr.lines().count(), 1, "{}", both.stderr);
 }
+
+#[test]
+fn markdown_right_aligns_numbers_and_opens_with_a_heading() {
+    let md = seeded().run(&["report", "--range", "2021-12", "--format", "markdown"]);
+    assert!(md.stdout.starts_with("# Phase 4 report"), "{}", md.stdout);
+    let lines: Vec<&str> = md.stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("| processor"))
+        .unwrap();
+    let rule: Vec<&str> = lines[header + 1].split('|').collect();
+    // | processor | game dates | ...: text left, every count right (`---:`).
+    assert!(rule[1].ends_with('-'), "{}", lines[header + 1]);
+    assert!(
+        rule[2..rule.len() - 1].iter().all(|c| c.ends_with(':')),
+        "{}",
+        lines[header + 1]
+    );
+    let row = lines[header + 2];
+    assert!(row.starts_with("| TDZA"), "{row}");
+    assert!(
+        row.contains("|         30 |"),
+        "numbers padded on the left: {row}"
+    );
+}

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::table::{Drawing, csv_text, prose, table, wrap_words};
+use crate::render::table::{Drawing, csv_text, prose, table_numeric, wrap_words};
 use crate::render::{Fit, Format, TableFormat};
 
 /// How many of the largest changes the summary lists.
@@ -235,11 +235,11 @@ pub fn render_update(
             let mut out = format!("### phase4-check gate --update\n\n{}\n", update.headline());
             if !update.changes().is_empty() {
                 out.push('\n');
-                out.push_str(&table(
+                out.push_str(&table_numeric(
                     &CHANGE_HEADER,
                     update.changes().iter().map(change_cells).collect(),
                     Drawing::Markdown,
-                    3,
+                    CHANGE_NUMERIC,
                 ));
             }
             for n in &update.notes {
@@ -552,6 +552,9 @@ fn change_cells(c: &Change) -> Vec<String> {
     ]
 }
 
+/// The counts and the change; `tolerated` after them is text.
+const CHANGE_NUMERIC: std::ops::Range<usize> = 3..6;
+
 const CHANGE_HEADER: [&str; 7] = [
     "processor",
     "date",
@@ -586,7 +589,12 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
     if !cmp.changes.is_empty() {
         out.push('\n');
         let rows = cmp.changes.iter().map(change_cells).collect();
-        out.push_str(&table(&CHANGE_HEADER, rows, Drawing::Markdown, 3));
+        out.push_str(&table_numeric(
+            &CHANGE_HEADER,
+            rows,
+            Drawing::Markdown,
+            CHANGE_NUMERIC,
+        ));
     }
     if !cmp.passed() {
         let _ = writeln!(

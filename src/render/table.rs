@@ -50,15 +50,41 @@ pub(crate) fn table_numeric(
     if let Drawing::Boxes(Fit(Some(width))) = drawing {
         fit(&mut columns, width, &mut hidden);
     }
+    // A `|` in a Markdown cell (warehouse text) would end the cell.
+    let cell = |text: &str| match drawing {
+        Drawing::Markdown => text.replace('|', "\\|"),
+        Drawing::Boxes(_) => text.to_string(),
+    };
     let mut b = Builder::default();
-    b.push_record(columns.iter().map(|c| c.header.clone()));
+    b.push_record(columns.iter().map(|c| cell(&c.header)));
     for i in 0..rows.len() {
-        b.push_record(columns.iter().map(|c| c.cells[i].clone()));
+        b.push_record(columns.iter().map(|c| cell(&c.cells[i])));
     }
     let mut t = b.build();
     match drawing {
         Drawing::Markdown => {
             t.with(Style::markdown());
+            for (i, c) in columns.iter().enumerate() {
+                if c.numeric {
+                    t.modify(Columns::new(i..i + 1), Alignment::right());
+                }
+            }
+            // Numbers right-aligned where the Markdown is rendered too: `---:`.
+            let text = t.to_string();
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            if let Some(rule) = lines.get_mut(1) {
+                let mut parts: Vec<String> = rule.split('|').map(str::to_string).collect();
+                for (i, c) in columns.iter().enumerate() {
+                    if let Some(part) = parts.get_mut(i + 1).filter(|_| c.numeric)
+                        && part.len() > 1
+                    {
+                        part.pop();
+                        part.push(':');
+                    }
+                }
+                *rule = parts.join("|");
+            }
+            return lines.join("\n") + "\n";
         }
         Drawing::Boxes(_) => {
             t.with(Style::rounded());
