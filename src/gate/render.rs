@@ -283,10 +283,7 @@ fn tolerated_note(cmp: &Comparison) -> Option<String> {
 
 fn text(outcome: &GateOutcome<'_>, color: bool, fit: Fit) -> String {
     let cmp = outcome.comparison;
-    let wrap = |text: &str| match fit.0 {
-        Some(width) => wrap_words(text, width),
-        None => text.to_string(),
-    };
+    let wrap = |text: &str| Drawing::Boxes(fit).wrap(text);
     let mut out = String::new();
     let paint = |word: &str, style: console::Style| {
         if color {

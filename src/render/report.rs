@@ -381,7 +381,7 @@ fn report_text(
             f.elapsed.as_secs_f64()
         ),
     );
-    if !f.rows.iter().any(|r| r.is_game_date()) {
+    if !f.has_game_dates() {
         let _ = writeln!(
             out,
             "{} has no game dates in {}: nothing is expected of any processor.\n",

@@ -53,7 +53,7 @@ pub fn render_page(catalog: &Catalog, f: &Findings, context: &PageContext) -> St
     let plan = f
         .has_defects()
         .then(|| plan_command(catalog, f.range, &f.selected, context.commands));
-    let no_games = !f.rows.iter().any(|r| r.is_game_date());
+    let no_games = !f.has_game_dates();
     let page = html! {
         (DOCTYPE)
         html lang="en" {
