@@ -237,14 +237,98 @@ fn the_demo_is_a_table_for_a_person_and_ends_healthy() {
     });
 }
 
+/// The CSV of `args` holds every row of its JSON: each array of objects (or of plain
+/// values) is a table, each field a column under its JSON name, each value the same
+/// (numbers as numbers, rates as fractions); a `table` column when there are several.
+fn assert_csv_holds_the_json(dir: &Path, args: &[&str]) -> usize {
+    assert_csv_of_holds_the_json_of(dir, dir, args)
+}
+
+/// [`assert_csv_holds_the_json`] for a command that changes what it runs on (`repair
+/// --apply`): its JSON from one copy of the workspace, its CSV from another.
+fn assert_csv_of_holds_the_json_of(csv_dir: &Path, json_dir: &Path, args: &[&str]) -> usize {
+    let json = run_in(json_dir, &[&["--format", "json"], args].concat()).json();
+    let csv_run = run_in(csv_dir, &[&["--format", "csv"], args].concat());
+    let mut reader = csv::Reader::from_reader(csv_run.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let tables: Vec<(&String, &Vec<serde_json::Value>)> = json
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| v.as_array().map(|a| (k, a)))
+        .collect();
+    let several = header.first().map(String::as_str) == Some("table");
+    assert_eq!(several, tables.len() > 1, "{args:?}: {header:?}");
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut compared = 0;
+    for (name, rows) in &tables {
+        let mine: Vec<&csv::StringRecord> = records
+            .iter()
+            .filter(|r| !several || &r[0] == name.as_str())
+            .collect();
+        assert_eq!(
+            mine.len(),
+            rows.len(),
+            "{args:?}: rows of {name}\n{}",
+            csv_run.stdout
+        );
+        for (row, record) in rows.iter().zip(mine) {
+            let fields: Vec<(&str, &serde_json::Value)> = match row.as_object() {
+                Some(o) => o.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+                None => Vec::new(),
+            };
+            for (key, value) in fields {
+                let at = column(key)
+                    .unwrap_or_else(|| panic!("{args:?}: {name}.{key} has no column: {header:?}"));
+                let cell = &record[at];
+                match value {
+                    serde_json::Value::Null => assert_eq!(cell, "", "{name}.{key}"),
+                    serde_json::Value::Number(n) => assert_eq!(
+                        cell.parse::<f64>().ok(),
+                        n.as_f64(),
+                        "{args:?}: {name}.{key} is a number: {cell:?}"
+                    ),
+                    serde_json::Value::String(text) => assert_eq!(cell, text, "{name}.{key}"),
+                    serde_json::Value::Bool(b) => assert_eq!(cell, b.to_string(), "{name}.{key}"),
+                    serde_json::Value::Array(a) => {
+                        assert_eq!(cell.is_empty(), a.is_empty(), "{name}.{key}: {cell:?}")
+                    }
+                    serde_json::Value::Object(o) => {
+                        assert_eq!(cell.is_empty(), o.is_empty(), "{name}.{key}: {cell:?}")
+                    }
+                }
+                compared += 1;
+            }
+        }
+    }
+    compared
+}
+
 #[test]
-fn repair_apply_as_csv_lists_every_pair_with_its_status() {
+fn csv_has_every_row_and_field_of_the_json_under_its_json_names() {
     let (_keep, dir) = workspace();
+    let mut compared = 0;
+    for args in [
+        &["report", "--range", "2021-11"][..],
+        &["report", "--range", "2021-11", "--roots-only"],
+        &["gaps", "--processor", "pcf", "--range", "2021-11"],
+        &["repair", "--range", "2021-11-10..2021-11-17"],
+        &[
+            "repair",
+            "--processor",
+            "ml",
+            "--range",
+            "2021-12",
+            "--roots-only",
+        ],
+    ] {
+        compared += assert_csv_holds_the_json(&dir, args);
+    }
+    // A run, then the gate that sees what it changed.
     let run = run_in(
         &dir,
         &[
-            "--format",
-            "csv",
             "repair",
             "--range",
             "2021-12-04",
@@ -254,25 +338,39 @@ fn repair_apply_as_csv_lists_every_pair_with_its_status() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
-    assert_eq!(
-        reader.headers().unwrap(),
-        vec![
-            "processor",
-            "date",
-            "reasons",
-            "status",
-            "error",
-            "log",
-            "ran_after_gap"
-        ]
+    std::fs::remove_dir_all(dir.join(".phase4")).unwrap();
+    compared += assert_csv_holds_the_json(&dir, &["gate", "--snapshot", "season.json"]);
+    let ((_keep2, one), (_keep3, other)) = (workspace(), workspace());
+    compared += assert_csv_of_holds_the_json_of(
+        &one,
+        &other,
+        &[
+            "repair",
+            "--range",
+            "2021-12-04",
+            "--apply",
+            "--progress",
+            "none",
+        ],
     );
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let processors: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
-    assert_eq!(processors, ["TDZA", "PCF", "PDC", "ML"], "{}", run.stdout);
+    assert!(compared > 500, "only {compared} values compared");
+    // gaps keeps its stale dates, naming the processor.
+    let gaps = run_in(
+        &dir,
+        &[
+            "--format",
+            "csv",
+            "gaps",
+            "--processor",
+            "pcf",
+            "--range",
+            "2021-11",
+        ],
+    );
     assert!(
-        rows.iter()
-            .all(|r| &r[1] == "2021-12-04" && &r[3] == "done")
+        gaps.stdout.contains("stale_dates,PCF,2021-11-27"),
+        "{}",
+        gaps.stdout
     );
 }
 

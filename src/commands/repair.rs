@@ -4,7 +4,6 @@ use crate::checks::CheckRequest;
 use crate::cli::RepairArgs;
 use crate::error::{Error, ExitCode};
 use crate::output::{print, warn};
-use crate::render::TableFormat;
 use crate::render::plan::render_plan;
 use crate::render::run::render_run;
 use crate::runner::repair::{apply, plan_from_checks};
@@ -31,12 +30,7 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
     }
     let engine = global.warehouse.open()?;
     let (plan, _) = plan_from_checks(engine.as_ref(), &global.catalog, settings)?;
-    // Said once: the table, Markdown and JSON carry the warnings; CSV has no place for them.
-    if settings.format == TableFormat::Csv {
-        for w in &plan.warnings {
-            warn(w);
-        }
-    }
+    // Said once: every format carries the plan's warnings (CSV as its `warnings` rows).
     print(&render_plan(&global.catalog, &plan, settings.format))?;
     Ok(ExitCode::findings_if(!plan.is_empty()))
 }

@@ -5,7 +5,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 use super::{Change, Comparison, Count, Counts, DateCounts, Snapshot, Tolerances, compare, plural};
-use crate::render::table::{Drawing, csv_text, prose, table_numeric, wrap_words};
+use crate::render::csv::{CsvTable, csv_document};
+use crate::render::table::{Drawing, prose, table_numeric, wrap_words};
 use crate::render::{Fit, Format, TableFormat};
 
 /// How many of the largest changes the summary lists.
@@ -198,6 +199,17 @@ struct UpdateJson<'a> {
     notes: &'a [String],
 }
 
+fn update_json<'a>(path: &'a str, after: &Snapshot, update: &'a Update) -> UpdateJson<'a> {
+    UpdateJson {
+        snapshot: path,
+        range: serde_json::json!({"start": after.range.start().to_string(), "end": after.range.end().to_string()}),
+        written: true,
+        summary: update.headline(),
+        changes: update.changes().iter().map(change_json).collect(),
+        notes: &update.notes,
+    }
+}
+
 /// What `gate --update` changed, largest changes first.
 pub fn render_update(
     path: &str,
@@ -219,17 +231,16 @@ pub fn render_update(
             }
             out
         }
-        TableFormat::Json => crate::render::to_json(&UpdateJson {
-            snapshot: path,
-            range: serde_json::json!({"start": after.range.start().to_string(), "end": after.range.end().to_string()}),
-            written: true,
-            summary: update.headline(),
-            changes: update.changes().iter().map(change_json).collect(),
-            notes: &update.notes,
-        }),
-        TableFormat::Csv => csv_text(
-            &CHANGE_HEADER,
-            update.changes().iter().map(change_cells).collect(),
+        TableFormat::Json => crate::render::to_json(&update_json(path, after, &update)),
+        TableFormat::Csv => csv_document(
+            &update_json(path, after, &update),
+            &[
+                CHANGES_TABLE,
+                CsvTable {
+                    name: "notes",
+                    columns: &["note"],
+                },
+            ],
         ),
         TableFormat::Markdown => {
             let mut out = format!("### phase4-check gate --update\n\n{}\n", update.headline());
@@ -456,8 +467,12 @@ fn change_json(c: &Change) -> ChangeJson<'_> {
 }
 
 fn json(outcome: &GateOutcome<'_>) -> String {
+    crate::render::to_json(&gate_json(outcome))
+}
+
+fn gate_json<'a>(outcome: &GateOutcome<'a>) -> GateJson<'a> {
     let cmp = outcome.comparison;
-    let doc = GateJson {
+    GateJson {
         snapshot: outcome.snapshot_path,
         warehouse: outcome.warehouse,
         range: serde_json::json!({"start": cmp.range.start().to_string(), "end": cmp.range.end().to_string()}),
@@ -470,8 +485,7 @@ fn json(outcome: &GateOutcome<'_>) -> String {
         processors: &cmp.processors,
         entries: cmp.entries,
         changes: cmp.changes.iter().map(change_json).collect(),
-    };
-    crate::render::to_json(&doc)
+    }
 }
 
 /// One test case per (processor, date) that changed, failed unless every change is
@@ -604,11 +618,28 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
 }
 
 fn csv(outcome: &GateOutcome<'_>) -> String {
-    let rows = outcome
-        .comparison
-        .changes
-        .iter()
-        .map(change_cells)
-        .collect();
-    csv_text(&CHANGE_HEADER, rows)
+    csv_document(
+        &gate_json(outcome),
+        &[
+            CsvTable {
+                name: "processors",
+                columns: &["processor"],
+            },
+            CHANGES_TABLE,
+        ],
+    )
 }
+
+/// The changes as JSON names them, one row each (CSV is for machines).
+const CHANGES_TABLE: CsvTable = CsvTable {
+    name: "changes",
+    columns: &[
+        "processor",
+        "date",
+        "count",
+        "snapshot",
+        "warehouse",
+        "delta",
+        "tolerated",
+    ],
+};

@@ -3,12 +3,13 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
+use super::csv::{CsvTable, csv_document};
 use super::report::{
-    ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, grouped_row_cells, row_cells, row_json,
-    shown_rows,
+    DATE_ROW_COLUMNS, ROW_HEADER, ROW_NUMERIC, RangeJson, RowJson, dates, grouped_row_cells,
+    row_json, shown_rows,
 };
 use super::roots::roots_summary;
-use super::table::{Drawing, csv_text, table_numeric, title};
+use super::table::{Drawing, table_numeric, title};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::{DateRow, Findings};
@@ -21,6 +22,30 @@ struct GapsJson {
     // Added field:
     stale_dates: Vec<String>,
 }
+
+/// The CSV rows of `gaps`: its dates, then its stale dates, each naming the processor.
+#[derive(Serialize)]
+struct GapsCsv<'a> {
+    dates: Vec<RowJson>,
+    stale_dates: Vec<StaleJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StaleJson<'a> {
+    processor: &'a str,
+    date: String,
+}
+
+const GAPS_TABLES: [CsvTable; 2] = [
+    CsvTable {
+        name: "dates",
+        columns: DATE_ROW_COLUMNS,
+    },
+    CsvTable {
+        name: "stale_dates",
+        columns: &["processor", "date"],
+    },
+];
 
 /// The defective dates of `id`; `roots_only`: those that are root causes.
 pub fn render_gaps(
@@ -49,9 +74,19 @@ pub fn render_gaps(
             });
         }
         TableFormat::Csv => {
-            return csv_text(
-                &ROW_HEADER,
-                rows.iter().map(|r| row_cells(catalog, f, r)).collect(),
+            let code = catalog.code(id);
+            return csv_document(
+                &GapsCsv {
+                    dates: rows.iter().map(|r| row_json(catalog, f, r)).collect(),
+                    stale_dates: stale
+                        .iter()
+                        .map(|d| StaleJson {
+                            processor: code,
+                            date: d.to_string(),
+                        })
+                        .collect(),
+                },
+                &GAPS_TABLES,
             );
         }
         TableFormat::Table(fit) => Drawing::Boxes(fit),

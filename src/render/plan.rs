@@ -4,9 +4,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::report::{BreakerJson, breakers_json, breakers_table};
+use super::csv::{CsvTable, csv_document};
+use super::report::{BREAKER_COLUMNS, BreakerJson, breakers_json, breakers_table};
 use super::roots::{PairJson, pairs_json};
-use super::table::{Drawing, csv_text, heading, prose, table_numeric};
+use super::table::{Drawing, heading, prose, table_numeric};
 use super::{TableFormat, to_json};
 use crate::catalog::{Catalog, ProcessorId};
 use crate::plan::{LeftOut, PlannedPair, RepairPlan};
@@ -54,8 +55,8 @@ struct PlanJson<'a> {
 pub(crate) const NOTHING_TO_REPAIR: &str =
     "Nothing to repair: no defective or stale (processor, date) pairs.\n";
 
-/// The plan's pairs in run order: number, processor, date, reasons joined by `sep`, role.
-fn plan_rows(catalog: &Catalog, plan: &RepairPlan, sep: &str) -> Vec<Vec<String>> {
+/// The plan's pairs in run order: number, processor, date, reasons, role.
+fn plan_rows(catalog: &Catalog, plan: &RepairPlan) -> Vec<Vec<String>> {
     plan.pairs
         .iter()
         .enumerate()
@@ -65,44 +66,61 @@ fn plan_rows(catalog: &Catalog, plan: &RepairPlan, sep: &str) -> Vec<Vec<String>
                 (i + 1).to_string(),
                 catalog.code(p.processor).to_string(),
                 p.date.to_string(),
-                reasons.join(sep),
+                reasons.join(", "),
                 p.role.as_str().to_string(),
             ]
         })
         .collect()
 }
 
+fn plan_json<'a>(catalog: &'a Catalog, plan: &'a RepairPlan) -> PlanJson<'a> {
+    PlanJson {
+        pairs: plan
+            .pairs
+            .iter()
+            .map(|p| plan_pair_json(catalog, p))
+            .collect(),
+        breakers: breakers_json(catalog, &plan.breakers),
+        warnings: &plan.warnings,
+        left_out: plan.left_out.as_ref().map(|pairs| {
+            pairs
+                .iter()
+                .map(|l| LeftOutJson {
+                    processor: catalog.code(l.processor),
+                    date: l.date.to_string(),
+                    cause: pairs_json(catalog, &l.causes, l.date),
+                    roots_planned: l.causes_planned,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// The arrays of the plan's JSON, as its CSV holds them; the pairs in run order.
+const PLAN_TABLES: [CsvTable; 4] = [
+    CsvTable {
+        name: "pairs",
+        columns: &["processor", "date", "reasons", "role"],
+    },
+    CsvTable {
+        name: "breakers",
+        columns: BREAKER_COLUMNS,
+    },
+    CsvTable {
+        name: "warnings",
+        columns: &["warning"],
+    },
+    CsvTable {
+        name: "left_out",
+        columns: &["processor", "date", "cause", "roots_planned"],
+    },
+];
+
 /// The plan (dry run): stages, run order, breakers to reset, warnings.
 pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) -> String {
     let drawing = match format {
-        TableFormat::Json => {
-            return to_json(&PlanJson {
-                pairs: plan
-                    .pairs
-                    .iter()
-                    .map(|p| plan_pair_json(catalog, p))
-                    .collect(),
-                breakers: breakers_json(catalog, &plan.breakers),
-                warnings: &plan.warnings,
-                left_out: plan.left_out.as_ref().map(|pairs| {
-                    pairs
-                        .iter()
-                        .map(|l| LeftOutJson {
-                            processor: catalog.code(l.processor),
-                            date: l.date.to_string(),
-                            cause: pairs_json(catalog, &l.causes, l.date),
-                            roots_planned: l.causes_planned,
-                        })
-                        .collect()
-                }),
-            });
-        }
-        TableFormat::Csv => {
-            return csv_text(
-                &["order", "processor", "date", "reasons", "role"],
-                plan_rows(catalog, plan, " "),
-            );
-        }
+        TableFormat::Json => return to_json(&plan_json(catalog, plan)),
+        TableFormat::Csv => return csv_document(&plan_json(catalog, plan), &PLAN_TABLES),
         TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
@@ -136,7 +154,7 @@ pub fn render_plan(catalog: &Catalog, plan: &RepairPlan, format: TableFormat) ->
     heading(&mut out, drawing, "Run order");
     out.push_str(&table_numeric(
         &["#", "processor", "date", "reasons", "role"],
-        plan_rows(catalog, plan, ", "),
+        plan_rows(catalog, plan),
         drawing,
         0..1,
     ));

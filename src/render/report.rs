@@ -5,9 +5,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::csv::{CsvTable, csv_document};
 use super::roots::{PairJson, RootJson, cause_cell, cause_json, roots_json, roots_summary};
 use super::runs::{GameDays, runs, short_span};
-use super::table::{Drawing, csv_text, heading, pct, rate, table, table_numeric, title};
+use super::table::{Drawing, heading, pct, rate, table, table_numeric, title};
 use super::{TableFormat, rate_value, round4, to_json};
 use crate::catalog::{Catalog, CategoryClass, ProcessorId};
 use crate::checks::{DateRow, Findings, ProcessorSummary, TrippedBreaker};
@@ -211,12 +212,8 @@ pub(crate) fn shown_rows(f: &Findings, roots_only: bool) -> impl Iterator<Item =
         .filter(move |r| !roots_only || f.role(r).is_some_and(|role| role.is_root()))
 }
 
-/// The cells of a ROW, in [`ROW_HEADER`] order, for CSV (its cause `dated`).
-pub(crate) fn row_cells(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<String> {
-    cells_of_row(catalog, f, r, true)
-}
-
-fn cells_of_row(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bool) -> Vec<String> {
+/// The cells of a ROW, in [`ROW_HEADER`] order, for a person.
+fn cells_of_row(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<String> {
     vec![
         catalog.code(r.processor).to_string(),
         r.date.to_string(),
@@ -229,7 +226,7 @@ fn cells_of_row(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bool) -> Ve
         r.unaccounted.to_string(),
         r.duplicates.to_string(),
         r.unexpected.to_string(),
-        cause_cell(catalog, f, r, dated),
+        cause_cell(catalog, f, r),
     ]
 }
 
@@ -252,7 +249,7 @@ pub(crate) fn grouped_row_cells(
     .map(|run| {
         let (first, last) = (run[0], run[run.len() - 1]);
         if run.len() == 1 {
-            return cells_of_row(catalog, f, first, false);
+            return cells_of_row(catalog, f, first);
         }
         let sum =
             |count: fn(&DateRow) -> i64| run.iter().map(|r| count(r)).sum::<i64>().to_string();
@@ -268,7 +265,7 @@ pub(crate) fn grouped_row_cells(
             sum(|r| r.unaccounted),
             sum(|r| r.duplicates),
             sum(|r| r.unexpected),
-            cause_cell(catalog, f, first, false),
+            cause_cell(catalog, f, first),
         ]
     })
     .collect()
@@ -332,6 +329,87 @@ pub(crate) const SUMMARY_HEADER: [&str; 16] = [
     "unaccounted rate",
 ];
 
+/// The arrays of the report's JSON, as its CSV holds them.
+const REPORT_TABLES: [CsvTable; 5] = [
+    CsvTable {
+        name: "processors",
+        columns: &[
+            "processor",
+            "game_dates",
+            "dates_with_rows",
+            "records",
+            "expected",
+            "produced",
+            "expected_skips",
+            "cascades",
+            "real_failures",
+            "unaccounted",
+            "duplicates",
+            "unexpected",
+            "missing_dates",
+            "partial_dates",
+            "stale_dates",
+            "breakers_tripped",
+            "failures_by_category",
+            "true_failure_rate",
+            "unaccounted_rate",
+        ],
+    },
+    CsvTable {
+        name: "dates",
+        columns: DATE_ROW_COLUMNS,
+    },
+    CsvTable {
+        name: "roots",
+        columns: &[
+            "processor",
+            "date",
+            "kind",
+            "defective_entities",
+            "consequences",
+            "explains",
+        ],
+    },
+    CsvTable {
+        name: "breakers",
+        columns: BREAKER_COLUMNS,
+    },
+    CsvTable {
+        name: "skip_share",
+        columns: &[
+            "processor",
+            "season",
+            "week",
+            "dates",
+            "expected",
+            "expected_skips",
+            "share",
+            "band_low",
+            "band_high",
+            "anomaly",
+        ],
+    },
+];
+
+/// The fields of a tripped breaker in JSON and CSV.
+pub(crate) const BREAKER_COLUMNS: &[&str] = &["processor", "date", "entity", "attempts"];
+
+/// The fields of a ROW (DOMAIN.md), in `report` and `gaps` JSON and CSV.
+pub(crate) const DATE_ROW_COLUMNS: &[&str] = &[
+    "processor",
+    "date",
+    "kind",
+    "expected",
+    "produced",
+    "expected_skips",
+    "cascades",
+    "real_failures",
+    "unaccounted",
+    "duplicates",
+    "unexpected",
+    "cause",
+];
+
 /// The report in the requested format; `roots_only` lists just the roots.
 pub fn render_report(
     catalog: &Catalog,
@@ -342,20 +420,7 @@ pub fn render_report(
 ) -> String {
     match format {
         TableFormat::Json => to_json(&report_json(catalog, f, roots_only)),
-        TableFormat::Csv if roots_only => csv_text(
-            &ROW_HEADER,
-            shown_rows(f, true)
-                .map(|r| row_cells(catalog, f, r))
-                .collect(),
-        ),
-        TableFormat::Csv => {
-            let rows = f
-                .summaries()
-                .iter()
-                .map(|s| summary_cells(catalog, s))
-                .collect();
-            csv_text(&SUMMARY_HEADER, rows)
-        }
+        TableFormat::Csv => csv_document(&report_json(catalog, f, roots_only), &REPORT_TABLES),
         TableFormat::Table(fit) => {
             report_text(catalog, f, warehouse, Drawing::Boxes(fit), roots_only)
         }

@@ -75,10 +75,9 @@ pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson
         .collect()
 }
 
-/// The cause cell of a defective row: `root`, or `caused by TDZA 2021-12-04`; without
-/// `dated`, `caused by TDZA` (its roots are on its own date, so a run of dates shares one
-/// cell: the tables for a person).
-pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bool) -> String {
+/// The cause cell of a defective row for a person: `root`, or `caused by TDZA` (its
+/// roots are on its own date, so a run of dates shares one cell).
+pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow) -> String {
     match f.role(r) {
         None => String::new(),
         Some(Role::Root) => "root".into(),
@@ -86,11 +85,7 @@ pub(crate) fn cause_cell(catalog: &Catalog, f: &Findings, r: &DateRow, dated: bo
             "caused by {}",
             causes
                 .iter()
-                .map(|&p| if dated {
-                    format!("{} {}", catalog.code(p), r.date)
-                } else {
-                    catalog.code(p).to_string()
-                })
+                .map(|&p| catalog.code(p))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

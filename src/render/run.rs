@@ -3,8 +3,9 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
+use super::csv::{CsvTable, csv_document};
 use super::plan::NOTHING_TO_REPAIR;
-use super::table::{Drawing, csv_text, prose, table};
+use super::table::{Drawing, prose, table};
 use super::{TableFormat, round4, to_json};
 use crate::catalog::Catalog;
 use crate::plan::RunPair;
@@ -62,14 +63,24 @@ fn run_pair_json<'a>(
     }
 }
 
-const PAIR_HEADER: [&str; 7] = [
-    "processor",
-    "date",
-    "reasons",
-    "status",
-    "error",
-    "log",
-    "ran_after_gap",
+/// The arrays of the run's JSON, as its CSV holds them.
+const RUN_TABLES: [CsvTable; 2] = [
+    CsvTable {
+        name: "pairs",
+        columns: &[
+            "processor",
+            "date",
+            "reasons",
+            "status",
+            "error",
+            "log",
+            "ran_after_gap",
+        ],
+    },
+    CsvTable {
+        name: "escaped",
+        columns: &["process"],
+    },
 ];
 
 /// How many lines of a failed attempt's output the summary shows.
@@ -133,7 +144,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
     let Some(summary) = &outcome.summary else {
         return match format {
             TableFormat::Json => to_json(&EmptyRunJson { pairs: [] }),
-            TableFormat::Csv => csv_text(&PAIR_HEADER, Vec::new()),
+            TableFormat::Csv => csv_document(&EmptyRunJson { pairs: [] }, &RUN_TABLES),
             TableFormat::Table(_) | TableFormat::Markdown => NOTHING_TO_REPAIR.into(),
         };
     };
@@ -143,35 +154,20 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
         .zip(&summary.states)
         .enumerate()
         .map(|(i, (p, st))| run_pair_json(catalog, p, st, summary.ran_after_gap.contains(&i)));
+    let doc = || RunJson {
+        pairs: pairs.collect(),
+        resumed: outcome.resumed,
+        counts: summary.counts,
+        wall_seconds: round4(summary.wall.as_secs_f64()),
+        interrupted: summary.interrupted,
+        breakers_reset: summary.breakers_reset,
+        run_dir: summary.run_dir.display().to_string(),
+        escaped: &summary.escaped,
+    };
     let drawing = match format {
-        TableFormat::Json => {
-            return to_json(&RunJson {
-                pairs: pairs.collect(),
-                resumed: outcome.resumed,
-                counts: summary.counts,
-                wall_seconds: round4(summary.wall.as_secs_f64()),
-                interrupted: summary.interrupted,
-                breakers_reset: summary.breakers_reset,
-                run_dir: summary.run_dir.display().to_string(),
-                escaped: &summary.escaped,
-            });
-        }
-        TableFormat::Csv => {
-            let rows = pairs
-                .map(|j| {
-                    vec![
-                        j.processor.to_string(),
-                        j.date,
-                        j.reasons.join(" "),
-                        j.status.to_string(),
-                        j.error.unwrap_or_default(),
-                        j.log.unwrap_or_default(),
-                        j.ran_after_gap.to_string(),
-                    ]
-                })
-                .collect();
-            return csv_text(&PAIR_HEADER, rows);
-        }
+        TableFormat::Json => return to_json(&doc()),
+        // The counts and times are the pairs' own sums: the rows hold everything.
+        TableFormat::Csv => return csv_document(&doc(), &RUN_TABLES),
         TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
