@@ -543,7 +543,8 @@ fn a_different_request_is_refused_while_a_run_is_unfinished() {
     // Clearing makes room.
     let clear = b.run(&["checkpoint", "clear"]);
     assert_eq!(clear.code, 0);
-    assert!(!b.dir.join(".phase4/checkpoint.json").exists());
+    // Nothing of the run is left behind: no state directory at all.
+    assert!(!b.dir.join(".phase4").exists(), "a failed pre-flight left .phase4/");
 }
 
 #[test]
@@ -723,4 +724,67 @@ fn at_80_columns_a_failed_pair_keeps_its_reason_and_log_on_lines_that_fit() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn the_ctrl_c_summary_names_what_stopped_counts_the_pending_and_prints_the_resume_command() {
+    let b = Bench::new(Some(&format!("sleep 30\n{BUILTIN_TDZA}")));
+    let args = [
+        "repair",
+        "--range",
+        "2021-12-04..2021-12-09",
+        "--apply",
+        "--jobs",
+        "1",
+        "--progress",
+        "none",
+    ];
+    let child = b
+        .command(&args)
+        .env("COLUMNS", "80")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    b.wait_for_event(|e| e["event"] == "start", Duration::from_secs(60));
+    signal(&child, nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!stdout.contains("interrupted: interrupted"), "{stdout}");
+    // The pairs that never started are one line, with no log.
+    assert_eq!(stdout.matches("pending").count(), 2, "{stdout}");
+    // The resume command is this very command line, and it resumes.
+    let resume = stdout
+        .lines()
+        .skip_while(|l| !l.ends_with("resume with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .trim()
+        .to_string();
+    let argv = shlex::split(&resume).unwrap();
+    assert_eq!(argv[0], common::BIN, "{resume}");
+    assert_eq!(
+        argv[1..],
+        [&["--catalog", "catalog.toml"][..], &args].concat()
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\.phase4/runs/[0-9TZ-]+", ".phase4/runs/[RUN]");
+    settings.add_filter(r"wall time [0-9.]+s", "wall time [T]s");
+    settings.add_filter(&regex_escape(common::BIN), "[BIN]");
+    settings.add_filter(&regex_escape(&b.dir.display().to_string()), "[DIR]");
+    settings.bind(|| insta::assert_snapshot!(stdout));
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }

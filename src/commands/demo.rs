@@ -45,7 +45,7 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     print(&render_step(DemoStep::Repair, settings.range))?;
     // A fresh warehouse: the state of a run on an earlier one means nothing.
     let _ = crate::runner::repair::clear(&settings.repair.state_dir);
-    let (repaired, run) = super::repair::run_apply(global, &settings.repair)?;
+    let (repaired, run) = super::repair::run_apply(global, &settings.repair, None)?;
     print(&render_step(DemoStep::ReportAgain, settings.range))?;
     let after = report()?;
     print(&render_closing(

@@ -13,7 +13,7 @@ use crate::settings::{GlobalSettings, RepairSettings};
 pub fn run(args: &RepairArgs, global: &GlobalSettings) -> Result<ExitCode, Error> {
     let settings = RepairSettings::resolve(args, global)?;
     if settings.apply {
-        run_apply(global, &settings).map(|(code, _)| code)
+        run_apply(global, &settings, resume_command()).map(|(code, _)| code)
     } else {
         run_plan(global, &settings)
     }
@@ -40,6 +40,7 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
 pub(super) fn run_apply(
     global: &GlobalSettings,
     settings: &RepairSettings,
+    resume: Option<String>,
 ) -> Result<(ExitCode, Option<RunSummary>), Error> {
     if !settings.verify {
         warn(
@@ -51,11 +52,25 @@ pub(super) fn run_apply(
     for w in &outcome.warnings {
         warn(w);
     }
-    print(&render_run(&global.catalog, &outcome, settings.format))?;
+    print(&render_run(
+        &global.catalog,
+        &outcome,
+        settings.format,
+        resume.as_deref(),
+    ))?;
     let code = match &outcome.summary {
         None => ExitCode::Healthy,
         Some(s) if s.interrupted => ExitCode::Interrupted,
         Some(s) => ExitCode::findings_if(!s.all_done()),
     };
     Ok((code, outcome.summary))
+}
+
+/// The command line of this process, shell-quoted: the exact command that resumes it
+/// (none when an argument is not UTF-8 and could not be shown exactly).
+fn resume_command() -> Option<String> {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.into_string().ok())
+        .collect::<Option<_>>()?;
+    shlex::try_join(args.iter().map(String::as_str)).ok()
 }

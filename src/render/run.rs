@@ -118,6 +118,8 @@ fn problem_paragraph(
         .filter(|e| !e.is_empty())
         // `blocked: upstream ...` says its status already.
         .map(|e| e.strip_prefix(&format!("{status}: ")).unwrap_or(e))
+        // `interrupted` says no more than its status.
+        .filter(|e| *e != status)
         .map(|e| format!(": {e}"))
         .unwrap_or_default();
     prose(
@@ -139,8 +141,32 @@ fn problem_paragraph(
     }
 }
 
-/// The final summary of `repair --apply`.
-pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat) -> String {
+/// `118 pairs did not start (pending): TDZA 29, PSZA 29, ...`, by processor in catalog
+/// order.
+fn pending_line(catalog: &Catalog, pending: &[&RunPair]) -> String {
+    let by_processor: Vec<String> = catalog
+        .ids()
+        .filter_map(|id| {
+            let n = pending.iter().filter(|p| p.pair.processor == id).count();
+            (n > 0).then(|| format!("{} {n}", catalog.code(id)))
+        })
+        .collect();
+    format!(
+        "{} did not start (pending; a resume runs {}): {}",
+        super::counted(pending.len() as u64, "pair", "pairs"),
+        if pending.len() == 1 { "it" } else { "them" },
+        by_processor.join(", ")
+    )
+}
+
+/// The final summary of `repair --apply`; `resume`: the command line that resumes the
+/// run, shown when it was interrupted or halted.
+pub fn render_run(
+    catalog: &Catalog,
+    outcome: &ApplyOutcome,
+    format: TableFormat,
+    resume: Option<&str>,
+) -> String {
     let Some(summary) = &outcome.summary else {
         return match format {
             TableFormat::Json => to_json(&EmptyRunJson { pairs: [] }),
@@ -171,7 +197,7 @@ pub fn render_run(catalog: &Catalog, outcome: &ApplyOutcome, format: TableFormat
         TableFormat::Table(fit) => Drawing::Boxes(fit),
         TableFormat::Markdown => Drawing::Markdown,
     };
-    run_text(catalog, outcome, summary, drawing)
+    run_text(catalog, outcome, summary, drawing, resume)
 }
 
 fn run_text(
@@ -179,6 +205,7 @@ fn run_text(
     outcome: &ApplyOutcome,
     summary: &RunSummary,
     drawing: Drawing,
+    resume: Option<&str>,
 ) -> String {
     let mut out = String::new();
     if drawing == Drawing::Markdown {
@@ -208,7 +235,14 @@ fn run_text(
         .plan
         .iter()
         .zip(&summary.states)
-        .filter(|(_, st)| st.status != PairStatus::Done)
+        .filter(|(_, st)| !matches!(st.status, PairStatus::Done | PairStatus::Pending))
+        .collect();
+    let pending: Vec<&RunPair> = outcome
+        .plan
+        .iter()
+        .zip(&summary.states)
+        .filter(|(_, st)| st.status == PairStatus::Pending)
+        .map(|(p, _)| p)
         .collect();
     match drawing {
         _ if problems.is_empty() => {}
@@ -268,13 +302,33 @@ fn run_text(
             ),
         );
     }
-    if summary.interrupted {
-        let _ = writeln!(out, "Interrupted: run the same command again to resume.");
+    if !pending.is_empty() {
+        // Pairs that never started: a count, not a paragraph each.
+        out.push('\n');
+        prose(&mut out, drawing, &pending_line(catalog, &pending));
+    }
+    let stopped = if summary.interrupted {
+        Some("Interrupted")
     } else if summary.halted {
-        let _ = writeln!(
-            out,
-            "Halted after a failure (--halt-on-failure): run the same command again to resume."
-        );
+        Some("Halted after a failure (--halt-on-failure)")
+    } else {
+        None
+    };
+    if let Some(stopped) = stopped {
+        out.push('\n');
+        match resume {
+            Some(command) => {
+                prose(&mut out, drawing, &format!("{stopped}; resume with:"));
+                let _ = writeln!(out, "  {command}");
+            }
+            None => {
+                prose(
+                    &mut out,
+                    drawing,
+                    &format!("{stopped}: run the same command again to resume."),
+                );
+            }
+        }
     }
     out
 }
