@@ -543,8 +543,7 @@ fn a_different_request_is_refused_while_a_run_is_unfinished() {
     // Clearing makes room.
     let clear = b.run(&["checkpoint", "clear"]);
     assert_eq!(clear.code, 0);
-    // Nothing of the run is left behind: no state directory at all.
-    assert!(!b.dir.join(".phase4").exists(), "a failed pre-flight left .phase4/");
+    assert!(!b.dir.join(".phase4/checkpoint.json").exists());
 }
 
 #[test]
@@ -574,7 +573,11 @@ fn pre_flight_lists_every_problem_and_runs_nothing() {
         "{}",
         run.stderr
     );
-    assert!(!b.dir.join(".phase4/checkpoint.json").exists());
+    // Nothing of the run is left behind: no state directory at all.
+    assert!(
+        !b.dir.join(".phase4").exists(),
+        "a failed pre-flight left .phase4/"
+    );
 }
 
 #[test]
@@ -787,4 +790,54 @@ fn regex_escape(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[test]
+fn plain_progress_says_each_start_the_retry_with_its_reason_and_each_end() {
+    let script = format!(
+        "n=$(cat attempts 2>/dev/null || echo 0); n=$((n+1)); echo $n > attempts\nif [ $n -lt 2 ]; then echo boom >&2; exit 7; fi\n{BUILTIN_TDZA}"
+    );
+    let b = Bench::new(Some(&script));
+    let run = b.run(&[
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--jobs",
+        "1",
+        "--retry-backoff",
+        "10ms",
+        "--progress",
+        "plain",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\([0-9]+\.[0-9]s\)", "([T]s)");
+    settings.bind(|| insta::assert_snapshot!(run.stderr));
+}
+
+#[test]
+fn a_resumed_run_counts_the_pairs_an_earlier_run_finished() {
+    // TDZA is done, PCF fails for good: the second run starts with TDZA done.
+    let b = bench_with_every_processor("if [ \"$code\" = PCF ]; then exit 5; fi");
+    let args = [
+        "repair",
+        "--range",
+        "2021-12-04",
+        "--apply",
+        "--retry-backoff",
+        "1ms",
+        "--progress",
+        "plain",
+    ];
+    let first = b.run(&args);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let second = b.run(&args);
+    assert!(
+        second
+            .stderr
+            .starts_with("repair: 4 pairs, 1 pair done by an earlier run, 3 to run"),
+        "{}",
+        second.stderr
+    );
 }

@@ -44,15 +44,13 @@ pub(super) async fn run_unit(
     shutdown: watch::Receiver<Shutdown>,
     after_gap: bool,
 ) -> UnitOutcome {
-    for &i in &unit.pairs {
-        ctx.progress.started(&ctx.plan[i].pair);
-    }
     let started = Instant::now();
     let breakers_reset = reset_unit_breakers(ctx, unit).await;
     let ending = run_attempts(ctx, unit, shutdown, after_gap).await;
     let states = settle(ctx, unit, ending, started).await;
     for (i, st) in &states {
         ctx.progress.finished(
+            unit.pairs.first().copied().unwrap_or(*i),
             &ctx.plan[*i].pair,
             st.status,
             Duration::from_millis(st.duration_ms),
@@ -112,6 +110,8 @@ struct Command {
     max_attempts: u32,
     /// The dates in log file names: `2021-12-04` or `2021-12-04_2021-12-06`.
     span: String,
+    /// What progress calls it: `PCF 2021-12-04` or `PSZA 2021-12-04..2021-12-06`.
+    label: String,
     /// An earlier planned date of the processor did not complete.
     after_gap: bool,
 }
@@ -132,6 +132,11 @@ impl Command {
                 unit.start.to_string()
             } else {
                 format!("{}_{}", unit.start, unit.end)
+            },
+            label: if unit.start == unit.end {
+                format!("{} {}", ctx.code(unit), unit.start)
+            } else {
+                format!("{} {}..{}", ctx.code(unit), unit.start, unit.end)
             },
             after_gap: false,
         }
@@ -175,7 +180,7 @@ async fn run_attempts(
                 log: Some(log),
             };
         }
-        if wait_to_retry(ctx, unit, attempt, &error, &shutdown).await {
+        if wait_to_retry(ctx, unit, &command, attempt, &error, &shutdown).await {
             return Ending::Ended {
                 status: PairStatus::Interrupted,
                 attempts: attempt,
@@ -209,6 +214,12 @@ async fn run_attempt(
         env: Vec::new(),
         current_dir: None,
     };
+    ctx.progress.attempt_started(
+        unit.pairs.first().copied().unwrap_or_default(),
+        &command.label,
+        attempt,
+        command.max_attempts,
+    );
     ctx.events.write(&RunEvent::Start {
         processor: code,
         start: unit.start,
@@ -298,6 +309,7 @@ async fn run_attempt(
 async fn wait_to_retry(
     ctx: &Context,
     unit: &Unit,
+    command: &Command,
     attempt: u32,
     error: &str,
     shutdown: &watch::Receiver<Shutdown>,
@@ -307,6 +319,8 @@ async fn wait_to_retry(
         .retry_backoff
         .saturating_mul(1 << (attempt - 1).min(16))
         .min(defaults::RETRY_BACKOFF_CAP);
+    ctx.progress
+        .retrying(&command.label, attempt, command.max_attempts, error, delay);
     ctx.events.write(&RunEvent::Retry {
         processor: ctx.code(unit),
         start: unit.start,

@@ -269,7 +269,7 @@ pub(super) async fn execute(
     let ctx = Arc::new(ctx);
     let units = build_units(&ctx.catalog, &ctx.plan);
     let already_done = summarize(&writer.checkpoint().states).done;
-    ctx.progress.begin(&ctx.plan, already_done);
+    ctx.progress.begin(&ctx.plan, &writer.checkpoint().states);
     ctx.events.write(&RunEvent::RunStarted {
         pairs: ctx.plan.len(),
         already_done,
@@ -494,9 +494,12 @@ impl<'w> Dispatcher<'w> {
             self.writer
                 .record(i, st)
                 .map_err(super::repair::checkpoint_error)?;
-            self.ctx
-                .progress
-                .finished(&self.ctx.plan[i].pair, PairStatus::Blocked, Duration::ZERO);
+            self.ctx.progress.finished(
+                i,
+                &self.ctx.plan[i].pair,
+                PairStatus::Blocked,
+                Duration::ZERO,
+            );
         }
         self.ctx.events.write(&RunEvent::Blocked {
             processor: self.ctx.code(unit),
