@@ -198,6 +198,8 @@ const EXAMPLES_DEMO: &str = "--format: table\n\nExamples:\n  phase4-check demo\n
 
 const EXAMPLES_GATE: &str = "--format: table, json, csv, markdown, junit\n\nExamples:\n  phase4-check gate --snapshot snapshots/season-2021-22.json\n  phase4-check gate --snapshot snapshots/season-2021-22.json --update\n  phase4-check --format junit gate --snapshot s.json --tolerance records=0.5% > gate.xml";
 
+const EXAMPLES_CONFIG: &str = "--format: table, json\n\nExamples:\n  phase4-check config\n  PHASE4_WAREHOUSE=bigquery:my-project phase4-check --location EU config";
+
 const EXAMPLES_CATALOG: &str = "--format: table (TOML)\n\nExamples:\n  phase4-check catalog show > my-catalog.toml && phase4-check --catalog my-catalog.toml report";
 
 const EXAMPLES_COMPLETIONS: &str = "Examples:\n  phase4-check completions bash > ~/.local/share/bash-completion/completions/phase4-check\n  phase4-check completions zsh > ~/.zfunc/_phase4-check";
@@ -237,6 +239,10 @@ pub enum Command {
     /// The catalog of processors in use.
     #[command(after_help = EXAMPLES_CATALOG)]
     Catalog(CatalogArgs),
+    /// The effective configuration: every shared setting, its value and where it came
+    /// from (flag, environment, phase4.toml, default).
+    #[command(after_help = EXAMPLES_CONFIG)]
+    Config,
     /// Shell completions for bash, zsh, fish, elvish or powershell, on stdout.
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),

@@ -6,7 +6,7 @@ mod common;
 
 use common::{run_in, run_in_env, seeded};
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "seed",
     "report",
     "gaps",
@@ -18,6 +18,7 @@ const COMMANDS: [&str; 13] = [
     "demo",
     "gate",
     "catalog",
+    "config",
     "completions",
     "man",
 ];
@@ -300,4 +301,64 @@ fn markdown_right_aligns_numbers_and_opens_with_a_heading() {
         row.contains("|         30 |"),
         "numbers padded on the left: {row}"
     );
+}
+
+#[test]
+fn config_prints_each_effective_value_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("phase4.toml"),
+        "[warehouse]\nurl = \"duckdb:team.duckdb\"\n",
+    )
+    .unwrap();
+    let from_file = run_in(dir.path(), &["--format", "json", "config"]).json();
+    let find = |doc: &serde_json::Value, name: &str| {
+        let e = doc["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["setting"] == name)
+            .unwrap_or_else(|| panic!("{name}: {doc}"))
+            .clone();
+        (
+            e["value"].as_str().unwrap().to_string(),
+            e["source"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(
+        find(&from_file, "warehouse"),
+        ("duckdb:team.duckdb".into(), "phase4.toml".into())
+    );
+    assert_eq!(find(&from_file, "config").0, "phase4.toml");
+    let from_env = run_in_env(
+        dir.path(),
+        &["--format", "json", "config"],
+        &[
+            ("PHASE4_WAREHOUSE", "duckdb:env.duckdb"),
+            ("PHASE4_BUSY_WAIT", "5s"),
+        ],
+    )
+    .json();
+    assert_eq!(
+        find(&from_env, "warehouse"),
+        ("duckdb:env.duckdb".into(), "env PHASE4_WAREHOUSE".into())
+    );
+    assert_eq!(
+        find(&from_env, "busy_wait"),
+        ("5s".into(), "env PHASE4_BUSY_WAIT".into())
+    );
+    let from_flag = run_in(dir.path(), &["--warehouse", "duckdb:flag.duckdb", "config"]);
+    assert_eq!(from_flag.code, 0, "{}", from_flag.stderr);
+    assert!(
+        from_flag
+            .stdout
+            .lines()
+            .any(|l| l.contains("duckdb:flag.duckdb") && l.contains("flag --warehouse")),
+        "{}",
+        from_flag.stdout
+    );
+    // config opens no warehouse: none of these files was created.
+    for name in ["team.duckdb", "env.duckdb", "flag.duckdb"] {
+        assert!(!dir.path().join(name).exists(), "{name}");
+    }
 }

@@ -217,6 +217,12 @@ fn the_summary_commands_take_table_and_json() {
             exit: 0,
         },
         Case {
+            name: "config",
+            args: &["config"],
+            takes: SUMMARIES,
+            exit: 0,
+        },
+        Case {
             name: "checkpoint clear",
             args: &["checkpoint", "clear"],
             takes: SUMMARIES,

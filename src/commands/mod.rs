@@ -4,6 +4,7 @@
 mod catalog;
 mod checkpoint;
 mod completions;
+mod config;
 mod demo;
 mod estimate;
 mod explain;
@@ -37,7 +38,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Man => return completions::man(),
         _ => {}
     }
-    let global = GlobalSettings::load(&cli.global, &Environment::from_process())?;
+    let env = Environment::from_process();
+    let global = GlobalSettings::load(&cli.global, &env)?;
     // console's styles (the gate's diff, the grids) follow --color and NO_COLOR.
     console::set_colors_enabled(global.color);
     let estimable = match &cli.command {
@@ -49,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         | Command::Demo(_)
         | Command::Explain(_)
         | Command::Catalog(_)
+        | Command::Config
         | Command::Completions(_)
         | Command::Man => false,
     };
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Demo(args) => demo::run(args, &global),
         Command::Gate(args) => gate::run(args, &global),
         Command::Catalog(args) => catalog::run(args, &global),
+        Command::Config => config::run(&cli.global, &env, &global),
         Command::Completions(_) | Command::Man => unreachable!("handled before the settings"),
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::defaults::{self, env};
 use super::environment::Environment;
+use super::provenance::Source;
 use crate::catalog::Catalog;
 use crate::cli::{ColorArg, GlobalArgs};
 use crate::config::Config;
@@ -63,21 +64,56 @@ impl GlobalSettings {
 /// Which settings file to read: --config > PHASE4_CONFIG > `phase4.toml` if present.
 /// The flag is `true` when the file must exist (it was named).
 pub fn config_path(args: &GlobalArgs, env: &Environment) -> (PathBuf, bool) {
-    match args
-        .config
-        .clone()
-        .or_else(|| env.get(env::CONFIG).map(PathBuf::from))
-    {
-        Some(path) => (path, true),
-        None => (PathBuf::from(defaults::CONFIG_FILE), false),
+    match config_choice(args, env) {
+        (Some(path), _) => (path, true),
+        (None, _) => (PathBuf::from(defaults::CONFIG_FILE), false),
+    }
+}
+
+/// The settings file named (--config, PHASE4_CONFIG) and where it was named.
+pub(super) fn config_choice(args: &GlobalArgs, env: &Environment) -> (Option<PathBuf>, Source) {
+    if let Some(path) = &args.config {
+        (Some(path.clone()), Source::Flag("--config"))
+    } else if let Some(path) = env.get(env::CONFIG) {
+        (Some(PathBuf::from(path)), Source::Env(env::CONFIG))
+    } else {
+        (None, Source::Default)
     }
 }
 
 /// Which catalog to read: --catalog > PHASE4_CATALOG > the built-in one.
 pub fn catalog_path(args: &GlobalArgs, env: &Environment) -> Option<PathBuf> {
-    args.catalog
-        .clone()
-        .or_else(|| env.get(env::CATALOG).map(PathBuf::from))
+    catalog_choice(args, env).map(|(path, _)| path)
+}
+
+/// The catalog file named and where, or none for the built-in one.
+pub(super) fn catalog_choice(args: &GlobalArgs, env: &Environment) -> Option<(PathBuf, Source)> {
+    if let Some(path) = &args.catalog {
+        Some((path.clone(), Source::Flag("--catalog")))
+    } else {
+        env.get(env::CATALOG)
+            .map(|path| (PathBuf::from(path), Source::Env(env::CATALOG)))
+    }
+}
+
+/// The warehouse named: --warehouse > PHASE4_WAREHOUSE > `[warehouse] url` in the
+/// settings file; none for the embedded default.
+pub(super) fn warehouse_choice<'a>(
+    args: &'a GlobalArgs,
+    env: &'a Environment,
+    config: &'a Config,
+) -> Option<(&'a str, Source)> {
+    if let Some(text) = args.warehouse.as_deref() {
+        Some((text, Source::Flag("--warehouse")))
+    } else if let Some(text) = env.get(env::WAREHOUSE) {
+        Some((text, Source::Env(env::WAREHOUSE)))
+    } else {
+        config
+            .warehouse
+            .url
+            .as_deref()
+            .map(|text| (text, Source::ConfigFile))
+    }
 }
 
 impl GlobalSettings {
@@ -160,13 +196,8 @@ fn resolve_warehouse(
     config: &Config,
     catalog: &Catalog,
 ) -> Result<WarehouseSpec, Error> {
-    let text = args
-        .warehouse
-        .as_deref()
-        .or_else(|| env.get(env::WAREHOUSE))
-        .or(config.warehouse.url.as_deref());
-    let spec: WarehouseSpec = match text {
-        Some(text) => text.parse()?,
+    let spec: WarehouseSpec = match warehouse_choice(args, env, config) {
+        Some((text, _)) => text.parse()?,
         None => WarehouseSpec::default(),
     };
     spec.configure(&EngineOptions {

@@ -8,6 +8,7 @@ pub mod defaults;
 mod embedded;
 mod environment;
 mod global;
+mod provenance;
 mod repair;
 pub mod values;
 
@@ -15,4 +16,5 @@ pub use checks::{ExplainSettings, GapsSettings, GateSettings, HeatmapSettings, R
 pub use embedded::{DemoSettings, ProcessSettings, SeedSettings};
 pub use environment::Environment;
 pub use global::{GlobalSettings, catalog_path, config_path};
+pub use provenance::{Effective, effective};
 pub use repair::{CheckpointSettings, CheckpointTask, RepairSettings};
