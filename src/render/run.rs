@@ -143,11 +143,14 @@ fn problem_paragraph(
 
 /// `118 pairs did not start (pending): TDZA 29, PSZA 29, ...`, by processor in catalog
 /// order.
-fn pending_line(catalog: &Catalog, pending: &[&RunPair]) -> String {
+fn pending_line(catalog: &Catalog, pending: &[(&RunPair, &PairState)]) -> String {
     let by_processor: Vec<String> = catalog
         .ids()
         .filter_map(|id| {
-            let n = pending.iter().filter(|p| p.pair.processor == id).count();
+            let n = pending
+                .iter()
+                .filter(|(p, _)| p.pair.processor == id)
+                .count();
             (n > 0).then(|| format!("{} {n}", catalog.code(id)))
         })
         .collect();
@@ -231,19 +234,13 @@ fn run_text(
         out.push('\n');
     }
     let _ = writeln!(out, "Logs and events: {}", summary.run_dir.display());
-    let problems: Vec<(&RunPair, &PairState)> = outcome
+    // What ran and did not finish, and what never started.
+    let (pending, problems): (Vec<(&RunPair, &PairState)>, Vec<_>) = outcome
         .plan
         .iter()
         .zip(&summary.states)
-        .filter(|(_, st)| !matches!(st.status, PairStatus::Done | PairStatus::Pending))
-        .collect();
-    let pending: Vec<&RunPair> = outcome
-        .plan
-        .iter()
-        .zip(&summary.states)
-        .filter(|(_, st)| st.status == PairStatus::Pending)
-        .map(|(p, _)| p)
-        .collect();
+        .filter(|(_, st)| st.status != PairStatus::Done)
+        .partition(|(_, st)| st.status == PairStatus::Pending);
     match drawing {
         _ if problems.is_empty() => {}
         // For a person: a paragraph a pair, a failed one with the last lines of its

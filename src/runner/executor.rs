@@ -50,7 +50,7 @@ pub(super) async fn run_unit(
     let states = settle(ctx, unit, ending, started).await;
     for (i, st) in &states {
         ctx.progress.finished(
-            unit.pairs.first().copied().unwrap_or(*i),
+            unit.key(),
             &ctx.plan[*i].pair,
             st.status,
             Duration::from_millis(st.duration_ms),
@@ -119,6 +119,15 @@ struct Command {
 impl Command {
     fn of(ctx: &Context, unit: &Unit) -> Command {
         let processor = ctx.catalog.get(unit.processor);
+        let code = ctx.code(unit);
+        let (span, label) = if unit.start == unit.end {
+            (unit.start.to_string(), format!("{code} {}", unit.start))
+        } else {
+            (
+                format!("{}_{}", unit.start, unit.end),
+                format!("{code} {}..{}", unit.start, unit.end),
+            )
+        };
         Command {
             argv: processor.command.fill(&Invocation {
                 start: unit.start,
@@ -128,16 +137,8 @@ impl Command {
             }),
             timeout: ctx.settings.timeout.unwrap_or(processor.timeout),
             max_attempts: processor.max_attempts.max(1),
-            span: if unit.start == unit.end {
-                unit.start.to_string()
-            } else {
-                format!("{}_{}", unit.start, unit.end)
-            },
-            label: if unit.start == unit.end {
-                format!("{} {}", ctx.code(unit), unit.start)
-            } else {
-                format!("{} {}..{}", ctx.code(unit), unit.start, unit.end)
-            },
+            span,
+            label,
             after_gap: false,
         }
     }
@@ -214,12 +215,8 @@ async fn run_attempt(
         env: Vec::new(),
         current_dir: None,
     };
-    ctx.progress.attempt_started(
-        unit.pairs.first().copied().unwrap_or_default(),
-        &command.label,
-        attempt,
-        command.max_attempts,
-    );
+    ctx.progress
+        .attempt_started(unit.key(), &command.label, attempt, command.max_attempts);
     ctx.events.write(&RunEvent::Start {
         processor: code,
         start: unit.start,

@@ -47,6 +47,13 @@ pub struct Unit {
     pub position: usize,
 }
 
+impl Unit {
+    /// The unit's first plan index: what progress knows a running unit by.
+    pub fn key(&self) -> usize {
+        self.pairs.first().copied().unwrap_or_default()
+    }
+}
+
 /// Groups consecutive planned game dates of one processor into batches of up to its
 /// `batch_days`; every other pair is a batch of its own. Batch ids follow plan order.
 pub fn assign_batches(

@@ -33,6 +33,8 @@ pub struct GlobalSettings {
     pub width: Option<usize>,
     /// Show every column of a table, whatever the width.
     pub wide: bool,
+    /// The settings file as read (empty when there is none), for `config`'s sources.
+    pub config: Config,
 }
 
 impl GlobalSettings {
@@ -57,6 +59,7 @@ impl GlobalSettings {
             color: false,
             width: None,
             wide: false,
+            config: Config::default(),
         }
     }
 }
@@ -157,35 +160,52 @@ impl GlobalSettings {
             color: resolve_color(args.color, env, console::Term::stdout().is_term()),
             width: resolve_width(env),
             wide: args.wide,
+            config: config.clone(),
         })
     }
 }
 
 /// --color > CLICOLOR_FORCE > NO_COLOR > whether stdout is a terminal.
 fn resolve_color(arg: ColorArg, env: &Environment, terminal: bool) -> bool {
+    color_choice(arg, env, terminal).0
+}
+
+/// Whether to colour, and what decided it.
+pub(super) fn color_choice(arg: ColorArg, env: &Environment, terminal: bool) -> (bool, Source) {
     match arg {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto if env.get(env::CLICOLOR_FORCE).is_some_and(|v| v != "0") => true,
-        ColorArg::Auto => terminal && env.get(env::NO_COLOR).is_none(),
+        ColorArg::Always => (true, Source::Flag("--color")),
+        ColorArg::Never => (false, Source::Flag("--color")),
+        ColorArg::Auto if env.get(env::CLICOLOR_FORCE).is_some_and(|v| v != "0") => {
+            (true, Source::Env(env::CLICOLOR_FORCE))
+        }
+        ColorArg::Auto if env.get(env::NO_COLOR).is_some() => (false, Source::Env(env::NO_COLOR)),
+        ColorArg::Auto => (terminal, Source::Terminal),
     }
 }
 
 /// COLUMNS when set to a usable width, else the terminal's; `None` when stdout is not a
 /// terminal. A COLUMNS that is no width (some shells export 0) is ignored.
 fn resolve_width(env: &Environment) -> Option<usize> {
+    width_choice(env).0
+}
+
+/// The width, and what decided it.
+pub(super) fn width_choice(env: &Environment) -> (Option<usize>, Source) {
     if let Some(n) = env
         .get(env::COLUMNS)
         .and_then(|t| t.trim().parse::<usize>().ok())
         .filter(|n| (20..=10_000).contains(n))
     {
-        return Some(n);
+        return (Some(n), Source::Env(env::COLUMNS));
     }
     let term = console::Term::stdout();
     if !term.is_term() {
-        return None;
+        return (None, Source::Terminal);
     }
-    term.size_checked().map(|(_, w)| usize::from(w))
+    (
+        term.size_checked().map(|(_, w)| usize::from(w)),
+        Source::Terminal,
+    )
 }
 
 /// The warehouse from --warehouse, else PHASE4_WAREHOUSE, else phase4.toml, else the

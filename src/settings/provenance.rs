@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use super::defaults::{self, env};
 use super::environment::Environment;
-use super::global::{GlobalSettings, catalog_choice, config_choice, warehouse_choice};
-use crate::cli::{ColorArg, GlobalArgs};
-use crate::config::Config;
+use super::global::{
+    GlobalSettings, catalog_choice, color_choice, config_choice, warehouse_choice, width_choice,
+};
+use crate::cli::GlobalArgs;
 use crate::warehouse::WarehouseSpec;
 
 /// Where a value came from.
@@ -49,9 +50,9 @@ impl Source {
 pub fn effective(
     args: &GlobalArgs,
     env_vars: &Environment,
-    config: &Config,
     global: &GlobalSettings,
 ) -> Vec<Effective> {
+    let config = &global.config;
     let (config_path, config_source) = config_choice(args, env_vars);
     let config_file = config_path
         .as_deref()
@@ -106,14 +107,7 @@ pub fn effective(
     push(
         "color",
         if global.color { "on" } else { "off" }.into(),
-        match args.color {
-            ColorArg::Always | ColorArg::Never => Source::Flag("--color"),
-            ColorArg::Auto if env_vars.get(env::CLICOLOR_FORCE).is_some() => {
-                Source::Env(env::CLICOLOR_FORCE)
-            }
-            ColorArg::Auto if env_vars.get(env::NO_COLOR).is_some() => Source::Env(env::NO_COLOR),
-            ColorArg::Auto => Source::Terminal,
-        },
+        color_choice(args.color, env_vars, console::Term::stdout().is_term()).1,
     );
     push(
         "width",
@@ -124,10 +118,8 @@ pub fn effective(
         },
         if global.wide {
             Source::Flag("--wide")
-        } else if env_vars.get(env::COLUMNS).is_some() && global.width.is_some() {
-            Source::Env(env::COLUMNS)
         } else {
-            Source::Terminal
+            width_choice(env_vars).1
         },
     );
     push(
@@ -151,44 +143,44 @@ pub fn effective(
         ),
         WarehouseSpec::BigQuery(s) => {
             let c = &config.warehouse;
-            let from = |flag: bool, file: bool, name: &'static str| {
-                if flag {
-                    Source::Flag(name)
-                } else if file {
-                    Source::ConfigFile
-                } else {
-                    Source::Default
-                }
+            let from = |flag: Option<&'static str>, file: bool| match flag {
+                Some(name) => Source::Flag(name),
+                None if file => Source::ConfigFile,
+                None => Source::Default,
             };
             push(
                 "location",
                 s.location.clone(),
-                from(args.location.is_some(), c.location.is_some(), "--location"),
+                from(
+                    args.location.is_some().then_some("--location"),
+                    c.location.is_some(),
+                ),
             );
             push(
                 "max_bytes_billed",
                 s.max_bytes_billed
                     .map_or("none (no limit)".into(), |n| n.to_string()),
                 from(
-                    args.max_bytes_billed.is_some(),
+                    args.max_bytes_billed
+                        .is_some()
+                        .then_some("--max-bytes-billed"),
                     c.max_bytes_billed.is_some(),
-                    "--max-bytes-billed",
                 ),
             );
             push(
                 "query_timeout",
                 humantime::format_duration(s.query_timeout).to_string(),
                 from(
-                    args.query_timeout.is_some(),
+                    args.query_timeout.is_some().then_some("--query-timeout"),
                     c.query_timeout.is_some(),
-                    "--query-timeout",
                 ),
             );
             push(
                 "page_size",
                 s.page_size
                     .map_or("BigQuery's default".into(), |n| n.to_string()),
-                from(false, c.page_size.is_some(), ""),
+                // A file key only: no flag sets it.
+                from(None, c.page_size.is_some()),
             );
             push(
                 "api_url",
@@ -219,11 +211,11 @@ mod tests {
 
     fn settings(argv: &[&str], env_vars: &Environment, file: &str) -> Vec<Effective> {
         let cli = crate::cli::Cli::parse_from([&["phase4-check"], argv, &["config"]].concat());
-        let config: Config = toml::from_str(file).unwrap();
+        let config: crate::config::Config = toml::from_str(file).unwrap();
         let global =
             GlobalSettings::resolve(&cli.global, env_vars, &config, Catalog::builtin().unwrap())
                 .unwrap();
-        effective(&cli.global, env_vars, &config, &global)
+        effective(&cli.global, env_vars, &global)
     }
 
     fn source_of<'a>(all: &'a [Effective], setting: &str) -> (&'a str, &'a str) {
