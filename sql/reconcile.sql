@@ -8,7 +8,9 @@
 -- expected-skip row, or none (unaccounted). Only an entity's latest failure row counts.
 -- A MISSING_DEPENDENCY row is a cascade when the same entity on the same date is an
 -- expected skip in a processor upstream of this one, otherwise a real failure.
--- first/last_processed_us give staleness (compared across processors by the caller).
+-- An entity with rows but no game that day is unexpected; rows beyond an entity's first
+-- are duplicates. first/last_processed_us give staleness (compared across processors by
+-- the caller).
 --
 -- Attribution (root causes): a defective entity (a real failure or unaccounted) is
 -- explained when its latest failure row is MISSING_DEPENDENCY or it is unaccounted, and
@@ -16,6 +18,9 @@
 -- opponent) is a defective entity of an upstream processor that day. `explained` counts
 -- them; `explained_by` lists each explaining upstream processor with its count
 -- ("TDZA:81,PCF:81"). Roots and causes are worked out by the caller from these.
+--
+-- Cost: the entity-level joins run per processor (processor_entities), on (date,
+-- entity); one pass over the failure rows, one aggregate over the entities.
 WITH
 processors AS (
   {{processors}}
@@ -29,80 +34,74 @@ mapped_entities AS (
 category_classes AS (
   {{category_classes}}
 ),
-expected AS (
-  {{expected_entities}}
-),
-produced_rows AS (
-  {{processor_rows}}
-),
-row_counts AS (
-  SELECT processor, entity, d,
-         COUNT(*) AS n,
-         MIN(UNIX_MICROS(processed_at)) AS first_us,
-         MAX(UNIX_MICROS(processed_at)) AS last_us
-  FROM produced_rows
-  GROUP BY processor, entity, d
-),
-ranked_failures AS (
+latest_failure AS (
+  -- each (processor, entity, date)'s latest failure row: the greatest created_at, then
+  -- the greatest category. One aggregate, not a ranking of every row: the microseconds
+  -- since year 1 zero-padded to 19 digits sort as the timestamps do, and the category
+  -- follows them (a NULL created_at is the oldest, a NULL category the lowest).
   SELECT f.processor_name AS processor,
          f.entity_id AS entity,
          f.analysis_date AS d,
-         f.failure_category AS category,
-         ROW_NUMBER() OVER (
-           PARTITION BY f.processor_name, f.entity_id, f.analysis_date
-           ORDER BY f.created_at DESC, f.failure_category DESC
-         ) AS recency
+         SUBSTR(MAX(
+           LPAD(CAST(COALESCE(UNIX_MICROS(f.created_at) + 62135596800000000, 0) AS STRING), 19, '0')
+           || COALESCE(f.failure_category, '')
+         ), 20) AS category
   FROM {{failures}} AS f
   JOIN processors AS p ON p.processor = f.processor_name
   WHERE f.analysis_date BETWEEN @start AND @end
+  GROUP BY f.processor_name, f.entity_id, f.analysis_date
 ),
-latest_failure AS (
-  SELECT r.processor, r.entity, r.d, COALESCE(c.class, 'real_failure') AS class
-  FROM ranked_failures AS r
-  LEFT JOIN category_classes AS c ON c.category = r.category
-  WHERE r.recency = 1
+classed_failure AS (
+  SELECT lf.processor, lf.entity, lf.d, COALESCE(c.class, 'real_failure') AS class
+  FROM latest_failure AS lf
+  LEFT JOIN category_classes AS c ON c.category = lf.category
 ),
 cascade_source AS (
   -- (processor, entity, date) whose upstream has an expected skip for that entity and date
-  SELECT DISTINCT u.processor, lf.entity, lf.d
-  FROM latest_failure AS lf
-  JOIN upstream AS u ON u.upstream = lf.processor
-  WHERE lf.class = 'expected_skip'
+  SELECT DISTINCT u.processor, cf.entity, cf.d
+  FROM classed_failure AS cf
+  JOIN upstream AS u ON u.upstream = cf.processor
+  WHERE cf.class = 'expected_skip'
 ),
 failure_class AS (
-  SELECT lf.processor, lf.entity, lf.d,
+  SELECT cf.processor, cf.entity, cf.d,
          CASE
-           WHEN lf.class = 'expected_skip' THEN 'expected_skip'
-           WHEN lf.class = 'missing_dependency' AND cs.entity IS NOT NULL THEN 'cascade'
+           WHEN cf.class = 'expected_skip' THEN 'expected_skip'
+           WHEN cf.class = 'missing_dependency' AND cs.entity IS NOT NULL THEN 'cascade'
            ELSE 'real_failure'
          END AS class,
-         lf.class = 'missing_dependency' AS missing_dependency
-  FROM latest_failure AS lf
+         cf.class = 'missing_dependency' AS missing_dependency
+  FROM classed_failure AS cf
   LEFT JOIN cascade_source AS cs
-    ON cs.processor = lf.processor AND cs.entity = lf.entity AND cs.d = lf.d
+    ON cs.processor = cf.processor AND cs.entity = cf.entity AND cs.d = cf.d
+),
+processor_entities AS (
+  {{processor_entities}}
 ),
 entity_status AS (
-  SELECT e.processor, e.entity, e.d,
+  SELECT processor, entity, d, expected, n, first_us, last_us,
          CASE
-           WHEN rc.entity IS NOT NULL THEN 'produced'
-           WHEN fc.class IS NOT NULL THEN fc.class
+           WHEN NOT expected THEN 'unexpected'
+           WHEN n > 0 THEN 'produced'
+           WHEN class IS NOT NULL THEN class
            ELSE 'unaccounted'
          END AS status,
-         rc.entity IS NULL AND (fc.class IS NULL OR fc.missing_dependency) AS explainable
-  FROM expected AS e
-  LEFT JOIN row_counts AS rc
-    ON rc.processor = e.processor AND rc.entity = e.entity AND rc.d = e.d
-  LEFT JOIN failure_class AS fc
-    ON fc.processor = e.processor AND fc.entity = e.entity AND fc.d = e.d
+         n = 0 AND (class IS NULL OR missing_dependency) AS explainable
+  FROM processor_entities
 ),
 identity AS (
   SELECT processor, d,
-         COUNT(*) AS expected,
+         SUM(CASE WHEN expected THEN 1 ELSE 0 END) AS expected,
          SUM(CASE WHEN status = 'produced' THEN 1 ELSE 0 END) AS produced,
          SUM(CASE WHEN status = 'expected_skip' THEN 1 ELSE 0 END) AS expected_skips,
          SUM(CASE WHEN status = 'cascade' THEN 1 ELSE 0 END) AS cascades,
          SUM(CASE WHEN status = 'real_failure' THEN 1 ELSE 0 END) AS real_failures,
-         SUM(CASE WHEN status = 'unaccounted' THEN 1 ELSE 0 END) AS unaccounted
+         SUM(CASE WHEN status = 'unaccounted' THEN 1 ELSE 0 END) AS unaccounted,
+         SUM(CASE WHEN n > 1 THEN n - 1 ELSE 0 END) AS duplicates,
+         SUM(CASE WHEN status = 'unexpected' THEN 1 ELSE 0 END) AS unexpected,
+         SUM(n) AS records,
+         MIN(first_us) AS first_processed_us,
+         MAX(last_us) AS last_processed_us
   FROM entity_status
   GROUP BY processor, d
 ),
@@ -138,38 +137,24 @@ explaining_lists AS (
          STRING_AGG(upstream || ':' || CAST(n AS STRING), ',' ORDER BY upstream) AS explained_by
   FROM explaining
   GROUP BY processor, d
-),
-beyond AS (
-  -- rows outside the identity: duplicates and entities without a game that day
-  SELECT rc.processor, rc.d,
-         SUM(rc.n) AS records,
-         SUM(rc.n - 1) AS duplicates,
-         SUM(CASE WHEN e.entity IS NULL THEN 1 ELSE 0 END) AS unexpected,
-         MIN(rc.first_us) AS first_processed_us,
-         MAX(rc.last_us) AS last_processed_us
-  FROM row_counts AS rc
-  LEFT JOIN expected AS e
-    ON e.processor = rc.processor AND e.entity = rc.entity AND e.d = rc.d
-  GROUP BY rc.processor, rc.d
 )
 SELECT
-  COALESCE(i.processor, b.processor) AS processor,
-  COALESCE(i.d, b.d) AS d,
-  COALESCE(i.expected, 0) AS expected,
-  COALESCE(i.produced, 0) AS produced,
-  COALESCE(i.expected_skips, 0) AS expected_skips,
-  COALESCE(i.cascades, 0) AS cascades,
-  COALESCE(i.real_failures, 0) AS real_failures,
-  COALESCE(i.unaccounted, 0) AS unaccounted,
-  COALESCE(b.duplicates, 0) AS duplicates,
-  COALESCE(b.unexpected, 0) AS unexpected,
-  COALESCE(b.records, 0) AS records,
-  b.first_processed_us,
-  b.last_processed_us,
+  i.processor,
+  i.d,
+  i.expected,
+  i.produced,
+  i.expected_skips,
+  i.cascades,
+  i.real_failures,
+  i.unaccounted,
+  i.duplicates,
+  i.unexpected,
+  i.records,
+  i.first_processed_us,
+  i.last_processed_us,
   COALESCE(x.explained, 0) AS explained,
   xl.explained_by
 FROM identity AS i
-FULL OUTER JOIN beyond AS b ON b.processor = i.processor AND b.d = i.d
 LEFT JOIN explained_counts AS x ON x.processor = i.processor AND x.d = i.d
 LEFT JOIN explaining_lists AS xl ON xl.processor = i.processor AND xl.d = i.d
 ORDER BY processor, d

@@ -26,6 +26,7 @@ pub mod text {
     pub const PART_CATEGORY_CLASS: &str = include_str!("../sql/part/category_class.sql");
     pub const PART_EXPECTED_ENTITIES: &str = include_str!("../sql/part/expected_entities.sql");
     pub const PART_PROCESSOR_ROWS: &str = include_str!("../sql/part/processor_rows.sql");
+    pub const PART_PROCESSOR_ENTITIES: &str = include_str!("../sql/part/processor_entities.sql");
     pub const PART_NO_UPSTREAM: &str = include_str!("../sql/part/no_upstream.sql");
     pub const PART_MAPPED_ENTITIES: &str = include_str!("../sql/part/mapped_entities.sql");
     pub const PART_NO_MAPPED_ENTITIES: &str = include_str!("../sql/part/no_mapped_entities.sql");

@@ -192,20 +192,21 @@ pub fn reconcile_query(catalog: &Catalog, ids: &[ProcessorId], range: DateRange)
             &mapped,
             text::PART_NO_MAPPED_ENTITIES,
         );
-    with_entity_slots(query, catalog, ids, &upstream)
+    with_class_slots(query, catalog, &upstream)
+        .repeat(
+            "processor_entities",
+            text::PART_PROCESSOR_ENTITIES,
+            &processor_entity_parts(catalog, ids),
+            "",
+        )
         .param("start", Param::Date(range.start()))
         .param("end", Param::Date(range.end()))
 }
 
-/// The slots `reconcile.sql` and `failure_samples.sql` share to class each expected
-/// entity: the `upstream` pairs (from [`upstream_parts`]), the category classes, the
-/// expected entities, the processors' rows, and the failures table.
-pub(crate) fn with_entity_slots(
-    query: Query,
-    catalog: &Catalog,
-    ids: &[ProcessorId],
-    upstream: &[Part],
-) -> Query {
+/// The slots `reconcile.sql` and `failure_samples.sql` share to class failure rows: the
+/// `upstream` pairs (from [`upstream_parts`]), the category classes and the failures
+/// table.
+fn with_class_slots(query: Query, catalog: &Catalog, upstream: &[Part]) -> Query {
     query
         .repeat(
             "upstream",
@@ -219,6 +220,18 @@ pub(crate) fn with_entity_slots(
             &category_class_parts(catalog),
             text::PART_NO_CATEGORY_CLASS,
         )
+        .table("failures", &catalog.processing.failures)
+}
+
+/// The slots `failure_samples.sql` fills to class each expected entity: those of
+/// [`with_class_slots`], the expected entities and the processors' rows.
+pub(crate) fn with_entity_slots(
+    query: Query,
+    catalog: &Catalog,
+    ids: &[ProcessorId],
+    upstream: &[Part],
+) -> Query {
+    with_class_slots(query, catalog, upstream)
         .repeat(
             "expected_entities",
             text::PART_EXPECTED_ENTITIES,
@@ -231,7 +244,6 @@ pub(crate) fn with_entity_slots(
             &processor_row_parts(catalog, ids),
             "",
         )
-        .table("failures", &catalog.processing.failures)
 }
 
 /// The `upstream` parts (every (processor, upstream) pair among `ids`, with the id of its
@@ -297,6 +309,24 @@ fn processor_row_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
             let p = catalog.get(id);
             Part::new()
                 .param("code", Param::Text(p.code.clone()))
+                .table("table", &p.table)
+                .column("date", &p.date_column)
+                .column("entity", &p.entity_column)
+        })
+        .collect()
+}
+
+/// The `processor_entities` parts: each processor's entities from the source and from its
+/// table.
+fn processor_entity_parts(catalog: &Catalog, ids: &[ProcessorId]) -> Vec<Part> {
+    ids.iter()
+        .map(|&id| {
+            let p = catalog.get(id);
+            Part::new()
+                .param("code", Param::Text(p.code.clone()))
+                .table("source", &catalog.source.table)
+                .column("source_date", &catalog.source.date_column)
+                .column("source_entity", &p.source_entity_column)
                 .table("table", &p.table)
                 .column("date", &p.date_column)
                 .column("entity", &p.entity_column)
