@@ -217,17 +217,21 @@ fn a_slow_job_times_out_with_its_job_id() {
     );
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("BigQuery job job_fake_1 did not complete within 2s"),
-        "{}",
-        run.stderr
-    );
+    // The five jobs were in flight together: the error is the first check's, naming its job.
+    let job = run
+        .stderr
+        .split_once("query layout_columns: BigQuery job ")
+        .and_then(|(_, rest)| rest.split_once(" did not complete within 2s"))
+        .map(|(job, _)| job.to_string())
+        .unwrap_or_else(|| panic!("{}", run.stderr));
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let polls = fake
         .received()
         .iter()
-        .filter(|r| r.method == "GET" && r.url.contains("job_fake_1"))
+        .filter(|r| {
+            let path = r.url.split('?').next().unwrap_or_default();
+            r.method == "GET" && path.ends_with(&format!("/queries/{job}"))
+        })
         .count();
     assert!(polls >= 2, "the job was polled {polls} times");
 }
@@ -246,16 +250,28 @@ fn a_500_is_retried_then_succeeds() {
             .run(&["report", "--range", "2021-12", "--format", "json"])
             .json()
     );
-    // The first query was sent three times: two 500s, then the answer.
+    // Five queries, in flight together: the two requests that met a 500 were sent again,
+    // each the same request (its requestId too), then answered.
     let received = fake.received();
     assert_eq!(posts(&received).len(), 5 + 2);
     assert_eq!(received.len(), 5 + 2, "one page each: no getQueryResults");
-    assert_eq!(
-        received[0].body, received[2].body,
-        "a retry is the same request"
-    );
-    assert!(received[0].body["requestId"].is_string());
-    assert_ne!(received[0].body["requestId"], received[3].body["requestId"]);
+    let mut by_request: std::collections::BTreeMap<String, Vec<&Value>> = Default::default();
+    for r in &received {
+        let id = r.body["requestId"]
+            .as_str()
+            .expect("a requestId")
+            .to_string();
+        by_request.entry(id).or_default().push(&r.body);
+    }
+    assert_eq!(by_request.len(), 5, "one requestId per query");
+    let sends: Vec<usize> = by_request.values().map(Vec::len).collect();
+    assert_eq!(sends.iter().filter(|&&n| n == 2).count(), 2, "{sends:?}");
+    for bodies in by_request.values() {
+        assert!(
+            bodies.iter().all(|b| *b == bodies[0]),
+            "a retry is the same request"
+        );
+    }
 }
 
 #[test]
@@ -273,11 +289,14 @@ fn a_quota_error_is_one_clear_line_and_exit_3() {
         "{}",
         run.stderr
     );
-    assert_eq!(
-        posts(&fake.received()).len(),
-        1,
-        "a quota error is not retried"
-    );
+    // The five queries were in flight together; none was sent twice.
+    let received = fake.received();
+    let ids: std::collections::BTreeSet<String> = posts(&received)
+        .iter()
+        .map(|r| r.body["requestId"].to_string())
+        .collect();
+    assert_eq!(posts(&received).len(), 5);
+    assert_eq!(ids.len(), 5, "a quota error is not retried");
     assert!(run.stdout.is_empty());
 }
 
@@ -291,7 +310,10 @@ fn job_errors_inside_a_200_reply_are_errors() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("BigQuery job job_fake_1 failed: resourcesExceeded: Resources exceeded"),
+            .contains("query layout_columns: BigQuery job job_fake_")
+            && run
+                .stderr
+                .contains(" failed: resourcesExceeded: Resources exceeded"),
         "{}",
         run.stderr
     );
@@ -416,14 +438,23 @@ fn datasets_are_renamed_from_phase4_toml() {
             .run(&["report", "--range", "2021-12", "--format", "json"])
             .json()
     );
-    let last = fake.received().last().cloned().unwrap();
+    let received = fake.received();
+    let breakers = received
+        .iter()
+        .rev()
+        .find(|r| {
+            r.body["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("reprocess_attempts"))
+        })
+        .expect("the breakers query");
     assert!(
-        last.body["query"]
+        breakers.body["query"]
             .as_str()
             .unwrap()
             .contains("`fake-project.dev_nba_processing.reprocess_attempts`")
     );
-    assert_eq!(last.body["location"], "EU");
+    assert_eq!(breakers.body["location"], "EU");
 
     // The warehouse itself may come from phase4.toml: no --warehouse at all.
     std::fs::write(
@@ -682,4 +713,74 @@ fn an_unreachable_endpoint_is_retried_a_bounded_number_of_times_then_exit_3() {
     assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("Connection refused"), "{}", run.stderr);
     assert!(run.stderr.contains("(after 4 attempts)"), "{}", run.stderr);
+}
+
+/// The queries among `posts` that were in flight together with the first of them: sent
+/// before it was answered.
+fn in_flight_with_first(posts: &[&Received]) -> usize {
+    let first_answered = posts[0].answered.expect("the first query was answered");
+    posts.iter().filter(|r| r.arrived < first_answered).count()
+}
+
+#[test]
+fn the_check_queries_of_a_report_are_in_flight_together_on_bigquery() {
+    let delay = std::time::Duration::from_secs(3);
+    let fake = fake_with(Behaviour {
+        query_delay: Some(delay),
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let run = run_bq(
+        &fake,
+        &[
+            "report",
+            "--range",
+            "2021-12-01..2021-12-07",
+            "--format",
+            "json",
+        ],
+    );
+    let wall = started.elapsed();
+    assert!(run.code <= 1, "{}", run.stderr);
+    assert_eq!(run.json()["queries"], 5);
+    let received = fake.received();
+    let mut queries = posts(&received);
+    queries.sort_by_key(|r| r.arrived);
+    assert_eq!(queries.len(), 5);
+    // With a range nothing waits: all five were sent before any was answered, so the
+    // command waits about one delay, where one query after another waits five.
+    let offsets: Vec<_> = queries
+        .iter()
+        .map(|r| {
+            (
+                r.arrived - queries[0].arrived,
+                r.answered.map(|a| a - queries[0].arrived),
+            )
+        })
+        .collect();
+    assert_eq!(
+        in_flight_with_first(&queries),
+        5,
+        "sent, answered: {offsets:?}"
+    );
+    assert!(
+        wall < delay * 5,
+        "{wall:?} for five queries delayed {delay:?} each"
+    );
+    eprintln!("report: 5 queries delayed {delay:?} each, wall {wall:?}");
+
+    // Without a range, the seasons query settles the range first: the layout and the
+    // seasons go together, then the three checks that read the range.
+    let fake = fake_with(Behaviour {
+        query_delay: Some(delay),
+        ..Default::default()
+    });
+    let run = run_bq(&fake, &["report", "--format", "json"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let received = fake.received();
+    let mut queries = posts(&received);
+    queries.sort_by_key(|r| r.arrived);
+    assert_eq!(queries.len(), 5);
+    assert_eq!(in_flight_with_first(&queries), 2);
+    assert_eq!(in_flight_with_first(&queries[2..]), 3);
 }

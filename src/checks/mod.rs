@@ -271,33 +271,51 @@ pub fn run_checks(
     let mut all_rows = Vec::new();
     let mut failures = Vec::new();
     let mut breakers = Vec::new();
-    // The checks that settle the scope first, then those that read the range.
-    let ordered = Check::ALL
-        .into_iter()
-        .filter(|c| !c.reads_range())
-        .chain(Check::ALL.into_iter().filter(|c| c.reads_range()));
-    for check in ordered {
-        let rows = warehouse.query(&check.query(catalog, &scope))?;
-        match check {
-            Check::Layout => {
-                let required = required_layout(catalog);
-                let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
-                let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
-                check_layout(&warehouse.describe(), &layout, &required)?;
-            }
-            Check::Seasons => {
-                seasons = completeness::seasons_from_rows(&rows)?;
-                // No range: the seasons' game dates; without any, every supported date
-                // (nothing is expected, and any row is unexpected).
-                if request.range.is_none()
-                    && let Some(range) = completeness::range_of_seasons(&seasons)
-                {
-                    scope.range = range;
+    // Queries that do not wait on one another go together (BigQuery overlaps them): all
+    // five with a range; without one, the checks that settle the range first, then the
+    // checks that read it. Results are taken in check order, so a layout problem is
+    // named before the failure it causes in a later query.
+    let batches: Vec<Vec<Check>> = if request.range.is_some() {
+        vec![Check::ALL.to_vec()]
+    } else {
+        let (settle, read): (Vec<Check>, Vec<Check>) =
+            Check::ALL.into_iter().partition(|c| !c.reads_range());
+        vec![settle, read]
+    };
+    for batch in batches {
+        let queries: Vec<Query> = batch.iter().map(|c| c.query(catalog, &scope)).collect();
+        let mut results = warehouse.query_all(&queries).into_iter();
+        for check in batch {
+            let rows = results.next().ok_or_else(|| {
+                Error::internal(format!("no result for the {check:?} check's query"))
+            })??;
+            match check {
+                Check::Layout => {
+                    let required = required_layout(catalog);
+                    let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
+                    let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
+                    check_layout(&warehouse.describe(), &layout, &required)?;
+                }
+                Check::Seasons => {
+                    seasons = completeness::seasons_from_rows(&rows)?;
+                    // No range: the seasons' game dates; without any, every supported
+                    // date (nothing is expected, and any row is unexpected).
+                    if request.range.is_none()
+                        && let Some(range) = completeness::range_of_seasons(&seasons)
+                    {
+                        scope.range = range;
+                    }
+                }
+                Check::Reconcile => {
+                    all_rows = reconcile::rows_from(catalog, &scope.queried, &rows)?
+                }
+                Check::Failures => {
+                    failures = failures::counts_from(catalog, &scope.selected, &rows)?
+                }
+                Check::Breakers => {
+                    breakers = attempts::breakers_from(catalog, &scope.selected, &rows)?
                 }
             }
-            Check::Reconcile => all_rows = reconcile::rows_from(catalog, &scope.queried, &rows)?,
-            Check::Failures => failures = failures::counts_from(catalog, &scope.selected, &rows)?,
-            Check::Breakers => breakers = attempts::breakers_from(catalog, &scope.selected, &rows)?,
         }
     }
     let stale = reconcile::stale_pairs(catalog, &all_rows);

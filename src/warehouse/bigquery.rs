@@ -323,6 +323,43 @@ impl BigQueryEngine {
         self.runtime
             .block_on(run_query(&self.client, &self.settings, &rendered, dry_run))
     }
+
+    /// Every query as a job of its own, all in flight at once; the rows in query order.
+    fn send_all(&self, queries: &[Query]) -> Vec<Result<Rows, Error>> {
+        let started = Instant::now();
+        let jobs: Vec<_> = queries
+            .iter()
+            .map(|query| {
+                let rendered = query.render(&self.dialect).map_err(Error::internal)?;
+                let (client, settings) = (self.client.clone(), self.settings.clone());
+                Ok(self.runtime.spawn(async move {
+                    let answer = run_query(&client, &settings, &rendered, false).await;
+                    (answer, started.elapsed())
+                }))
+            })
+            .collect();
+        jobs.into_iter()
+            .zip(queries)
+            .map(|(job, query)| {
+                let (answer, took) = self
+                    .runtime
+                    .block_on(job?)
+                    .map_err(|e| Error::internal(format!("query {}: {e}", query.name)))?;
+                let rows = answer?.rows;
+                log_query(query.name, &rows, took);
+                Ok(rows)
+            })
+            .collect()
+    }
+}
+
+fn log_query(name: &str, rows: &Rows, took: std::time::Duration) {
+    tracing::info!(
+        query = name,
+        rows = rows.rows.len(),
+        ms = %format!("{:.1}", took.as_secs_f64() * 1000.0),
+        "bigquery query"
+    );
 }
 
 impl Engine for BigQueryEngine {
@@ -365,13 +402,13 @@ impl Warehouse for BigQuerySession<'_> {
         self.queries += 1;
         let started = std::time::Instant::now();
         let rows = self.engine.send(query, false).map(|answer| answer.rows)?;
-        tracing::info!(
-            query = query.name,
-            rows = rows.rows.len(),
-            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-            "bigquery query"
-        );
+        log_query(query.name, &rows, started.elapsed());
         Ok(rows)
+    }
+
+    fn query_all(&mut self, queries: &[Query]) -> Vec<Result<Rows, Error>> {
+        self.queries += queries.len();
+        self.engine.send_all(queries)
     }
 
     fn queries_run(&self) -> usize {

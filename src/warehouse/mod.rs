@@ -378,6 +378,22 @@ pub trait Warehouse {
     fn dialect(&self) -> &dyn Dialect;
     /// Runs one query and returns all its rows.
     fn query(&mut self, query: &Query) -> Result<Rows, Error>;
+    /// Runs independent queries, each result in the place of its query. An engine that can
+    /// overlaps them (BigQuery runs them as concurrent jobs, so the wall time is about the
+    /// slowest one's); by default they run one after another and stop at the first
+    /// failure, which is then the last result.
+    fn query_all(&mut self, queries: &[Query]) -> Vec<Result<Rows, Error>> {
+        let mut results = Vec::with_capacity(queries.len());
+        for query in queries {
+            let result = self.query(query);
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
+        }
+        results
+    }
     /// How many queries and statements this session has run so far.
     fn queries_run(&self) -> usize;
 

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::http_server::{Request, Server};
 
 /// What the fake does besides answering.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +31,9 @@ pub struct Behaviour {
     pub job_error: bool,
     /// The real datasets are named with this prefix (dev_nba_precompute, ...).
     pub dataset_prefix: String,
+    /// Each jobs.query call is answered this long after it arrived (the server answers
+    /// requests side by side, so overlapping queries overlap their delays too).
+    pub query_delay: Option<Duration>,
 }
 
 /// One request the fake received.
@@ -38,6 +43,9 @@ pub struct Received {
     pub url: String,
     pub authorization: Option<String>,
     pub body: Value,
+    /// When it arrived and when it was answered.
+    pub arrived: Instant,
+    pub answered: Option<Instant>,
 }
 
 struct Job {
@@ -55,49 +63,34 @@ struct State {
 pub struct FakeBigQuery {
     pub url: String,
     state: Arc<Mutex<State>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for FakeBigQuery {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    _server: Server,
 }
 
 impl FakeBigQuery {
     /// Serves the DuckDB file at `path` (opened read-only for each request, so other
     /// processes may write it between requests).
     pub fn start(path: &Path, behaviour: Behaviour) -> FakeBigQuery {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind"));
-        let port = server.server_addr().to_ip().expect("ip").port();
         let state = Arc::new(Mutex::new(State {
             behaviour,
             received: Vec::new(),
             jobs: HashMap::new(),
             next_job: 1,
         }));
-        let (s, st, db) = (server.clone(), state.clone(), path.to_path_buf());
-        let thread = std::thread::spawn(move || {
-            for mut request in s.incoming_requests() {
-                let (status, body) = handle(&st, &db, &mut request);
-                let response = tiny_http::Response::from_string(body.to_string())
-                    .with_status_code(status)
-                    .with_header(
-                        tiny_http::Header::from_bytes("Content-Type", "application/json")
-                            .expect("header"),
-                    );
-                let _ = request.respond(response);
+        let (st, db) = (state.clone(), path.to_path_buf());
+        // A thread per connection, as a real server answers concurrent jobs side by side.
+        let server = Server::start(move |request| {
+            let arrived = Instant::now();
+            let (status, body) = handle(&st, &db, request, arrived);
+            let mut st = st.lock().unwrap();
+            if let Some(r) = st.received.iter_mut().find(|r| r.arrived == arrived) {
+                r.answered = Some(Instant::now());
             }
+            (status, body.to_string())
         });
         FakeBigQuery {
-            url: format!("http://127.0.0.1:{port}/bigquery/v2"),
+            url: format!("http://127.0.0.1:{}/bigquery/v2", server.port),
             state,
-            server,
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -118,20 +111,20 @@ fn google_error(code: u16, reason: &str, message: &str, status: &str) -> (u16, V
     )
 }
 
-fn handle(state: &Mutex<State>, db: &Path, request: &mut tiny_http::Request) -> (u16, Value) {
-    let mut body = String::new();
-    let _ = request.as_reader().read_to_string(&mut body);
-    let authorization = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .map(|h| h.value.to_string());
+fn handle(state: &Mutex<State>, db: &Path, request: Request, arrived: Instant) -> (u16, Value) {
+    let authorization = request.header("authorization").map(str::to_string);
     let received = Received {
-        method: request.method().to_string(),
-        url: request.url().to_string(),
+        method: request.method,
+        url: request.url,
         authorization: authorization.clone(),
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        body: serde_json::from_str(&request.body).unwrap_or(Value::Null),
+        arrived,
+        answered: None,
     };
+    let delay = state.lock().unwrap().behaviour.query_delay;
+    if let Some(delay) = delay.filter(|_| received.method == "POST") {
+        std::thread::sleep(delay);
+    }
     let mut st = state.lock().unwrap();
     st.received.push(received.clone());
     if authorization

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod fake_bigquery;
+pub mod http_server;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
