@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 
 /// Version of the snapshot and journal format; a state of another version is refused.
 pub const SCHEMA_VERSION: u32 = 1;
-/// A snapshot is written after this many journal records (and by [`CheckpointWriter::finish`]).
+/// A snapshot is written after this many journal records, or an eighth of the plan when
+/// that is more (and by [`CheckpointWriter::finish`]).
 pub const COMPACT_EVERY: u64 = 64;
 
 const LOCK_FILE: &str = "repair.lock";
@@ -542,48 +543,66 @@ impl<P: Serialize> CheckpointWriter<P> {
         }
     }
 
-    /// Records the state of pair `index` durably (one journal line, `fdatasync`), then
-    /// compacts if [`COMPACT_EVERY`] records have accumulated.
+    /// Records the state of pair `index` durably (one journal line, `fdatasync`); see
+    /// [`record_all`](Self::record_all).
+    pub fn record(&mut self, index: usize, state: PairState) -> Result<(), CheckpointError> {
+        self.record_all(vec![(index, state)])
+    }
+
+    /// Records the states of several pairs durably: one journal line each, one
+    /// `fdatasync` for them all (outcomes that arrived together cost one sync), then
+    /// compacts once enough records have accumulated: [`COMPACT_EVERY`], or an eighth of
+    /// the plan when that is more, so a snapshot (as long as the plan) is rewritten a
+    /// bounded number of times per pair whatever the plan's size.
     ///
     /// On `Err` the in-memory checkpoint is unchanged unless the error came from the
-    /// compaction (the line itself is then durable); recording the same state again is
-    /// harmless either way.
-    pub fn record(&mut self, index: usize, state: PairState) -> Result<(), CheckpointError> {
+    /// compaction (the lines themselves are then durable); recording the same states again
+    /// is harmless either way.
+    pub fn record_all(&mut self, records: Vec<(usize, PairState)>) -> Result<(), CheckpointError> {
         let plan_len = self.checkpoint.plan.len();
-        if index >= plan_len {
+        if let Some((index, _)) = records.iter().find(|(index, _)| *index >= plan_len) {
             return Err(CheckpointError::Invalid {
                 reason: format!("pair index {index} is outside the plan of {plan_len} pairs"),
             });
         }
-        let seq = self
-            .checkpoint
+        if records.is_empty() {
+            return Ok(());
+        }
+        let exhausted = || CheckpointError::Invalid {
+            reason: "journal sequence number exhausted".to_string(),
+        };
+        self.checkpoint
             .seq
-            .checked_add(1)
-            .ok_or_else(|| CheckpointError::Invalid {
-                reason: "journal sequence number exhausted".to_string(),
-            })?;
+            .checked_add(records.len() as u64)
+            .ok_or_else(exhausted)?;
         if self.journal_dirty {
             self.compact()?;
         }
         let at = Utc::now();
-        let record = JournalRecord {
-            seq,
-            index,
-            state: &state,
-            at,
-        };
-        let mut line = serde_json::to_vec(&record)
-            .map_err(|error| io_at("write", &self.journal_path)(error.into()))?;
-        line.push(b'\n');
-        if let Err(error) = append_synced(&mut self.journal, &line) {
+        let mut lines = Vec::new();
+        for (n, (index, state)) in records.iter().enumerate() {
+            let record = JournalRecord {
+                seq: self.checkpoint.seq + 1 + n as u64,
+                index: *index,
+                state,
+                at,
+            };
+            serde_json::to_writer(&mut lines, &record)
+                .map_err(|error| io_at("write", &self.journal_path)(error.into()))?;
+            lines.push(b'\n');
+        }
+        if let Err(error) = append_synced(&mut self.journal, &lines) {
             self.journal_dirty = true;
             return Err(io_at("write", &self.journal_path)(error));
         }
-        self.checkpoint.states[index] = state;
-        self.checkpoint.seq = seq;
+        let count = records.len() as u64;
+        for (index, state) in records {
+            self.checkpoint.states[index] = state;
+        }
+        self.checkpoint.seq += count;
         self.checkpoint.updated_at = at;
-        self.since_compaction += 1;
-        if self.since_compaction >= COMPACT_EVERY {
+        self.since_compaction += count;
+        if self.since_compaction >= COMPACT_EVERY.max(plan_len as u64 / 8) {
             self.compact()?;
         }
         Ok(())
@@ -949,6 +968,53 @@ mod tests {
             files_of(&state)?.into_keys().collect::<Vec<_>>(),
             ["checkpoint.json", "journal.jsonl", "repair.lock"]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn outcomes_recorded_together_are_one_journal_write_each_a_line() -> Result<()> {
+        let (_tmp, state) = state_dir()?;
+        let lock = RunLock::acquire(&state)?;
+        let mut writer = CheckpointWriter::create(&lock, sample_checkpoint(10)?)?;
+        writer.record_all(vec![
+            (2, outcome(PairStatus::Done, 1)),
+            (5, outcome(PairStatus::Failed, 3)),
+            (7, outcome(PairStatus::Done, 2)),
+        ])?;
+        assert_eq!(journal_lines(&state)?, 3);
+        drop(writer);
+        drop(lock);
+        let loaded = load_pairs(&state)?;
+        assert_eq!(loaded.seq, 3);
+        assert_eq!(loaded.states[5], outcome(PairStatus::Failed, 3));
+        assert_eq!(summarize(&loaded.states).done, 2);
+        // An index outside the plan refuses the whole group: nothing is written.
+        let lock = RunLock::acquire(&state)?;
+        let mut writer = CheckpointWriter::resume(&lock, loaded)?;
+        let refused = writer.record_all(vec![
+            (1, outcome(PairStatus::Done, 1)),
+            (10, outcome(PairStatus::Done, 1)),
+        ]);
+        assert!(matches!(refused, Err(CheckpointError::Invalid { .. })));
+        assert_eq!(journal_lines(&state)?, 0);
+        assert_eq!(writer.checkpoint().states[1], PairState::default());
+        Ok(())
+    }
+
+    #[test]
+    fn a_large_plan_compacts_every_eighth_of_its_pairs() -> Result<()> {
+        let (_tmp, state) = state_dir()?;
+        let lock = RunLock::acquire(&state)?;
+        let mut writer = CheckpointWriter::create(&lock, sample_checkpoint(1024)?)?;
+        for i in 0..127 {
+            writer.record(i, outcome(PairStatus::Done, 1))?;
+        }
+        // 64 records are not enough for a plan of 1,024: its snapshot is rewritten after 128.
+        assert_eq!(journal_lines(&state)?, 127);
+        assert_eq!(snapshot_on_disk(&state)?.seq, 0);
+        writer.record(127, outcome(PairStatus::Done, 1))?;
+        assert_eq!(journal_lines(&state)?, 0);
+        assert_eq!(snapshot_on_disk(&state)?.seq, 128);
         Ok(())
     }
 

@@ -545,6 +545,7 @@ fn run_prepared(
             .unwrap_or_else(|_| "phase4-check".into()),
         escaped: Default::default(),
     };
+    super::process::shrink_before_run();
     let summary = run_with_signals(ctx, &mut writer)?;
     drop(engine);
     writer.finish().map_err(checkpoint_error)?;

@@ -408,9 +408,17 @@ impl<'w> Dispatcher<'w> {
             tokio::select! {
                 joined = self.running.join_next() => {
                     let Some(joined) = joined else { continue };
-                    let (u, outcome) = joined
-                        .map_err(|e| Error::internal(format!("a runner task failed: {e}")))?;
-                    self.record(u, outcome)?;
+                    // Every unit that has finished by now is recorded with this one: one
+                    // sync for all, still before anything that depends on them starts.
+                    let mut finished = vec![joined];
+                    while let Some(more) = self.running.try_join_next() {
+                        finished.push(more);
+                    }
+                    let outcomes = finished
+                        .into_iter()
+                        .map(|j| j.map_err(|e| Error::internal(format!("a runner task failed: {e}"))))
+                        .collect::<Result<Vec<_>, Error>>()?;
+                    self.record(outcomes)?;
                 }
                 changed = shutdown_watch.changed(), if watching => {
                     // The sender lives as long as the run; if it is gone, stop watching it.
@@ -541,25 +549,35 @@ impl<'w> Dispatcher<'w> {
         }
     }
 
-    /// Records the outcome of unit `u`, durably, before anything that depends on it.
-    fn record(&mut self, u: usize, outcome: UnitOutcome) -> Result<(), Error> {
-        self.breakers_reset += outcome.breakers_reset;
-        let mut worst = PairStatus::Done;
-        for (i, st) in outcome.states {
-            if st.status != PairStatus::Done {
-                worst = st.status;
+    /// Records the outcomes of finished units, durably, before anything that depends on
+    /// them.
+    fn record(&mut self, outcomes: Vec<(usize, UnitOutcome)>) -> Result<(), Error> {
+        let mut states = Vec::new();
+        let mut worst_of = Vec::with_capacity(outcomes.len());
+        for (u, outcome) in outcomes {
+            self.breakers_reset += outcome.breakers_reset;
+            let mut worst = PairStatus::Done;
+            for (i, st) in outcome.states {
+                if st.status != PairStatus::Done {
+                    worst = st.status;
+                }
+                states.push((i, st));
             }
-            self.writer
-                .record(i, st)
-                .map_err(super::repair::checkpoint_error)?;
+            worst_of.push((u, worst));
         }
-        if worst != PairStatus::Done
-            && worst != PairStatus::Interrupted
-            && self.ctx.settings.halt_on_failure
-        {
-            self.halted = true;
+        self.writer
+            .record_all(states)
+            .map_err(super::repair::checkpoint_error)?;
+        for (u, worst) in worst_of {
+            if worst != PairStatus::Done
+                && worst != PairStatus::Interrupted
+                && self.ctx.settings.halt_on_failure
+            {
+                self.halted = true;
+            }
+            self.finish(u, worst)?;
         }
-        self.finish(u, worst)
+        Ok(())
     }
 }
 

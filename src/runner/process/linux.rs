@@ -76,6 +76,37 @@ pub(super) fn processes() -> Vec<ProcStat> {
         .collect()
 }
 
+/// Returns the heap memory freed so far to the kernel (glibc's `malloc_trim`).
+pub(super) fn return_free_memory() {
+    // SAFETY: malloc_trim only walks glibc's own arenas; it takes no pointer.
+    unsafe {
+        nix::libc::malloc_trim(0);
+    }
+}
+
+/// Does any process, a zombie included, still have process group `pgid`? One `kill(-pgid,
+/// 0)`: the cheap answer for the common case of a group that ended with its leader.
+pub(super) fn group_exists(pgid: u32) -> bool {
+    match signalable(pgid) {
+        Ok(pgid) => !matches!(signal::killpg(pgid, None), Err(Errno::ESRCH)),
+        Err(_) => true,
+    }
+}
+
+/// The children of this process, from `/proc/self/task/*/children` (every thread's);
+/// `None` when the kernel does not list them.
+pub(super) fn own_children() -> Option<Vec<u32>> {
+    let mut children = Vec::new();
+    for task in fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let text = fs::read_to_string(task.path().join("children")).ok()?;
+        children.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    Some(children)
+}
+
 /// Processes of group `pgid` that have not exited (zombies do not count) and started no
 /// earlier than `min_start_time`.
 pub(super) fn live_group_members(pgid: u32, min_start_time: u64) -> Vec<u32> {
