@@ -414,10 +414,19 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     fn execute(&mut self, query: &Query) -> Result<u64, Error> {
+        let started = Instant::now();
         let (mut stmt, values) = self.prepare(query)?;
-        stmt.execute(duckdb::params_from_iter(values.iter()))
+        let changed = stmt
+            .execute(duckdb::params_from_iter(values.iter()))
             .map(|n| n as u64)
-            .map_err(|e| query_failed(query.name, e))
+            .map_err(|e| query_failed(query.name, e))?;
+        tracing::info!(
+            query = query.name,
+            rows = changed,
+            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "duckdb statement"
+        );
+        Ok(changed)
     }
 
     fn run_script(&mut self, name: &'static str, script: &str) -> Result<(), Error> {
