@@ -153,42 +153,14 @@ struct Measured {
 }
 
 fn measure(command: &mut Command) -> Result<Measured> {
-    command.stdout(Stdio::piped()).stderr(Stdio::null());
-    let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("start {command:?}"))?;
-    let mut stdout = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        out.read_to_string(&mut stdout)?;
-    }
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is valid; wait4 fills it for the child we spawned.
-    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as nix::libc::pid_t;
-    // SAFETY: the pid is our child's, not yet waited for; both pointers are valid.
-    let waited = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    if waited != pid {
-        bail!("wait4 for {command:?}: {}", std::io::Error::last_os_error());
-    }
-    let code = if nix::libc::WIFEXITED(status) {
-        nix::libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok(Measured {
-        wall,
-        max_rss_kb: usage.ru_maxrss,
-        code,
-        stdout,
-    })
+    Ok(measure_running(command, None)?.0)
 }
 
-/// `measure`, also sampling the process's anonymous memory (RssAnon) every 20 ms once a
-/// run in the `runs` directory `started` has its events file: the runner's own memory
-/// while it runs, after the checks that made the plan (whose freed memory it gives back).
-fn measure_running(command: &mut Command, started: &Path) -> Result<(Measured, i64)> {
+/// `measure`, and with a `runs` directory, the peak of the process's anonymous memory
+/// (RssAnon, sampled every 20 ms) once a run there has its events file: the runner's own
+/// memory while it runs, after the checks that made the plan (whose freed memory it gives
+/// back).
+fn measure_running(command: &mut Command, runs: Option<&Path>) -> Result<(Measured, i64)> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
     command.stdout(Stdio::piped()).stderr(Stdio::null());
@@ -202,14 +174,16 @@ fn measure_running(command: &mut Command, started: &Path) -> Result<(Measured, i
         Arc::new(AtomicI64::new(0)),
     );
     let sampler = {
-        let (done, peak, started) = (done.clone(), peak.clone(), started.to_path_buf());
+        let (done, peak, runs) = (done.clone(), peak.clone(), runs.map(Path::to_path_buf));
         std::thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
-                let running = std::fs::read_dir(&started)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .any(|run| run.path().join("events.jsonl").exists());
+                let running = runs.as_ref().is_some_and(|runs| {
+                    std::fs::read_dir(runs)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .any(|run| run.path().join("events.jsonl").exists())
+                });
                 if running {
                     let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
                     let anon = status.ok().and_then(|s| {
@@ -316,6 +290,24 @@ impl Bench {
             .arg(db)
             .arg(start.to_string())
             .arg(end.to_string());
+        c
+    }
+
+    /// `repair --apply` of `range` with `catalog`'s processors, unverified, in `state`.
+    fn repair_apply(&self, db: &Path, catalog: &Path, range: &str, state: &Path) -> Command {
+        let mut c = self.tool(db);
+        c.arg("--catalog").arg(catalog);
+        c.args([
+            "repair",
+            "--range",
+            range,
+            "--apply",
+            "--verify",
+            "off",
+            "--keep-breakers",
+        ]);
+        c.args(["--progress", "none", "--format", "json", "--state-dir"])
+            .arg(state);
         c
     }
 
@@ -699,22 +691,7 @@ fn simulated_repair(b: &mut Bench) -> Result<()> {
         let mut rss = 0;
         for _ in 0..RUNS {
             let _ = std::fs::remove_dir_all(&state);
-            let m = measure(
-                b.tool(&db)
-                    .arg("--catalog")
-                    .arg(&catalog)
-                    .args([
-                        "repair",
-                        "--range",
-                        &range,
-                        "--apply",
-                        "--verify",
-                        "off",
-                        "--keep-breakers",
-                    ])
-                    .args(["--progress", "none", "--format", "json", "--state-dir"])
-                    .arg(&state),
-            )?;
+            let m = measure(&mut b.repair_apply(&db, &catalog, &range, &state))?;
             if m.code != 0 {
                 bail!("the simulated repair of {range} exited with {}", m.code);
             }
@@ -778,21 +755,8 @@ fn runner_overhead(b: &mut Bench) -> Result<()> {
         for _ in 0..RUNS {
             let _ = std::fs::remove_dir_all(&state);
             let (m, anon) = measure_running(
-                b.tool(&db)
-                    .arg("--catalog")
-                    .arg(&catalog)
-                    .args([
-                        "repair",
-                        "--range",
-                        &range,
-                        "--apply",
-                        "--verify",
-                        "off",
-                        "--keep-breakers",
-                    ])
-                    .args(["--progress", "none", "--format", "json", "--state-dir"])
-                    .arg(&state),
-                &state.join("runs"),
+                &mut b.repair_apply(&db, &catalog, &range, &state),
+                Some(&state.join("runs")),
             )?;
             running_kb = running_kb.max(anon);
             if m.code != 0 {
