@@ -57,18 +57,7 @@ fn open(db: &Path) -> Result<duckdb::Connection> {
 /// A query rendered for DuckDB, run on `conn`: its rows, each as its first column.
 fn run_query(conn: &duckdb::Connection, query: &Query) -> Result<Vec<Vec<duckdb::types::Value>>> {
     let rendered = query.render(&DuckDbDialect).map_err(anyhow::Error::msg)?;
-    let params: Vec<duckdb::types::Value> = rendered
-        .params
-        .iter()
-        .map(|(_, p)| match p {
-            Param::Date(d) => {
-                duckdb::types::Value::Date32((*d - NaiveDate::default()).num_days() as i32)
-            }
-            Param::Text(t) => duckdb::types::Value::Text(t.clone()),
-            Param::Int(i) => duckdb::types::Value::BigInt(*i),
-            Param::Timestamp(_) => duckdb::types::Value::Null,
-        })
-        .collect();
+    let params = phase4_check::warehouse::duckdb::to_sql_params(&rendered);
     let mut stmt = conn.prepare(&rendered.sql)?;
     let mut rows = stmt.query(duckdb::params_from_iter(params.iter()))?;
     let mut out = Vec::new();
@@ -173,17 +162,15 @@ fn measure_running(command: &mut Command, runs: Option<&Path>) -> Result<(Measur
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicI64::new(0)),
     );
-    let sampler = {
-        let (done, peak, runs) = (done.clone(), peak.clone(), runs.map(Path::to_path_buf));
+    let sampler = runs.map(|runs| {
+        let (done, peak, runs) = (done.clone(), peak.clone(), runs.to_path_buf());
         std::thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
-                let running = runs.as_ref().is_some_and(|runs| {
-                    std::fs::read_dir(runs)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .any(|run| run.path().join("events.jsonl").exists())
-                });
+                let running = std::fs::read_dir(&runs)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|run| run.path().join("events.jsonl").exists());
                 if running {
                     let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
                     let anon = status.ok().and_then(|s| {
@@ -198,7 +185,7 @@ fn measure_running(command: &mut Command, runs: Option<&Path>) -> Result<(Measur
                 std::thread::sleep(Duration::from_millis(20));
             }
         })
-    };
+    });
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout.take() {
         out.read_to_string(&mut stdout)?;
@@ -210,7 +197,9 @@ fn measure_running(command: &mut Command, runs: Option<&Path>) -> Result<(Measur
     let waited = unsafe { nix::libc::wait4(pid as nix::libc::pid_t, &mut status, 0, &mut usage) };
     let wall = t0.elapsed();
     done.store(true, Ordering::SeqCst);
-    let _ = sampler.join();
+    if let Some(sampler) = sampler {
+        let _ = sampler.join();
+    }
     if waited != pid as nix::libc::pid_t {
         bail!("wait4 for {command:?}: {}", std::io::Error::last_os_error());
     }

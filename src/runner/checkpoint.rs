@@ -568,21 +568,22 @@ impl<P: Serialize> CheckpointWriter<P> {
         if records.is_empty() {
             return Ok(());
         }
-        let exhausted = || CheckpointError::Invalid {
-            reason: "journal sequence number exhausted".to_string(),
-        };
-        self.checkpoint
-            .seq
-            .checked_add(records.len() as u64)
-            .ok_or_else(exhausted)?;
+        let count = records.len() as u64;
+        let last_seq =
+            self.checkpoint
+                .seq
+                .checked_add(count)
+                .ok_or_else(|| CheckpointError::Invalid {
+                    reason: "journal sequence number exhausted".to_string(),
+                })?;
         if self.journal_dirty {
             self.compact()?;
         }
         let at = Utc::now();
         let mut lines = Vec::new();
-        for (n, (index, state)) in records.iter().enumerate() {
+        for (seq, (index, state)) in (self.checkpoint.seq + 1..).zip(&records) {
             let record = JournalRecord {
-                seq: self.checkpoint.seq + 1 + n as u64,
+                seq,
                 index: *index,
                 state,
                 at,
@@ -595,11 +596,10 @@ impl<P: Serialize> CheckpointWriter<P> {
             self.journal_dirty = true;
             return Err(io_at("write", &self.journal_path)(error));
         }
-        let count = records.len() as u64;
         for (index, state) in records {
             self.checkpoint.states[index] = state;
         }
-        self.checkpoint.seq += count;
+        self.checkpoint.seq = last_seq;
         self.checkpoint.updated_at = at;
         self.since_compaction += count;
         if self.since_compaction >= COMPACT_EVERY.max(plan_len as u64 / 8) {

@@ -301,7 +301,8 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
     (date - chrono::NaiveDate::default()).num_days() as i32
 }
 
-fn to_sql_params(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
+/// The parameters of `rendered`, in binding order, as DuckDB values.
+pub fn to_sql_params(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
     rendered
         .params
         .iter()
@@ -315,6 +316,16 @@ fn to_sql_params(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
             ),
         })
         .collect()
+}
+
+/// `-v`'s line for a query or statement: its name, its rows (returned or changed), its time.
+fn log_timed(what: &str, name: &str, rows: u64, started: Instant) {
+    tracing::info!(
+        query = name,
+        rows,
+        ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+        "{what}"
+    );
 }
 
 fn query_failed(name: &str, e: impl std::fmt::Display) -> Error {
@@ -400,12 +411,7 @@ impl Warehouse for DuckDbWarehouse {
             }
             out.rows.push(values);
         }
-        tracing::info!(
-            query = query.name,
-            rows = out.rows.len(),
-            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-            "duckdb query"
-        );
+        log_timed("duckdb query", query.name, out.rows.len() as u64, started);
         Ok(out)
     }
 
@@ -420,12 +426,7 @@ impl Warehouse for DuckDbWarehouse {
             .execute(duckdb::params_from_iter(values.iter()))
             .map(|n| n as u64)
             .map_err(|e| query_failed(query.name, e))?;
-        tracing::info!(
-            query = query.name,
-            rows = changed,
-            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
-            "duckdb statement"
-        );
+        log_timed("duckdb statement", query.name, changed, started);
         Ok(changed)
     }
 
