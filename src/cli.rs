@@ -489,6 +489,10 @@ pub struct ReportArgs {
     /// A range without a game date is not a finding (it still warns).
     #[arg(long)]
     pub allow_empty: bool,
+    /// A processor more than N game dates behind the source's latest in the range is a
+    /// finding (exit 1); without it the lag is shown, never a finding.
+    #[arg(long, value_name = "N")]
+    pub max_lag: Option<usize>,
     /// Also write the coverage as one self-contained HTML page (a calendar per
     /// processor, each day's counts and repair command) to PATH.
     #[arg(long, value_name = "PATH")]

@@ -31,6 +31,15 @@ pub mod text {
     pub const PART_MAPPED_ENTITIES: &str = include_str!("../sql/part/mapped_entities.sql");
     pub const PART_NO_MAPPED_ENTITIES: &str = include_str!("../sql/part/no_mapped_entities.sql");
     pub const PART_NO_CATEGORY_CLASS: &str = include_str!("../sql/part/no_category_class.sql");
+    pub const CONTENT: &str = include_str!("../sql/content.sql");
+    pub const PART_CONTENT_ROWS: &str = include_str!("../sql/part/content_rows.sql");
+    pub const PART_INVARIANT_NOT_NULL: &str = include_str!("../sql/part/invariant_not_null.sql");
+    pub const PART_INVARIANT_RANGE: &str = include_str!("../sql/part/invariant_range.sql");
+    pub const PART_INVARIANT_ARRAY_LENGTH: &str =
+        include_str!("../sql/part/invariant_array_length.sql");
+    pub const PART_FAILURE_NULL_KEYS: &str = include_str!("../sql/part/failure_null_keys.sql");
+    pub const PART_SOURCE_SANITY: &str = include_str!("../sql/part/source_sanity.sql");
+    pub const PART_NO_CONTENT: &str = include_str!("../sql/part/no_content.sql");
     pub const RESET_BREAKERS: &str = include_str!("../sql/reset_breakers.sql");
 }
 
@@ -47,6 +56,10 @@ pub trait Dialect: Send + Sync {
     fn placeholder(&self, name: &str, index: usize) -> String;
     /// The engine's name of a function the templates write in its neutral spelling.
     fn function(&self, function: Function) -> &'static str;
+    /// An INT64-sized hash of one row's `columns` (already quoted), the same for equal
+    /// values; the content fingerprint combines them with `BIT_XOR`. Engines hash
+    /// differently, so a fingerprint is comparable only with one of the same engine.
+    fn row_hash(&self, columns: &[String]) -> String;
     /// The catalog's name of a dataset as the engine lists it (engines may rename them).
     fn logical_dataset(&self, physical: &str) -> String {
         physical.to_string()
@@ -78,6 +91,7 @@ pub enum Param {
     Date(NaiveDate),
     Text(String),
     Int(i64),
+    Float(f64),
     /// A UTC timestamp without zone.
     Timestamp(NaiveDateTime),
 }
@@ -89,6 +103,8 @@ enum Ident {
     Column(String),
     /// The view listing every table's columns.
     Columns,
+    /// The engine's hash of a row's columns ([`Dialect::row_hash`]).
+    RowHash(Vec<String>),
 }
 
 /// A query ready to render: neutral text, the identifiers of its slots and parameters.
@@ -132,6 +148,13 @@ impl Part {
         self.slots.push((slot.into(), Ident::Column(column.into())));
         self
     }
+    /// Fills `slot` with the engine's hash of `columns` ([`Dialect::row_hash`]).
+    pub fn row_hash(mut self, slot: &str, columns: &[String]) -> Self {
+        self.slots
+            .push((slot.into(), Ident::RowHash(columns.to_vec())));
+        self
+    }
+
     pub fn param(mut self, name: &str, value: Param) -> Self {
         self.params.push((name.into(), value));
         self
@@ -178,25 +201,35 @@ impl Query {
 
     /// Fills `{{slot}}` with `fragment` once per part, joined by `UNION ALL`; `empty` is
     /// used when there are no parts (a query that returns no row of the same shape).
-    pub fn repeat(mut self, slot: &str, fragment: &str, parts: &[Part], empty: &str) -> Self {
-        let fragment = strip_comments(fragment);
-        let body = if parts.is_empty() {
+    pub fn repeat(self, slot: &str, fragment: &str, parts: &[Part], empty: &str) -> Self {
+        self.repeat_each(slot, &[(fragment, parts)], empty)
+    }
+
+    /// Fills `{{slot}}` with each fragment once per its part, all joined by `UNION ALL`
+    /// (fragments of one shape that read different things); `empty` when no part.
+    pub fn repeat_each(mut self, slot: &str, fragments: &[(&str, &[Part])], empty: &str) -> Self {
+        let body = if fragments.iter().all(|(_, parts)| parts.is_empty()) {
             strip_comments(empty)
         } else {
-            let mut pieces = Vec::with_capacity(parts.len());
-            for (i, part) in parts.iter().enumerate() {
-                let mut piece = fragment.clone();
-                for (slot, ident) in &part.slots {
-                    piece = self.fill(&piece, slot, ident.clone());
+            let mut pieces = Vec::new();
+            let mut i = 0;
+            for (fragment, parts) in fragments {
+                let fragment = strip_comments(fragment);
+                for part in parts.iter() {
+                    let mut piece = fragment.clone();
+                    for (slot, ident) in &part.slots {
+                        piece = self.fill(&piece, slot, ident.clone());
+                    }
+                    let names: Vec<&str> = part.params.iter().map(|(n, _)| n.as_str()).collect();
+                    let suffix = format!("{slot}_{i}");
+                    piece = rename_params(&piece, &names, &suffix);
+                    for (name, value) in &part.params {
+                        self.params
+                            .insert(format!("{name}_{suffix}"), value.clone());
+                    }
+                    pieces.push(piece.trim().to_string());
+                    i += 1;
                 }
-                let names: Vec<&str> = part.params.iter().map(|(n, _)| n.as_str()).collect();
-                let suffix = format!("{slot}_{i}");
-                piece = rename_params(&piece, &names, &suffix);
-                for (name, value) in &part.params {
-                    self.params
-                        .insert(format!("{name}_{suffix}"), value.clone());
-                }
-                pieces.push(piece.trim().to_string());
             }
             pieces.join("\n  UNION ALL\n  ")
         };
@@ -264,6 +297,11 @@ impl Query {
                         Ident::Table(t) => dialect.table(t),
                         Ident::Column(c) => dialect.column(c),
                         Ident::Columns => dialect.columns_view(),
+                        Ident::RowHash(columns) => {
+                            let quoted: Vec<String> =
+                                columns.iter().map(|c| dialect.column(c)).collect();
+                            dialect.row_hash(&quoted)
+                        }
                     });
                     rest = &rest[end + IDENT_CLOSE.len_utf8()..];
                 }
@@ -386,6 +424,9 @@ mod tests {
         }
         fn placeholder(&self, name: &str, index: usize) -> String {
             format!(":{name}{index}")
+        }
+        fn row_hash(&self, columns: &[String]) -> String {
+            format!("row_hash_of({})", columns.join(" "))
         }
         fn function(&self, function: Function) -> &'static str {
             match function {

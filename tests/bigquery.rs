@@ -58,10 +58,10 @@ fn both_paths(args: &[&str]) -> (Value, Value, FakeBigQuery) {
 fn report_json_is_identical_through_bigquery_and_duckdb() {
     let (local, remote, fake) = both_paths(&["report", "--range", "2021-22", "--format", "json"]);
     assert_eq!(local, remote);
-    assert_eq!(remote["queries"], 5);
-    // Five queries went over the wire, and the reconciliation came back in many pages.
+    assert_eq!(remote["queries"], 6);
+    // Six queries went over the wire, and the reconciliation came back in many pages.
     let received = fake.received();
-    assert_eq!(posts(&received).len(), 5);
+    assert_eq!(posts(&received).len(), 6);
     let pages = received
         .iter()
         .filter(|r| r.method == "GET" && r.url.contains("pageToken="))
@@ -110,7 +110,7 @@ fn explain_json_is_identical_through_bigquery_and_duckdb() {
     assert_eq!(local["verdict"], "consequence");
     assert_eq!(
         posts(&fake.received()).len(),
-        6,
+        7,
         "the checks and the samples"
     );
 }
@@ -165,8 +165,12 @@ fn parameters_arrive_typed_and_named_never_pasted_into_the_sql() {
             let ty = p["parameterType"]["type"].as_str().unwrap();
             let value = p["parameterValue"]["value"].as_str().unwrap();
             assert!(sql.contains(&format!("@{name}")), "@{name} unused in {sql}");
+            // The range's ends are dates, the invariants' bounds numbers, every other
+            // value a name.
             let expected = if name == "start" || name == "end" {
                 "DATE"
+            } else if name.starts_with("low_") || name.starts_with("high_") {
+                "FLOAT64"
             } else {
                 "STRING"
             };
@@ -250,11 +254,11 @@ fn a_500_is_retried_then_succeeds() {
             .run(&["report", "--range", "2021-12", "--format", "json"])
             .json()
     );
-    // Five queries, in flight together: the two requests that met a 500 were sent again,
+    // Six queries, in flight together: the two requests that met a 500 were sent again,
     // each the same request (its requestId too), then answered.
     let received = fake.received();
-    assert_eq!(posts(&received).len(), 5 + 2);
-    assert_eq!(received.len(), 5 + 2, "one page each: no getQueryResults");
+    assert_eq!(posts(&received).len(), 6 + 2);
+    assert_eq!(received.len(), 6 + 2, "one page each: no getQueryResults");
     let mut by_request: std::collections::BTreeMap<String, Vec<&Value>> = Default::default();
     for r in &received {
         let id = r.body["requestId"]
@@ -263,7 +267,7 @@ fn a_500_is_retried_then_succeeds() {
             .to_string();
         by_request.entry(id).or_default().push(&r.body);
     }
-    assert_eq!(by_request.len(), 5, "one requestId per query");
+    assert_eq!(by_request.len(), 6, "one requestId per query");
     let sends: Vec<usize> = by_request.values().map(Vec::len).collect();
     assert_eq!(sends.iter().filter(|&&n| n == 2).count(), 2, "{sends:?}");
     for bodies in by_request.values() {
@@ -289,14 +293,14 @@ fn a_quota_error_is_one_clear_line_and_exit_3() {
         "{}",
         run.stderr
     );
-    // The five queries were in flight together; none was sent twice.
+    // The six queries were in flight together; none was sent twice.
     let received = fake.received();
     let ids: std::collections::BTreeSet<String> = posts(&received)
         .iter()
         .map(|r| r.body["requestId"].to_string())
         .collect();
-    assert_eq!(posts(&received).len(), 5);
-    assert_eq!(ids.len(), 5, "a quota error is not retried");
+    assert_eq!(posts(&received).len(), 6);
+    assert_eq!(ids.len(), 6, "a quota error is not retried");
     assert!(run.stdout.is_empty());
 }
 
@@ -348,7 +352,8 @@ fn estimate_dry_runs_every_check_and_runs_nothing() {
             "seasons",
             "reconcile",
             "failures",
-            "breakers"
+            "breakers",
+            "content"
         ]
     );
     let total: i64 = json["queries"]
@@ -361,14 +366,14 @@ fn estimate_dry_runs_every_check_and_runs_nothing() {
     assert!(total > 10 * 1024 * 1024, "{total}");
     eprintln!("dry-run estimate, 2021-22: {json}");
     let received = fake.received();
-    assert_eq!(received.len(), 5);
+    assert_eq!(received.len(), 6);
     assert!(received.iter().all(|r| r.body["dryRun"] == true));
 
     let table = run_bq(&fake, &["--estimate", "report", "--range", "2021-22"]);
     assert!(
         table
             .stdout
-            .starts_with("Dry run on bigquery:fake-project: 5 queries would process "),
+            .starts_with("Dry run on bigquery:fake-project: 6 queries would process "),
         "{}",
         table.stdout
     );
@@ -646,6 +651,7 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
             let request = CheckRequest {
                 range,
                 processors: processors.clone(),
+                max_lag: None,
             };
             let mut queries = planned_queries(&catalog, &request).unwrap();
             if let (Some(day), Some(&p)) = (range, processors.first()) {
@@ -686,7 +692,7 @@ fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
             }
         }
     }
-    assert_eq!(rendered, 32, "30 checks and 2 failure-sample queries");
+    assert_eq!(rendered, 38, "36 checks and 2 failure-sample queries");
 }
 
 #[test]
@@ -742,13 +748,13 @@ fn the_check_queries_of_a_report_are_in_flight_together_on_bigquery() {
     );
     let wall = started.elapsed();
     assert!(run.code <= 1, "{}", run.stderr);
-    assert_eq!(run.json()["queries"], 5);
+    assert_eq!(run.json()["queries"], 6);
     let received = fake.received();
     let mut queries = posts(&received);
     queries.sort_by_key(|r| r.arrived);
-    assert_eq!(queries.len(), 5);
-    // With a range nothing waits: all five were sent before any was answered, so the
-    // command waits about one delay, where one query after another waits five.
+    assert_eq!(queries.len(), 6);
+    // With a range nothing waits: all six were sent before any was answered, so the
+    // command waits about one delay, where one query after another waits six.
     let offsets: Vec<_> = queries
         .iter()
         .map(|r| {
@@ -760,17 +766,17 @@ fn the_check_queries_of_a_report_are_in_flight_together_on_bigquery() {
         .collect();
     assert_eq!(
         in_flight_with_first(&queries),
-        5,
+        6,
         "sent, answered: {offsets:?}"
     );
     assert!(
-        wall < delay * 5,
-        "{wall:?} for five queries delayed {delay:?} each"
+        wall < delay * 6,
+        "{wall:?} for six queries delayed {delay:?} each"
     );
-    eprintln!("report: 5 queries delayed {delay:?} each, wall {wall:?}");
+    eprintln!("report: 6 queries delayed {delay:?} each, wall {wall:?}");
 
     // Without a range, the seasons query settles the range first: the layout and the
-    // seasons go together, then the three checks that read the range.
+    // seasons go together, then the four checks that read the range.
     let fake = fake_with(Behaviour {
         query_delay: Some(delay),
         ..Default::default()
@@ -780,7 +786,7 @@ fn the_check_queries_of_a_report_are_in_flight_together_on_bigquery() {
     let received = fake.received();
     let mut queries = posts(&received);
     queries.sort_by_key(|r| r.arrived);
-    assert_eq!(queries.len(), 5);
+    assert_eq!(queries.len(), 6);
     assert_eq!(in_flight_with_first(&queries), 2);
-    assert_eq!(in_flight_with_first(&queries[2..]), 3);
+    assert_eq!(in_flight_with_first(&queries[2..]), 4);
 }

@@ -22,7 +22,8 @@ FULL OUTER JOIN (
          MIN(UNIX_MICROS(processed_at)) AS first_us,
          MAX(UNIX_MICROS(processed_at)) AS last_us
   FROM {{table}}
-  WHERE {{date}} BETWEEN @start AND @end
+  -- rows without an entity are the content check's (null keys), never an entity here
+  WHERE {{date}} BETWEEN @start AND @end AND {{entity}} IS NOT NULL
   GROUP BY {{date}}, {{entity}}
 ) AS r
   ON r.d = e.d AND r.entity = e.entity

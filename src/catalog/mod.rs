@@ -116,6 +116,41 @@ pub struct Processor {
     pub timeout: Duration,
     pub max_attempts: u32,
     pub batch_days: u32,
+    /// The columns its content fingerprint covers, beside the entity and the date.
+    pub value_columns: Vec<String>,
+    /// What every one of its rows must satisfy (the content check counts violations).
+    pub invariants: Vec<Invariant>,
+}
+
+/// A rule every row of a processor's table keeps, declared in the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invariant {
+    /// The column is never NULL.
+    NotNull(String),
+    /// The column lies in `[low, high]` (a NULL is the not-null rule's business).
+    Range { column: String, low: f64, high: f64 },
+    /// The array column has as many elements as the length column says.
+    ArrayLength { array: String, length: String },
+}
+
+impl Invariant {
+    /// The column a violation is reported under.
+    pub fn column(&self) -> &str {
+        match self {
+            Invariant::NotNull(c) => c,
+            Invariant::Range { column, .. } => column,
+            Invariant::ArrayLength { array, .. } => array,
+        }
+    }
+
+    /// The rule as the report writes it: `not null`, `in [0, 1]`, `length = feature_count`.
+    pub fn rule(&self) -> String {
+        match self {
+            Invariant::NotNull(_) => "not null".into(),
+            Invariant::Range { low, high, .. } => format!("in [{low}, {high}]"),
+            Invariant::ArrayLength { length, .. } => format!("length = {length}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +158,20 @@ pub struct Source {
     pub table: TableName,
     pub date_column: String,
     pub season_column: String,
+    /// The sanity checks of the source (the `source` section); `None` when the catalog
+    /// does not name the columns they read.
+    pub sanity: Option<SourceSanity>,
+}
+
+/// What the source's sanity checks read: a game's id, a row's team and player, and how
+/// far below its season's median a day's players per game may fall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSanity {
+    pub game_column: String,
+    pub team_column: String,
+    pub player_column: String,
+    /// A day with fewer players per game than this share of its season's median is short.
+    pub short_day_share: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +226,14 @@ struct RawSource {
     table: String,
     date_column: String,
     season_column: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    game_column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    team_column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    player_column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    short_day_share: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -205,6 +262,16 @@ struct RawProcessor {
     max_attempts: u32,
     #[serde(default = "default_batch_days")]
     batch_days: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    value_columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    not_null: Vec<String>,
+    /// Column -> [low, high].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    ranges: BTreeMap<String, [f64; 2]>,
+    /// Array column -> the column holding its length.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    array_lengths: BTreeMap<String, String>,
 }
 
 fn default_batch_days() -> u32 {
@@ -226,6 +293,34 @@ struct RawSkipBand {
     weeks: [u32; 2],
     low: f64,
     high: f64,
+}
+
+/// The source's sanity settings: all three columns named, or none of them.
+fn source_sanity(raw: &RawSource) -> Result<Option<SourceSanity>, String> {
+    let share = raw
+        .short_day_share
+        .unwrap_or(crate::settings::defaults::SHORT_DAY_SHARE);
+    if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+        return Err(format!(
+            "`short_day_share` = {share} must be a share between 0 and 1"
+        ));
+    }
+    match (&raw.game_column, &raw.team_column, &raw.player_column) {
+        (None, None, None) => Ok(None),
+        (Some(game), Some(team), Some(player)) => {
+            let named = |field: &str, c: &str| column(c).map_err(|m| format!("`{field}`: {m}"));
+            Ok(Some(SourceSanity {
+                game_column: named("game_column", game)?,
+                team_column: named("team_column", team)?,
+                player_column: named("player_column", player)?,
+                short_day_share: share,
+            }))
+        }
+        _ => Err(
+            "name all of `game_column`, `team_column` and `player_column` for the source's sanity checks, or none"
+                .into(),
+        ),
+    }
 }
 
 impl Catalog {
@@ -350,7 +445,40 @@ impl Catalog {
             if p.batch_days == 0 {
                 return Err(bad(format!("{} must be at least 1", ctx("batch_days"))));
             }
+            let named =
+                |field: &str, c: &str| column(c).map_err(|m| bad(format!("{}: {m}", ctx(field))));
+            let value_columns = p
+                .value_columns
+                .iter()
+                .map(|c| named("value_columns", c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut invariants = Vec::new();
+            for c in &p.not_null {
+                invariants.push(Invariant::NotNull(named("not_null", c)?));
+            }
+            for (c, &[low, high]) in &p.ranges {
+                if !(low.is_finite() && high.is_finite() && low <= high) {
+                    return Err(bad(format!(
+                        "{} for `{}`: [{low}, {high}] must be [low, high] with low <= high",
+                        ctx("ranges"),
+                        echo(c)
+                    )));
+                }
+                invariants.push(Invariant::Range {
+                    column: named("ranges", c)?,
+                    low,
+                    high,
+                });
+            }
+            for (array, length) in &p.array_lengths {
+                invariants.push(Invariant::ArrayLength {
+                    array: named("array_lengths", array)?,
+                    length: named("array_lengths", length)?,
+                });
+            }
             processors.push(Processor {
+                value_columns,
+                invariants,
                 code: p.code.clone(),
                 name: p.name.clone(),
                 table: TableName::parse(&p.table)
@@ -451,6 +579,7 @@ impl Catalog {
                     .map_err(|m| bad(format!("source field `date_column`: {m}")))?,
                 season_column: column(&raw.source.season_column)
                     .map_err(|m| bad(format!("source field `season_column`: {m}")))?,
+                sanity: source_sanity(&raw.source).map_err(|m| bad(format!("source: {m}")))?,
             },
             processing: ProcessingTables {
                 failures: TableName::parse(&raw.processing.failures_table)

@@ -111,6 +111,7 @@ pub fn explain(
     let request = CheckRequest {
         range: Some(day),
         processors: vec![processor],
+        max_lag: None,
     };
     let before = warehouse.queries_run();
     let findings = run_checks(warehouse, catalog, &request)?;
@@ -329,6 +330,9 @@ mod tests {
             breakers: Vec::new(),
             seasons: Vec::new(),
             skip_weeks: Vec::new(),
+            content: Default::default(),
+            freshness: Vec::new(),
+            max_lag: None,
             warehouse_span: None,
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod attempts;
 pub mod completeness;
+pub mod content;
 pub mod explain;
 pub mod failures;
 pub mod reconcile;
@@ -22,6 +23,7 @@ use crate::warehouse::{
 
 pub use attempts::TrippedBreaker;
 pub use completeness::{Season, SkipWeek};
+pub use content::{Content, Freshness};
 pub use failures::FailureCount;
 pub use reconcile::{DateRow, DefectKind, StalePair};
 pub use roots::{Attribution, Role, RootCause};
@@ -31,6 +33,8 @@ pub use roots::{Attribution, Role, RootCause};
 pub struct CheckRequest {
     pub range: Option<DateRange>,
     pub processors: Vec<ProcessorId>,
+    /// A processor more game dates behind the source than this is a finding.
+    pub max_lag: Option<usize>,
 }
 
 impl CheckRequest {
@@ -67,6 +71,12 @@ pub struct Findings {
     pub skip_weeks: Vec<SkipWeek>,
     /// The role of every defective pair, upstream processors' included.
     pub attribution: Attribution,
+    /// Fingerprints, NULL keys, invariant violations and the source's sanity.
+    pub content: Content,
+    /// Each selected processor's latest date with rows against the source's.
+    pub freshness: Vec<Freshness>,
+    /// `--max-lag`: a lag beyond it is a finding.
+    pub max_lag: Option<usize>,
     /// When the range has no game date: the warehouse's first to last game date (`None`
     /// when it has none at all, or the range has game dates).
     pub warehouse_span: Option<DateRange>,
@@ -109,8 +119,22 @@ impl Findings {
         self.rows.iter().any(|r| r.is_game_date())
     }
 
+    /// Count defects: what a repair fixes.
     pub fn has_defects(&self) -> bool {
         self.defective_rows().next().is_some() || !self.stale.is_empty()
+    }
+
+    /// Processors further behind the source than `--max-lag` game dates.
+    pub fn lagging(&self) -> impl Iterator<Item = &Freshness> {
+        self.freshness
+            .iter()
+            .filter(|f| self.max_lag.is_some_and(|max| f.lag > max))
+    }
+
+    /// Everything that makes exit 1: count defects, content findings (NULL keys,
+    /// invariant violations, the source's sanity) and a lag beyond `--max-lag`.
+    pub fn has_findings(&self) -> bool {
+        self.has_defects() || self.content.has_findings() || self.lagging().next().is_some()
     }
 }
 
@@ -129,22 +153,25 @@ pub enum Check {
     Failures,
     /// Tripped circuit breakers.
     Breakers,
+    /// Fingerprints, NULL keys, invariants, the source's sanity.
+    Content,
 }
 
 impl Check {
-    pub const ALL: [Check; 5] = [
+    pub const ALL: [Check; 6] = [
         Check::Layout,
         Check::Seasons,
         Check::Reconcile,
         Check::Failures,
         Check::Breakers,
+        Check::Content,
     ];
 
     /// Does the check read the range (which, without `--range`, the seasons check finds)?
     pub fn reads_range(self) -> bool {
         match self {
             Check::Layout | Check::Seasons => false,
-            Check::Reconcile | Check::Failures | Check::Breakers => true,
+            Check::Reconcile | Check::Failures | Check::Breakers | Check::Content => true,
         }
     }
 
@@ -166,6 +193,7 @@ impl Check {
                 scope.range,
                 attempts::breakers_query(catalog),
             ),
+            Check::Content => content::content_query(catalog, &scope.selected, scope.range),
         }
     }
 }
@@ -223,16 +251,39 @@ pub fn required_layout(catalog: &Catalog) -> RequiredLayout {
             source_columns.push((column.to_string(), Text));
         }
     }
+    if let Some(s) = &catalog.source.sanity {
+        for column in [&s.game_column, &s.team_column, &s.player_column] {
+            if !source_columns.iter().any(|(c, _)| c == column) {
+                source_columns.push((column.clone(), Text));
+            }
+        }
+    }
     let mut required = vec![(catalog.source.table.clone(), source_columns)];
     for (_, p) in catalog.processors() {
-        required.push((
-            p.table.clone(),
-            vec![
-                (p.date_column.clone(), Date),
-                (p.entity_column.clone(), Text),
-                ("processed_at".into(), Timestamp),
-            ],
-        ));
+        let mut columns = vec![
+            (p.date_column.clone(), Date),
+            (p.entity_column.clone(), Text),
+            ("processed_at".into(), Timestamp),
+        ];
+        let mut add = |column: &str, kind: ColumnType| {
+            if !columns.iter().any(|(c, _)| c == column) {
+                columns.push((column.to_string(), kind));
+            }
+        };
+        for invariant in &p.invariants {
+            match invariant {
+                crate::catalog::Invariant::NotNull(c) => add(c, Any),
+                crate::catalog::Invariant::Range { column, .. } => add(column, Float),
+                crate::catalog::Invariant::ArrayLength { array, length } => {
+                    add(array, Any);
+                    add(length, Integer);
+                }
+            }
+        }
+        for c in &p.value_columns {
+            add(c, Any);
+        }
+        required.push((p.table.clone(), columns));
     }
     required.push((
         catalog.processing.failures.clone(),
@@ -271,6 +322,7 @@ pub fn run_checks(
     let mut all_rows = Vec::new();
     let mut failures = Vec::new();
     let mut breakers = Vec::new();
+    let mut content = Content::default();
     // Queries that do not wait on one another go together (BigQuery overlaps them): all
     // five with a range; without one, the checks that settle the range first, then the
     // checks that read it. Results are taken in check order, so a layout problem is
@@ -315,6 +367,7 @@ pub fn run_checks(
                 Check::Breakers => {
                     breakers = attempts::breakers_from(catalog, &scope.selected, &rows)?
                 }
+                Check::Content => content = content::content_from(catalog, &scope.selected, &rows)?,
             }
         }
     }
@@ -329,6 +382,7 @@ pub fn run_checks(
         .filter(|s| selected.contains(&s.processor))
         .collect();
     let skip_weeks = completeness::skip_weeks(catalog, &selected, &rows, &seasons);
+    let freshness = content::freshness(&selected, &rows);
     // A range without a game date is never silently green: say where the games are
     // (one more query, only then).
     let warehouse_span = if request.range.is_some() && !rows.iter().any(|r| r.is_game_date()) {
@@ -353,6 +407,9 @@ pub fn run_checks(
         seasons,
         skip_weeks,
         attribution,
+        content,
+        freshness,
+        max_lag: request.max_lag,
         warehouse_span,
     })
 }

@@ -15,6 +15,7 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     let request = CheckRequest {
         range: Some(settings.range),
         processors: Vec::new(),
+        max_lag: None,
     };
     let warehouse = global.warehouse.to_string();
     // The report, then the grid: what is broken, then where.

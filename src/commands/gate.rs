@@ -15,6 +15,7 @@ pub fn run(args: &GateArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     let request = CheckRequest {
         range: gate.range,
         processors: Vec::new(),
+        max_lag: None,
     };
     if global.estimate {
         let format = table_format(settings.format, global.fit(), "gate --estimate")?;

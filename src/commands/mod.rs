@@ -101,7 +101,7 @@ fn checks_command(
     }
     print(&render(&findings))?;
     let empty = empty.finding(global, &findings);
-    Ok(ExitCode::findings_if(findings.has_defects() || empty))
+    Ok(ExitCode::findings_if(findings.has_findings() || empty))
 }
 
 /// What a command does with a range that holds no game date: it always warns, naming

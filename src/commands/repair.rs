@@ -25,6 +25,7 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
         let request = CheckRequest {
             range: settings.range,
             processors: Vec::new(),
+            max_lag: None,
         };
         return super::estimate::run(global, &request, settings.format);
     }

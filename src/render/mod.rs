@@ -3,6 +3,7 @@
 //! goes through here, and every `match` on a format names every format.
 
 pub mod checkpoint;
+pub mod content;
 pub(crate) mod csv;
 pub mod demo;
 pub mod estimate;

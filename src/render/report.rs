@@ -95,6 +95,8 @@ struct ProcessorJson {
     breakers_tripped: usize,
     failures_by_category: BTreeMap<String, i64>,
     // Added fields (the contract allows additions):
+    null_keys: i64,
+    invariant_violations: i64,
     true_failure_rate: f64,
     unaccounted_rate: f64,
 }
@@ -144,6 +146,10 @@ struct ReportJson {
     roots: Vec<RootJson>,
     breakers: Vec<BreakerJson>,
     skip_share: Vec<SkipShareJson>,
+    null_keys: Vec<super::content::NullKeysJson>,
+    invariants: Vec<super::content::ViolationJson>,
+    source: Vec<super::content::SourceJson>,
+    freshness: Vec<super::content::FreshnessJson>,
 }
 
 pub(crate) fn dates(list: &[chrono::NaiveDate]) -> Vec<String> {
@@ -175,6 +181,8 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
                 partial_dates: dates(&s.partial_dates),
                 stale_dates: dates(&s.stale_dates),
                 breakers_tripped: s.breakers_tripped,
+                null_keys: f.content.null_keys_of(s.processor),
+                invariant_violations: f.content.violations_of(s.processor),
                 true_failure_rate: rate_value(s.true_failure_rate()),
                 unaccounted_rate: rate_value(s.unaccounted_rate()),
                 failures_by_category: s.failures_by_category,
@@ -201,6 +209,10 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
                 anomaly: w.is_anomaly(),
             })
             .collect(),
+        null_keys: super::content::null_keys_json(catalog, f),
+        invariants: super::content::violations_json(catalog, f),
+        source: super::content::source_json(f),
+        freshness: super::content::freshness_json(catalog, f),
     }
 }
 
@@ -330,7 +342,7 @@ pub(crate) const SUMMARY_HEADER: [&str; 16] = [
 ];
 
 /// The arrays of the report's JSON, as its CSV holds them.
-const REPORT_TABLES: [CsvTable; 5] = [
+const REPORT_TABLES: [CsvTable; 9] = [
     CsvTable {
         name: "processors",
         columns: &[
@@ -351,6 +363,8 @@ const REPORT_TABLES: [CsvTable; 5] = [
             "stale_dates",
             "breakers_tripped",
             "failures_by_category",
+            "null_keys",
+            "invariant_violations",
             "true_failure_rate",
             "unaccounted_rate",
         ],
@@ -387,6 +401,35 @@ const REPORT_TABLES: [CsvTable; 5] = [
             "band_low",
             "band_high",
             "anomaly",
+        ],
+    },
+    CsvTable {
+        name: "null_keys",
+        columns: &["processor", "date", "table", "rows"],
+    },
+    CsvTable {
+        name: "invariants",
+        columns: &["processor", "date", "column", "rule", "rows"],
+    },
+    CsvTable {
+        name: "source",
+        columns: &[
+            "kind",
+            "date",
+            "subject",
+            "rows",
+            "players_per_game",
+            "season_median",
+        ],
+    },
+    CsvTable {
+        name: "freshness",
+        columns: &[
+            "processor",
+            "latest_date",
+            "source_latest_date",
+            "lag",
+            "finding",
         ],
     },
 ];
@@ -521,6 +564,8 @@ fn report_text(
             .collect();
         out.push_str(&table(&["processor", "date", "why"], rows, drawing, 3));
     }
+
+    super::content::content_text(&mut out, catalog, f, drawing);
 
     let categories = category_rows(catalog, f);
     if !categories.is_empty() {
@@ -672,7 +717,7 @@ pub(crate) fn verdict_line(f: &Findings, drawing: Drawing) -> String {
     let text = drawing.wrap(&verdict(f));
     let painted = match (drawing, text.split_once(':')) {
         (Drawing::Boxes(_), Some((head, rest))) => {
-            let style = if f.has_defects() {
+            let style = if f.has_findings() {
                 console::Style::new().red().bold()
             } else if !f.has_game_dates() {
                 console::Style::new().yellow().bold()
@@ -715,6 +760,18 @@ pub(crate) fn verdict_sentence(f: &Findings) -> String {
     } else {
         format!("; {}", notes.join(", "))
     };
+    let content = content_findings(f);
+    if !f.has_defects() && !content.is_empty() {
+        return format!(
+            "FINDINGS: no count defects, but {}{notes}.",
+            content.join(", ")
+        );
+    }
+    let notes = if content.is_empty() {
+        notes
+    } else {
+        format!("; {}{notes}", content.join(", "))
+    };
     if !f.has_game_dates() && !f.has_defects() {
         return format!(
             "EMPTY: no game dates in {}, so nothing was checked.",
@@ -733,4 +790,27 @@ pub(crate) fn verdict_sentence(f: &Findings) -> String {
             "HEALTHY: no gaps, real failures, duplicates, unexpected rows or stale dates{notes}."
         )
     }
+}
+
+/// The content findings in a few words each: NULL keys, invariant violations, the
+/// source's issues, processors beyond `--max-lag`.
+fn content_findings(f: &Findings) -> Vec<String> {
+    let c = &f.content;
+    let mut out = Vec::new();
+    let null_keys: i64 = c.null_keys.iter().map(|n| n.rows).sum();
+    if null_keys > 0 {
+        out.push(format!("{null_keys} rows without a key"));
+    }
+    let violations: i64 = c.violations.iter().map(|v| v.rows).sum();
+    if violations > 0 {
+        out.push(format!("{violations} rows breaking an invariant"));
+    }
+    if !c.source.is_empty() {
+        out.push(format!("{} source issues", c.source.len()));
+    }
+    let lagging = f.lagging().count();
+    if lagging > 0 {
+        out.push(format!("{lagging} processors lagging"));
+    }
+    out
 }

@@ -87,6 +87,7 @@ pub fn plan_from_checks(
         &CheckRequest {
             range: settings.range,
             processors: Vec::new(),
+            max_lag: None,
         },
     )?;
     drop(wh);

@@ -42,6 +42,7 @@ impl ReportSettings {
             request: CheckRequest {
                 range: parse_range(args.range.as_deref())?,
                 processors: parse_processors(&global.catalog, &args.processor)?,
+                max_lag: args.max_lag,
             },
             format,
             roots_only: args.roots_only,
@@ -71,6 +72,7 @@ impl HeatmapSettings {
             request: CheckRequest {
                 range: parse_range(args.range.as_deref())?,
                 processors: parse_processors(&global.catalog, &args.processor)?,
+                max_lag: None,
             },
             html: page_path(args.html.as_deref())?,
         })
@@ -126,6 +128,7 @@ impl GapsSettings {
             request: CheckRequest {
                 range: parse_range(args.range.as_deref())?,
                 processors: vec![processor],
+                max_lag: None,
             },
             format: table_format(global.format, global.fit(), "gaps")?,
             roots_only: args.roots_only,
@@ -195,6 +198,7 @@ mod tests {
                 heatmap: false,
                 html: None,
                 allow_empty: false,
+                max_lag: None,
             },
             &g,
         )
@@ -213,6 +217,7 @@ mod tests {
                 heatmap: false,
                 html: None,
                 allow_empty: false,
+                max_lag: None,
             },
             &g,
         )

@@ -21,6 +21,9 @@ pub fn jobs(processors: usize) -> usize {
 }
 /// Consecutive game dates of one processor per invocation, unless the catalog says more.
 pub const BATCH_DAYS: u32 = 1;
+/// A day with fewer players per game than this share of its season's median is short
+/// (the catalog's `[source] short_day_share`).
+pub const SHORT_DAY_SHARE: f64 = 0.5;
 /// Between SIGTERM and SIGKILL when a processor is ended.
 pub const GRACE: Duration = Duration::from_secs(10);
 /// The generator's seed (the first game date of the 2021-22 season).

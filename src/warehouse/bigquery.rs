@@ -261,6 +261,14 @@ impl Dialect for BigQueryDialect {
         }
     }
 
+    fn row_hash(&self, columns: &[String]) -> String {
+        // The row as JSON text (arrays and NULLs included), fingerprinted to an INT64.
+        format!(
+            "FARM_FINGERPRINT(TO_JSON_STRING(STRUCT({})))",
+            columns.join(", ")
+        )
+    }
+
     fn logical_dataset(&self, physical: &str) -> String {
         self.datasets.logical(physical)
     }
@@ -476,6 +484,7 @@ fn parameter(name: &str, value: &Param) -> QueryParameter {
         Param::Date(d) => ("DATE", d.format("%Y-%m-%d").to_string()),
         Param::Text(t) => ("STRING", t.clone()),
         Param::Int(i) => ("INT64", i.to_string()),
+        Param::Float(f) => ("FLOAT64", f.to_string()),
         Param::Timestamp(t) => ("TIMESTAMP", t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
     };
     QueryParameter {

@@ -88,6 +88,11 @@ impl Dialect for DuckDbDialect {
             Function::UnixMicros => "epoch_us",
         }
     }
+
+    fn row_hash(&self, columns: &[String]) -> String {
+        // DuckDB's hash is variadic and takes every type (lists included), NULL too.
+        format!("hash({})", columns.join(", "))
+    }
 }
 
 /// The embedded engine: every session opens the file, and closes it when dropped.
@@ -310,6 +315,7 @@ pub fn to_sql_params(rendered: &RenderedQuery) -> Vec<duckdb::types::Value> {
             Param::Date(d) => duckdb::types::Value::Date32(days_since_epoch(*d)),
             Param::Text(t) => duckdb::types::Value::Text(t.clone()),
             Param::Int(i) => duckdb::types::Value::BigInt(*i),
+            Param::Float(f) => duckdb::types::Value::Double(*f),
             Param::Timestamp(t) => duckdb::types::Value::Timestamp(
                 TimeUnit::Microsecond,
                 t.and_utc().timestamp_micros(),

@@ -264,6 +264,13 @@ impl Row<'_> {
         }
     }
 
+    pub fn opt_date(&self, column: &str) -> Result<Option<NaiveDate>, Error> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            _ => self.date(column).map(Some),
+        }
+    }
+
     pub fn date(&self, column: &str) -> Result<NaiveDate, Error> {
         match self.value(column)? {
             Value::Date(d) => Ok(*d),
@@ -296,11 +303,14 @@ pub enum ColumnType {
     Timestamp,
     /// A list of floats (`DOUBLE[]`, `ARRAY<FLOAT64>`).
     FloatList,
+    /// Any type: a column the checks only hash or compare with NULL.
+    Any,
 }
 
 impl ColumnType {
     pub fn name(self) -> &'static str {
         match self {
+            ColumnType::Any => "any type",
             ColumnType::Text => "text (VARCHAR, STRING)",
             ColumnType::Date => "DATE",
             ColumnType::Integer => "an integer (INTEGER, BIGINT, INT64)",
@@ -317,6 +327,7 @@ impl ColumnType {
         // `VARCHAR(20)`, `DECIMAL(18,3)`, `STRING(10)`: the parameters do not matter.
         let base = t.split('(').next().unwrap_or("").trim();
         match self {
+            ColumnType::Any => true,
             ColumnType::Text => matches!(base, "VARCHAR" | "STRING" | "TEXT" | "CHAR" | "BPCHAR"),
             ColumnType::Date => base == "DATE",
             ColumnType::Integer => matches!(

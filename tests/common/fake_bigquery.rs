@@ -6,7 +6,8 @@
 //! BigQuery SQL becomes DuckDB SQL by the small steps a reader can check here:
 //! `` `p.dataset.table` `` -> `"dataset"."table"`, the region's INFORMATION_SCHEMA.COLUMNS
 //! -> information_schema.columns, `@name` -> a `?` cast to the parameter's declared
-//! type, and UNIX_MICROS -> epoch_us.
+//! type, UNIX_MICROS -> epoch_us, and the row hash of the content fingerprint (see
+//! `row_hashes`).
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -336,6 +337,7 @@ fn to_duckdb(sql: &str, parameters: &Value, prefix: &str) -> Result<(String, Vec
         let cast = match ty {
             "DATE" => "DATE",
             "INT64" => "BIGINT",
+            "FLOAT64" => "DOUBLE",
             "STRING" => "VARCHAR",
             "TIMESTAMP" => "TIMESTAMP",
             other => return Err(format!("parameter {name}: type {other} is not handled")),
@@ -421,7 +423,27 @@ fn to_duckdb(sql: &str, parameters: &Value, prefix: &str) -> Result<(String, Vec
             _ => out.push(c),
         }
     }
-    Ok((out.replace("UNIX_MICROS(", "epoch_us("), binds))
+    // The content fingerprint: BigQuery's FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(...)))
+    // becomes DuckDB's hash of the same JSON text (the values differ from BigQuery's;
+    // fingerprints are compared only with the same engine's).
+    Ok((row_hashes(&out).replace("UNIX_MICROS(", "epoch_us("), binds))
+}
+
+/// `FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(cols)))` -> `hash(row(cols))` (DuckDB reads no
+/// VARCHAR))`: the columns are quoted names, so the first `)))` closes the call.
+fn row_hashes(sql: &str) -> String {
+    const CALL: &str = "FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(";
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find(CALL) {
+        let args = &rest[start + CALL.len()..];
+        let Some(end) = args.find(")))") else { break };
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("hash(row({}))", &args[..end]));
+        rest = &args[end + 3..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs the query; rows in BigQuery's REST encoding (every value a string, or null).
