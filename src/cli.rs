@@ -287,7 +287,8 @@ pub struct GateArgs {
     /// Let a count move by up to LIMIT: COUNT=0.5% (of the snapshot's value) or COUNT=3.
     #[arg(long, value_name = "COUNT=LIMIT")]
     pub tolerance: Vec<String>,
-    /// Let these counts move freely (repeat or comma-separate), e.g. expected_skips.
+    /// Let these counts move freely (repeat or comma-separate), e.g. expected_skips;
+    /// `content` accepts a date whose counts are equal but whose fingerprint changed.
     #[arg(long, value_name = "COUNT", value_delimiter = ',')]
     pub allow: Vec<String>,
     /// A range without a game date passes (it still warns).

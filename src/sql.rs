@@ -60,6 +60,9 @@ pub trait Dialect: Send + Sync {
     /// values; the content fingerprint combines them with `BIT_XOR`. Engines hash
     /// differently, so a fingerprint is comparable only with one of the same engine.
     fn row_hash(&self, columns: &[String]) -> String;
+    /// Which hash [`Dialect::row_hash`] is, as a snapshot records it: fingerprints are
+    /// compared only when this is equal (`duckdb v1.4.1 hash`, `bigquery FARM_FINGERPRINT`).
+    fn row_hash_kind(&self) -> String;
     /// The catalog's name of a dataset as the engine lists it (engines may rename them).
     fn logical_dataset(&self, physical: &str) -> String {
         physical.to_string()
@@ -427,6 +430,9 @@ mod tests {
         }
         fn row_hash(&self, columns: &[String]) -> String {
             format!("row_hash_of({})", columns.join(" "))
+        }
+        fn row_hash_kind(&self) -> String {
+            "angle".into()
         }
         fn function(&self, function: Function) -> &'static str {
             match function {

@@ -76,6 +76,22 @@ impl Workspace {
             .unwrap();
         assert_eq!((deleted, duplicated), (1, 1));
     }
+
+    /// One PSZA row's paint_rate moved on 2021-12-04: every count stays the same.
+    fn change_one_value(&self) {
+        let db = duckdb::Connection::open(self.dir.join("phase4.duckdb")).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE nba_precompute.player_shot_zone_analysis
+                 SET paint_rate = paint_rate / 2, processed_at = processed_at
+                 WHERE analysis_date = DATE '2021-12-04' AND player_lookup = (
+                   SELECT MIN(player_lookup) FROM nba_precompute.player_shot_zone_analysis
+                   WHERE analysis_date = DATE '2021-12-04')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
 }
 
 fn assert_one_line_error(run: &Run, code: i32, needles: &[&str]) {
@@ -454,4 +470,201 @@ fn bad_tolerance_flags_and_junit_elsewhere_are_exit_2() {
         2,
         &["junit is for `gate` only"],
     );
+}
+
+#[test]
+fn a_silently_changed_value_is_a_content_change_on_its_own_diff_line() {
+    let w = Workspace::new();
+    w.change_one_value();
+    let run = w.gate(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Gate failed: content changed on 1 date of 1 processor (PSZA)"),
+        "{}",
+        run.stdout
+    );
+    // Exactly one line out and one in: the date's content line, not its counts.
+    let removed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .collect();
+    let added: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert_eq!(removed.len(), 1, "{}", run.stdout);
+    assert_eq!(added.len(), 1, "{}", run.stdout);
+    assert!(removed[0].starts_with("-PSZA 2021-12-04 content="));
+    assert!(added[0].starts_with("+PSZA 2021-12-04 content="));
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn a_content_change_is_its_own_junit_case_and_json_change() {
+    let w = Workspace::new();
+    w.change_one_value();
+    w.change_two_counts();
+    let junit = w.gate(&["--format", "junit"]);
+    assert_eq!(junit.code, 1);
+    assert_eq!(
+        junit.stdout.matches("<failure ").count(),
+        3,
+        "{}",
+        junit.stdout
+    );
+    assert!(
+        junit
+            .stdout
+            .contains(r#"<testcase name="PSZA 2021-12-04 content" classname="gate.PSZA">"#),
+        "{}",
+        junit.stdout
+    );
+    assert_eq!(junit.stdout.matches(r#"type="content changed""#).count(), 1);
+    assert_eq!(junit.stdout.matches(r#"type="count changed""#).count(), 2);
+
+    let json = w.gate(&["--format", "json"]).json();
+    assert_eq!(json["content_compared"], true);
+    assert_eq!(
+        json["summary"],
+        "5 counts changed on 2 dates and content on 1 date, of 2 processors (TDZA, PSZA)"
+    );
+    let content: Vec<&serde_json::Value> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["count"] == "content")
+        .collect();
+    assert_eq!(content.len(), 1, "{json}");
+    let c = content[0];
+    assert_eq!(
+        (c["processor"].as_str(), c["date"].as_str()),
+        (Some("PSZA"), Some("2021-12-04"))
+    );
+    assert_eq!(c["snapshot"], c["warehouse"]);
+    assert_eq!(c["delta"], 0);
+    let before = c["snapshot_fingerprint"].as_str().unwrap();
+    let after = c["warehouse_fingerprint"].as_str().unwrap();
+    assert_ne!(before, after);
+    // The snapshot's fingerprint is the committed one.
+    let committed_text = std::fs::read_to_string(committed("season-2021-22.json")).unwrap();
+    assert!(committed_text.contains(&format!("\"fingerprint\": \"{before}\"")));
+}
+
+#[test]
+fn a_changed_count_is_not_also_called_a_content_change() {
+    let w = Workspace::new();
+    w.change_two_counts();
+    let json = w.gate(&["--format", "json"]).json();
+    assert!(
+        json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["count"] != "content"),
+        "{json}"
+    );
+}
+
+#[test]
+fn allow_content_accepts_content_changes_and_only_those() {
+    let w = Workspace::new();
+    w.change_one_value();
+    let run = w.gate(&["--allow", "content"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("1 change within tolerance (content any)"),
+        "{}",
+        run.stdout
+    );
+    w.change_two_counts();
+    assert_eq!(w.gate(&["--allow", "content"]).code, 1);
+    // Written in the snapshot, it applies too; a limit is refused.
+    w.write_snapshot(
+        &w.snapshot()
+            .replacen("\"allow\": [],", "\"allow\": [\"content\"],", 1),
+    );
+    let run = w.gate(&[
+        "--tolerance",
+        "records=1",
+        "--allow",
+        "produced,unaccounted,duplicates",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_one_line_error(
+        &w.gate(&["--tolerance", "content=3"]),
+        2,
+        &["`content` takes no limit", "--allow content"],
+    );
+}
+
+#[test]
+fn fingerprints_of_another_hash_are_not_compared_and_that_is_said_once() {
+    let w = Workspace::new();
+    let text = w.snapshot();
+    let ours = text
+        .lines()
+        .find(|l| l.contains("\"fingerprint_hash\""))
+        .expect("the committed snapshot records its hash")
+        .to_string();
+    assert!(ours.contains("duckdb v"), "{ours}");
+    w.write_snapshot(&text.replacen(
+        &ours,
+        "  \"fingerprint_hash\": \"bigquery FARM_FINGERPRINT\",",
+        1,
+    ));
+    w.change_one_value();
+    let run = w.gate(&[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("content not compared").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("bigquery FARM_FINGERPRINT"),
+        "{}",
+        run.stdout
+    );
+    let json = w.gate(&["--format", "json"]).json();
+    assert_eq!(json["content_compared"], false);
+    assert_eq!(json["notes"].as_array().unwrap().len(), 1);
+
+    // A snapshot from before fingerprints: counts only, and how to record them.
+    let old: String = text
+        .lines()
+        .filter(|l| !l.contains("\"fingerprint_hash\""))
+        .map(|l| match l.find(", \"fingerprint\": ") {
+            Some(at) => format!(
+                "{}}}{}\n",
+                &l[..at],
+                if l.ends_with(',') { "," } else { "" }
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert!(!old.contains("\"fingerprint\""), "{old}");
+    w.write_snapshot(&old);
+    let run = w.gate(&[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Note: content not compared: the snapshot has no fingerprints (rewrite it with --update to record them)."),
+        "{}",
+        run.stdout
+    );
+    let update = w.gate(&["--update"]);
+    assert!(
+        update
+            .stdout
+            .contains("Also: fingerprints made with nothing -> duckdb v"),
+        "{}",
+        update.stdout
+    );
+    assert_eq!(w.gate(&[]).stdout.matches("Note:").count(), 0);
 }

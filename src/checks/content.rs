@@ -124,6 +124,8 @@ impl SourceIssue {
 /// Everything the content query found, each list in contract order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Content {
+    /// The engine's hash the fingerprints were made with ([`crate::sql::Dialect::row_hash_kind`]).
+    pub hash_kind: String,
     pub fingerprints: Vec<Fingerprint>,
     pub null_keys: Vec<NullKeys>,
     pub violations: Vec<Violation>,

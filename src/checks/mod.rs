@@ -367,7 +367,10 @@ pub fn run_checks(
                 Check::Breakers => {
                     breakers = attempts::breakers_from(catalog, &scope.selected, &rows)?
                 }
-                Check::Content => content = content::content_from(catalog, &scope.selected, &rows)?,
+                Check::Content => {
+                    content = content::content_from(catalog, &scope.selected, &rows)?;
+                    content.hash_kind = warehouse.dialect().row_hash_kind();
+                }
             }
         }
     }

@@ -71,10 +71,15 @@ pub enum Metric {
     GameDates,
     Count(Count),
     Failures(String),
+    /// The fingerprint of a date's values, compared only when its counts are equal.
+    Content,
 }
 
 /// The snapshot's name for the failure rows by category, per date.
 pub const FAILURES_BY_CATEGORY: &str = "failures_by_category";
+
+/// The name `--allow` gives content changes (a fingerprint matches or not: no limit).
+pub const CONTENT: &str = "content";
 
 impl Metric {
     /// The name a tolerance uses; every category shares `failures_by_category`.
@@ -83,6 +88,7 @@ impl Metric {
             Metric::GameDates => "game_dates",
             Metric::Count(c) => c.name(),
             Metric::Failures(_) => FAILURES_BY_CATEGORY,
+            Metric::Content => CONTENT,
         }
     }
 
@@ -98,7 +104,7 @@ impl Metric {
     pub fn names() -> impl Iterator<Item = &'static str> {
         std::iter::once("game_dates")
             .chain(Count::ALL.iter().map(|c| c.name()))
-            .chain(std::iter::once(FAILURES_BY_CATEGORY))
+            .chain([FAILURES_BY_CATEGORY, CONTENT])
     }
 }
 
@@ -108,6 +114,9 @@ pub struct DateCounts {
     values: [i64; 9],
     /// Failure rows (every row, of every entity) by category.
     pub failures: BTreeMap<String, i64>,
+    /// The fingerprint of the rows' values (`None`: no row with an entity, or a snapshot
+    /// taken before fingerprints were recorded).
+    pub fingerprint: Option<String>,
 }
 
 impl DateCounts {
@@ -169,6 +178,8 @@ impl ProcessorCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     pub processors: Vec<(String, ProcessorCounts)>,
+    /// The hash the fingerprints were made with (`None`: no fingerprints).
+    pub hash_kind: Option<String>,
 }
 
 impl Counts {
@@ -208,11 +219,18 @@ impl Counts {
                     .or_default() += f.rows;
             }
         }
+        for f in &findings.content.fingerprints {
+            if let Some(p) = by_id.get_mut(&f.processor) {
+                p.dates.entry(f.date).or_default().fingerprint = Some(f.hash.clone());
+            }
+        }
+        let hash_kind = &findings.content.hash_kind;
         Counts {
             processors: catalog
                 .ids()
                 .filter_map(|id| by_id.remove(&id).map(|p| (catalog.code(id).to_string(), p)))
                 .collect(),
+            hash_kind: (!hash_kind.is_empty()).then(|| hash_kind.clone()),
         }
     }
 
@@ -240,9 +258,16 @@ pub struct Change {
     pub actual: i64,
     /// Within its tolerance: reported, but the gate passes.
     pub tolerated: bool,
+    /// A content change's fingerprints, the snapshot's then the warehouse's; its
+    /// `snapshot` and `actual` are the date's records, equal on both sides.
+    pub fingerprints: Option<(String, String)>,
 }
 
 impl Change {
+    pub fn is_content(&self) -> bool {
+        self.metric == Metric::Content
+    }
+
     pub fn delta(&self) -> i64 {
         self.actual - self.snapshot
     }
@@ -272,6 +297,10 @@ pub struct Comparison {
     /// In catalog order, then date (game dates first), then metric.
     pub changes: Vec<Change>,
     pub tolerances: Tolerances,
+    /// Whether fingerprints were compared (both sides have them, made by the same hash).
+    pub content_compared: bool,
+    /// Said once: why content was not compared.
+    pub notes: Vec<String>,
 }
 
 impl Comparison {
@@ -297,27 +326,49 @@ impl Comparison {
         failing.into_iter().map(|(_, c)| c).collect()
     }
 
-    /// `2 counts changed on 1 date of 1 processor (PSZA)`.
+    /// `2 counts changed on 1 date of 1 processor (PSZA)`; content changes as
+    /// `content changed on 1 date of 1 processor (PSZA)`, or after the counts
+    /// (`2 counts changed on 1 date and content on 1 date, of 2 processors (PSZA, ML)`).
     pub fn summary(&self) -> String {
         let failing: Vec<&Change> = self.failing().collect();
         let entries = Self::changed_entries(failing.iter().copied());
-        let dates: BTreeSet<_> = entries.iter().filter_map(|(_, d)| *d).collect();
         let processors: Vec<&str> = self
             .processors
             .iter()
             .map(String::as_str)
             .filter(|p| entries.iter().any(|(q, _)| q == p))
             .collect();
-        format!(
-            "{} {} changed on {} {} of {} {} ({})",
-            failing.len(),
-            plural(failing.len(), "count", "counts"),
-            dates.len(),
-            plural(dates.len(), "date", "dates"),
+        let dates_of = |content: bool| -> usize {
+            failing
+                .iter()
+                .filter(|c| c.is_content() == content)
+                .filter_map(|c| c.date)
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        let counts = failing.iter().filter(|c| !c.is_content()).count();
+        let contents = dates_of(true);
+        let dates = |n: usize| format!("{n} {}", plural(n, "date", "dates"));
+        let scope = format!(
+            "{} {} ({})",
             processors.len(),
             plural(processors.len(), "processor", "processors"),
             processors.join(", ")
-        )
+        );
+        match (counts, contents) {
+            (_, 0) => format!(
+                "{counts} {} changed on {} of {scope}",
+                plural(counts, "count", "counts"),
+                dates(dates_of(false))
+            ),
+            (0, _) => format!("content changed on {} of {scope}", dates(contents)),
+            _ => format!(
+                "{counts} {} changed on {} and content on {}, of {scope}",
+                plural(counts, "count", "counts"),
+                dates(dates_of(false)),
+                dates(contents)
+            ),
+        }
     }
 }
 
@@ -325,7 +376,30 @@ pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// Whether the fingerprints of two sides can be compared, and if not, why (said once).
+fn content_comparable(expected: &Counts, actual: &Counts) -> (bool, Option<String>) {
+    match (&expected.hash_kind, &actual.hash_kind) {
+        (Some(before), Some(now)) if before == now => (true, None),
+        (Some(before), Some(now)) => (
+            false,
+            Some(format!(
+                "content not compared: the snapshot's fingerprints were made with {before}, the warehouse's with {now} (another engine's hash), so only counts are compared"
+            )),
+        ),
+        (None, Some(_)) => (
+            false,
+            Some(
+                "content not compared: the snapshot has no fingerprints (rewrite it with --update to record them)"
+                    .to_string(),
+            ),
+        ),
+        (_, None) => (false, None),
+    }
+}
+
 /// Compares `actual` with `expected` count by count; a side without a date has zeros.
+/// A date whose counts are all equal but whose fingerprint is not is a content change
+/// (fingerprints of the same hash only).
 pub fn compare(
     expected: &Counts,
     actual: &Counts,
@@ -334,13 +408,15 @@ pub fn compare(
 ) -> Comparison {
     let empty = ProcessorCounts::default();
     let zero = DateCounts::default();
+    let (content_compared, note) = content_comparable(expected, actual);
+    let content_allowed = tolerances.limit(&Metric::Content) == Some(Limit::Any);
     let mut changes = Vec::new();
     let mut entries = 0;
     let mut processors = Vec::new();
     for (code, now) in &actual.processors {
         processors.push(code.clone());
         let before = expected.get(code).unwrap_or(&empty);
-        let mut push = |date, metric: Metric, snapshot: i64, actual: i64| {
+        let push = |changes: &mut Vec<Change>, date, metric: Metric, snapshot: i64, actual: i64| {
             if snapshot != actual {
                 changes.push(Change {
                     processor: code.clone(),
@@ -349,10 +425,12 @@ pub fn compare(
                     metric,
                     snapshot,
                     actual,
+                    fingerprints: None,
                 });
             }
         };
         push(
+            &mut changes,
             None,
             Metric::GameDates,
             before.game_dates(),
@@ -369,17 +447,41 @@ pub fn compare(
             let b = before.dates.get(&date).unwrap_or(&zero);
             let a = now.dates.get(&date).unwrap_or(&zero);
             for count in Count::ALL {
-                push(Some(date), Metric::Count(count), b.get(count), a.get(count));
+                push(
+                    &mut changes,
+                    Some(date),
+                    Metric::Count(count),
+                    b.get(count),
+                    a.get(count),
+                );
             }
             let categories: BTreeSet<&String> =
                 b.failures.keys().chain(a.failures.keys()).collect();
             for category in categories {
                 push(
+                    &mut changes,
                     Some(date),
                     Metric::Failures(category.clone()),
                     b.failures_of(category),
                     a.failures_of(category),
                 );
+            }
+            let counts_equal =
+                Count::ALL.iter().all(|&c| b.get(c) == a.get(c)) && b.failures == a.failures;
+            if content_compared && counts_equal && b.fingerprint != a.fingerprint {
+                let records = a.get(Count::Records);
+                changes.push(Change {
+                    processor: code.clone(),
+                    date: Some(date),
+                    metric: Metric::Content,
+                    snapshot: records,
+                    actual: records,
+                    tolerated: content_allowed,
+                    fingerprints: Some((
+                        b.fingerprint.clone().unwrap_or_default(),
+                        a.fingerprint.clone().unwrap_or_default(),
+                    )),
+                });
             }
         }
     }
@@ -389,5 +491,7 @@ pub fn compare(
         entries,
         changes,
         tolerances,
+        content_compared,
+        notes: note.into_iter().collect(),
     }
 }

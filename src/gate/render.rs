@@ -48,8 +48,13 @@ fn entry_line(code: &str, date: chrono::NaiveDate, d: &DateCounts) -> String {
 /// The two sides of the diff, one line per processor's game dates and per
 /// (processor, date). An entry whose changes are all within tolerance shows the
 /// warehouse's line on both sides, so the diff holds exactly what fails the gate.
+///
+/// When fingerprints are compared, each dated entry with one has a second line,
+/// `PSZA 2021-12-04 content=1234`, so a content change is a line of its own.
 fn diff_sides(outcome: &GateOutcome<'_>) -> (String, String) {
-    let failing = Comparison::changed_entries(outcome.comparison.failing());
+    let cmp = outcome.comparison;
+    let failing = Comparison::changed_entries(cmp.failing().filter(|c| !c.is_content()));
+    let content_failing = Comparison::changed_entries(cmp.failing().filter(|c| c.is_content()));
     let (mut old, mut new) = (String::new(), String::new());
     let empty = super::ProcessorCounts::default();
     for (code, now) in &outcome.actual.processors {
@@ -68,16 +73,27 @@ fn diff_sides(outcome: &GateOutcome<'_>) -> (String, String) {
         let dates: std::collections::BTreeSet<_> =
             before.dates.keys().chain(now.dates.keys()).collect();
         for &date in dates {
-            let old_side = if failing.contains(&(code.as_str(), Some(date))) {
-                before.dates.get(&date)
-            } else {
-                now.dates.get(&date)
+            let side = |failing: &std::collections::BTreeSet<(&str, Option<chrono::NaiveDate>)>| {
+                if failing.contains(&(code.as_str(), Some(date))) {
+                    before.dates.get(&date)
+                } else {
+                    now.dates.get(&date)
+                }
             };
-            if let Some(d) = old_side {
+            if let Some(d) = side(&failing) {
                 let _ = writeln!(old, "{}", entry_line(code, date, d));
             }
             if let Some(d) = now.dates.get(&date) {
                 let _ = writeln!(new, "{}", entry_line(code, date, d));
+            }
+            if cmp.content_compared {
+                let content = |d: Option<&DateCounts>| {
+                    d.and_then(|d| d.fingerprint.as_ref())
+                        .map(|f| format!("{code} {date} content={f}\n"))
+                        .unwrap_or_default()
+                };
+                old.push_str(&content(side(&content_failing)));
+                new.push_str(&content(now.dates.get(&date)));
             }
         }
     }
@@ -135,6 +151,13 @@ impl<'a> Update<'a> {
                 "catalog fingerprint {} -> {}",
                 short_fingerprint(&before.catalog_fingerprint),
                 short_fingerprint(&after.catalog_fingerprint)
+            ));
+        }
+        if before.counts.hash_kind != after.counts.hash_kind {
+            notes.push(format!(
+                "fingerprints made with {} -> {}",
+                before.counts.hash_kind.as_deref().unwrap_or("nothing"),
+                after.counts.hash_kind.as_deref().unwrap_or("nothing")
             ));
         }
         if before.tolerances != after.tolerances {
@@ -266,12 +289,19 @@ fn scope(processors: usize, entries: usize) -> String {
     format!("{processors} processors, {entries} processor-dates")
 }
 
-/// `PSZA 2021-12-04 records: 250 -> 249, -1 (-0.4%)`.
+/// `PSZA 2021-12-04 records: 250 -> 249, -1 (-0.4%)`; a content change as
+/// `PSZA 2021-12-04 content changed: fingerprint 12 -> 34, counts equal (250 records)`.
 pub fn change_line(c: &Change) -> String {
     let at = match c.date {
         Some(d) => format!("{} {d}", c.processor),
         None => c.processor.clone(),
     };
+    if let Some((before, now)) = &c.fingerprints {
+        return format!(
+            "{at} content changed: fingerprint {before} -> {now}, counts equal ({} records)",
+            c.actual
+        );
+    }
     format!(
         "{at} {}: {} -> {}, {}",
         c.metric.label(),
@@ -322,6 +352,7 @@ fn text(outcome: &GateOutcome<'_>, color: bool, fit: Fit) -> String {
             1,
         );
         let _ = writeln!(out, "{line}");
+        notes(&mut out, cmp, fit);
         return out;
     }
     match fit.0 {
@@ -348,12 +379,32 @@ fn text(outcome: &GateOutcome<'_>, color: bool, fit: Fit) -> String {
     if let Some(note) = tolerated_note(cmp) {
         let _ = writeln!(out, "{}", wrap(&format!("Not failing: {note}.")));
     }
+    notes(&mut out, cmp, fit);
     let _ = writeln!(
         out,
-        "If the change is intended, review it and accept it with:\n  {}",
-        outcome.update_command
+        "If the change is intended, review it and accept it with:\n  {}{}",
+        outcome.update_command,
+        if cmp.failing().any(|c| c.is_content()) {
+            format!(
+                "\n  (or accept content changes on every run with --allow {})",
+                super::CONTENT
+            )
+        } else {
+            String::new()
+        }
     );
     out
+}
+
+/// What the comparison says once (content not compared, and why).
+fn notes(out: &mut String, cmp: &Comparison, fit: Fit) {
+    for note in &cmp.notes {
+        let _ = writeln!(
+            out,
+            "{}",
+            Drawing::Boxes(fit).wrap(&format!("Note: {note}."))
+        );
+    }
 }
 
 /// The whole picture, for a pipe or a CI log: a unified diff of every count of the
@@ -405,9 +456,9 @@ fn changed_counts(out: &mut String, outcome: &GateOutcome<'_>, width: usize, col
             width
         )
     );
-    let paint = |value: i64, style: console::Style| {
+    let paint = |value: &dyn std::fmt::Display, style: console::Style| {
         if color {
-            style.apply_to(value).to_string()
+            style.apply_to(value.to_string()).to_string()
         } else {
             value.to_string()
         }
@@ -421,13 +472,21 @@ fn changed_counts(out: &mut String, outcome: &GateOutcome<'_>, width: usize, col
                 None => writeln!(out, "\n{} (all dates)", c.processor),
             };
         }
-        let _ = writeln!(
-            out,
-            "  {}: {} -> {}",
-            c.metric.label(),
-            paint(c.snapshot, console::Style::new().red()),
-            paint(c.actual, console::Style::new().green())
-        );
+        let _ = match &c.fingerprints {
+            Some((before, now)) => writeln!(
+                out,
+                "  content changed, counts equal: fingerprint {} -> {}",
+                paint(before, console::Style::new().red()),
+                paint(now, console::Style::new().green())
+            ),
+            None => writeln!(
+                out,
+                "  {}: {} -> {}",
+                c.metric.label(),
+                paint(&c.snapshot, console::Style::new().red()),
+                paint(&c.actual, console::Style::new().green())
+            ),
+        };
     }
 }
 
@@ -440,6 +499,9 @@ struct ChangeJson<'a> {
     warehouse: i64,
     delta: i64,
     tolerated: bool,
+    /// A content change's fingerprints (null for a count).
+    snapshot_fingerprint: Option<&'a str>,
+    warehouse_fingerprint: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -451,7 +513,9 @@ struct GateJson<'a> {
     summary: String,
     processors: &'a [String],
     entries: usize,
+    content_compared: bool,
     changes: Vec<ChangeJson<'a>>,
+    notes: &'a [String],
 }
 
 fn change_json(c: &Change) -> ChangeJson<'_> {
@@ -463,6 +527,8 @@ fn change_json(c: &Change) -> ChangeJson<'_> {
         warehouse: c.actual,
         delta: c.delta(),
         tolerated: c.tolerated,
+        snapshot_fingerprint: c.fingerprints.as_ref().map(|(b, _)| b.as_str()),
+        warehouse_fingerprint: c.fingerprints.as_ref().map(|(_, a)| a.as_str()),
     }
 }
 
@@ -478,13 +544,15 @@ fn gate_json<'a>(outcome: &GateOutcome<'a>) -> GateJson<'a> {
         range: serde_json::json!({"start": cmp.range.start().to_string(), "end": cmp.range.end().to_string()}),
         passed: cmp.passed(),
         summary: if cmp.passed() {
-            "no count changed beyond its tolerance".to_string()
+            "nothing changed beyond its tolerance".to_string()
         } else {
             cmp.summary()
         },
         processors: &cmp.processors,
         entries: cmp.entries,
+        content_compared: cmp.content_compared,
         changes: cmp.changes.iter().map(change_json).collect(),
+        notes: &cmp.notes,
     }
 }
 
@@ -511,14 +579,21 @@ fn junit(outcome: &GateOutcome<'_>) -> String {
             suite.add_test_case(case);
             continue;
         }
-        let mut entries: Vec<Option<chrono::NaiveDate>> = mine.iter().map(|c| c.date).collect();
+        // A date's counts are one case; its content change, another.
+        let mut entries: Vec<(Option<chrono::NaiveDate>, bool)> =
+            mine.iter().map(|c| (c.date, c.is_content())).collect();
+        entries.sort();
         entries.dedup();
-        for date in entries {
-            let here: Vec<&&Change> = mine.iter().filter(|c| c.date == date).collect();
+        for (date, content) in entries {
+            let here: Vec<&&Change> = mine
+                .iter()
+                .filter(|c| c.date == date && c.is_content() == content)
+                .collect();
             let lines: Vec<String> = here.iter().map(|c| change_line(c)).collect();
-            let name = match date {
-                Some(d) => format!("{code} {d}"),
-                None => format!("{code} game_dates"),
+            let name = match (date, content) {
+                (Some(d), false) => format!("{code} {d}"),
+                (Some(d), true) => format!("{code} {d} content"),
+                (None, _) => format!("{code} game_dates"),
             };
             let status = if here.iter().all(|c| c.tolerated) {
                 TestCaseStatus::success()
@@ -527,11 +602,24 @@ fn junit(outcome: &GateOutcome<'_>) -> String {
                 s.set_message(
                     here.iter()
                         .filter(|c| !c.tolerated)
-                        .map(|c| format!("{} {} -> {}", c.metric.label(), c.snapshot, c.actual))
+                        .map(|c| match &c.fingerprints {
+                            Some((before, now)) => {
+                                format!(
+                                    "content changed, counts equal: fingerprint {before} -> {now}"
+                                )
+                            }
+                            None => {
+                                format!("{} {} -> {}", c.metric.label(), c.snapshot, c.actual)
+                            }
+                        })
                         .collect::<Vec<_>>()
                         .join("; "),
                 );
-                s.set_type("count changed");
+                s.set_type(if content {
+                    "content changed"
+                } else {
+                    "count changed"
+                });
                 s.set_description(lines.join("\n"));
                 s
             };
@@ -552,6 +640,17 @@ fn junit(outcome: &GateOutcome<'_>) -> String {
 }
 
 fn change_cells(c: &Change) -> Vec<String> {
+    if let Some((before, now)) = &c.fingerprints {
+        return vec![
+            c.processor.clone(),
+            c.date.map(|d| d.to_string()).unwrap_or_default(),
+            c.metric.label(),
+            before.clone(),
+            now.clone(),
+            "content changed".to_string(),
+            if c.tolerated { "yes" } else { "no" }.to_string(),
+        ];
+    }
     vec![
         c.processor.clone(),
         c.date.map(|d| d.to_string()).unwrap_or_default(),
@@ -590,7 +689,7 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
         cmp.range.end(),
         if cmp.passed() {
             format!(
-                "{}, no count changed beyond its tolerance",
+                "{}, nothing changed beyond its tolerance",
                 scope(cmp.processors.len(), cmp.entries)
             )
         } else {
@@ -606,6 +705,9 @@ fn markdown(outcome: &GateOutcome<'_>) -> String {
             Drawing::Markdown,
             CHANGE_NUMERIC,
         ));
+    }
+    for note in &cmp.notes {
+        let _ = writeln!(out, "\nNote: {note}.");
     }
     if !cmp.passed() {
         let _ = writeln!(
@@ -641,5 +743,7 @@ const CHANGES_TABLE: CsvTable = CsvTable {
         "warehouse",
         "delta",
         "tolerated",
+        "snapshot_fingerprint",
+        "warehouse_fingerprint",
     ],
 };

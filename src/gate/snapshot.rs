@@ -8,6 +8,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Count, Counts, DateCounts, FAILURES_BY_CATEGORY, Limit, ProcessorCounts, Tolerances};
+
+/// The fields of the hash the fingerprints were made with, and of one date's fingerprint.
+const FINGERPRINT_HASH: &str = "fingerprint_hash";
+const FINGERPRINT: &str = "fingerprint";
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::range::DateRange;
@@ -55,6 +59,7 @@ impl Snapshot {
                 "format",
                 "version",
                 "catalog_fingerprint",
+                FINGERPRINT_HASH,
                 "range",
                 "tolerances",
                 "allow",
@@ -75,6 +80,11 @@ impl Snapshot {
             Value::String(s) if !s.is_empty() => s.clone(),
             _ => return Err("catalog_fingerprint: is not a non-empty string".into()),
         };
+        let hash_kind = match top.get(FINGERPRINT_HASH) {
+            None => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => return Err(format!("{FINGERPRINT_HASH}: is not a non-empty string")),
+        };
         let range = parse_range(field(top, "", "range")?)?;
         let tolerances = parse_tolerances(top)?;
 
@@ -87,7 +97,10 @@ impl Snapshot {
                 ));
             }
         }
-        let mut counts = Counts::default();
+        let mut counts = Counts {
+            hash_kind,
+            ..Counts::default()
+        };
         for id in catalog.ids() {
             let code = catalog.code(id);
             let at = format!("processors.{code}");
@@ -97,6 +110,18 @@ impl Snapshot {
             counts
                 .processors
                 .push((code.to_string(), parse_processor(value, &at, range)?));
+        }
+        if counts.hash_kind.is_none()
+            && let Some((code, date)) = counts.processors.iter().find_map(|(code, p)| {
+                p.dates
+                    .iter()
+                    .find(|(_, d)| d.fingerprint.is_some())
+                    .map(|(date, _)| (code, date))
+            })
+        {
+            return Err(format!(
+                "{FINGERPRINT_HASH}: missing, but processors.{code}.dates.{date} has a fingerprint"
+            ));
         }
         Ok(Snapshot {
             catalog_fingerprint,
@@ -117,6 +142,9 @@ impl Snapshot {
             "  \"catalog_fingerprint\": {},",
             json(&self.catalog_fingerprint)
         );
+        if let Some(hash) = &self.counts.hash_kind {
+            let _ = writeln!(out, "  {}: {},", json(FINGERPRINT_HASH), json(hash));
+        }
         let _ = writeln!(
             out,
             "  \"range\": {{\"start\": \"{}\", \"end\": \"{}\"}},",
@@ -184,7 +212,8 @@ fn inline_object(fields: impl Iterator<Item = (String, String)>) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
-/// `{"expected": 4, "records": 4, ..., "failures_by_category": {"INSUFFICIENT_DATA": 2}}`
+/// `{"expected": 4, "records": 4, ..., "failures_by_category": {"INSUFFICIENT_DATA": 2},
+/// "fingerprint": "1234"}`
 fn date_line(d: &DateCounts) -> String {
     let mut fields: Vec<(String, String)> = Count::ALL
         .iter()
@@ -194,6 +223,9 @@ fn date_line(d: &DateCounts) -> String {
         FAILURES_BY_CATEGORY.to_string(),
         inline_object(d.failures.iter().map(|(k, v)| (k.clone(), v.to_string()))),
     ));
+    if let Some(fingerprint) = &d.fingerprint {
+        fields.push((FINGERPRINT.to_string(), json(fingerprint)));
+    }
     inline_object(fields.into_iter())
 }
 
@@ -327,6 +359,7 @@ fn parse_date_counts(value: &Value, at: &str) -> Result<DateCounts, String> {
     let obj = object(value, at)?;
     let mut known: Vec<&str> = Count::ALL.iter().map(|c| c.name()).collect();
     known.push(FAILURES_BY_CATEGORY);
+    known.push(FINGERPRINT);
     only_fields(obj, at, &known)?;
     let mut d = DateCounts::default();
     for c in Count::ALL {
@@ -343,6 +376,16 @@ fn parse_date_counts(value: &Value, at: &str) -> Result<DateCounts, String> {
         }
         d.failures.insert(category.clone(), n);
     }
+    d.fingerprint = match obj.get(FINGERPRINT) {
+        None => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(other) => {
+            return Err(format!(
+                "{}: {other} is not a fingerprint (a non-empty string)",
+                path_of(at, FINGERPRINT)
+            ));
+        }
+    };
     if let Some(broken) = d.identity_error() {
         return Err(format!(
             "{at}: {broken} (edited by hand? rewrite it with --update)"
@@ -361,7 +404,10 @@ mod tests {
 
     fn sample() -> Snapshot {
         let catalog = catalog();
-        let mut counts = Counts::default();
+        let mut counts = Counts {
+            hash_kind: Some("duckdb v1.4.1 hash".into()),
+            ..Counts::default()
+        };
         for id in catalog.ids() {
             let mut p = ProcessorCounts::default();
             let mut d = DateCounts::default();
@@ -376,6 +422,7 @@ mod tests {
                 d.set(c, v);
             }
             d.failures.insert("INSUFFICIENT_DATA".into(), 2);
+            d.fingerprint = Some("-4242".into());
             p.dates
                 .insert(NaiveDate::from_ymd_opt(2021, 11, 2).unwrap(), d);
             counts.processors.push((catalog.code(id).to_string(), p));
@@ -452,6 +499,14 @@ mod tests {
                 .starts_with("catalog_fingerprint: is not")
         );
         assert!(edited("{\n", "{\n<<<<<<< HEAD\n").starts_with("not valid JSON: "));
+        assert_eq!(
+            edited("\"fingerprint\": \"-4242\"", "\"fingerprint\": 7"),
+            "processors.TDZA.dates.2021-11-02.fingerprint: 7 is not a fingerprint (a non-empty string)"
+        );
+        assert_eq!(
+            edited("  \"fingerprint_hash\": \"duckdb v1.4.1 hash\",\n", ""),
+            "fingerprint_hash: missing, but processors.TDZA.dates.2021-11-02 has a fingerprint"
+        );
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl Tolerances {
                 Metric::names().collect::<Vec<_>>().join(", ")
             ));
         }
+        if name == super::CONTENT && limit != Limit::Any {
+            return Err(format!(
+                "`{name}` takes no limit: a fingerprint matches or it does not (accept content changes with --allow {name})"
+            ));
+        }
         self.limits.insert(name.to_string(), limit);
         Ok(())
     }

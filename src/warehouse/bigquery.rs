@@ -269,6 +269,10 @@ impl Dialect for BigQueryDialect {
         )
     }
 
+    fn row_hash_kind(&self) -> String {
+        "bigquery FARM_FINGERPRINT".into()
+    }
+
     fn logical_dataset(&self, physical: &str) -> String {
         self.datasets.logical(physical)
     }

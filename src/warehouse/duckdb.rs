@@ -93,6 +93,11 @@ impl Dialect for DuckDbDialect {
         // DuckDB's hash is variadic and takes every type (lists included), NULL too.
         format!("hash({})", columns.join(", "))
     }
+
+    fn row_hash_kind(&self) -> String {
+        // hash() is DuckDB's own and may change between its releases: name the release.
+        format!("duckdb {} hash", library_version())
+    }
 }
 
 /// The embedded engine: every session opens the file, and closes it when dropped.
