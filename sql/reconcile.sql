@@ -9,7 +9,8 @@
 -- A MISSING_DEPENDENCY row is a cascade when the same entity on the same date is an
 -- expected skip in a processor upstream of this one, otherwise a real failure.
 -- An entity with rows but no game that day is unexpected; rows beyond an entity's first
--- are duplicates. first/last_processed_us give staleness (compared across processors by
+-- are duplicates. A row whose entity is NULL is no entity's: each one is unexpected
+-- (the content check counts them as null keys too), so records still counts every row. first/last_processed_us give staleness (compared across processors by
 -- the caller).
 --
 -- Attribution (root causes): a defective entity (a real failure or unaccounted) is
@@ -97,8 +98,9 @@ identity AS (
          SUM(CASE WHEN status = 'cascade' THEN 1 ELSE 0 END) AS cascades,
          SUM(CASE WHEN status = 'real_failure' THEN 1 ELSE 0 END) AS real_failures,
          SUM(CASE WHEN status = 'unaccounted' THEN 1 ELSE 0 END) AS unaccounted,
-         SUM(CASE WHEN n > 1 THEN n - 1 ELSE 0 END) AS duplicates,
-         SUM(CASE WHEN status = 'unexpected' THEN 1 ELSE 0 END) AS unexpected,
+         SUM(CASE WHEN n > 1 AND entity IS NOT NULL THEN n - 1 ELSE 0 END) AS duplicates,
+         SUM(CASE WHEN status <> 'unexpected' THEN 0 WHEN entity IS NULL THEN n ELSE 1 END)
+           AS unexpected,
          SUM(n) AS records,
          MIN(first_us) AS first_processed_us,
          MAX(last_us) AS last_processed_us

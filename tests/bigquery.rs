@@ -137,7 +137,46 @@ fn the_gate_passes_through_bigquery_with_the_committed_snapshot() {
     assert_eq!(remote["warehouse"], format!("bigquery:{PROJECT}"));
     local["warehouse"] = Value::Null;
     remote["warehouse"] = Value::Null;
+    // The committed snapshot's fingerprints are DuckDB's hash: BigQuery compares counts
+    // only, and says so once.
+    assert_eq!(local["content_compared"], true);
+    assert_eq!(remote["content_compared"], false);
+    let notes = remote["notes"].as_array().unwrap().clone();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .contains("the warehouse's with bigquery FARM_FINGERPRINT"),
+        "{notes:?}"
+    );
+    for side in [&mut local, &mut remote] {
+        side["content_compared"] = Value::Null;
+        side["notes"] = Value::Null;
+    }
     assert_eq!(local, remote);
+}
+
+#[test]
+fn a_bigquery_snapshot_compares_bigquery_fingerprints() {
+    // Written through BigQuery, the snapshot records its hash; read back through it,
+    // content is compared (and matches).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bq.json");
+    let path = path.to_str().unwrap();
+    let fake = fake_with(Behaviour::default());
+    let written = run_bq(
+        &fake,
+        &["gate", "--snapshot", path, "--update", "--format", "json"],
+    );
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("\"fingerprint_hash\": \"bigquery FARM_FINGERPRINT\""));
+    assert!(text.contains("\"fingerprint\": \""));
+    let run = run_bq(&fake, &["gate", "--snapshot", path, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let remote = run.json();
+    assert_eq!(remote["content_compared"], true, "{remote}");
 }
 
 #[test]

@@ -22,8 +22,7 @@ FULL OUTER JOIN (
          MIN(UNIX_MICROS(processed_at)) AS first_us,
          MAX(UNIX_MICROS(processed_at)) AS last_us
   FROM {{table}}
-  -- rows without an entity are the content check's (null keys), never an entity here
-  WHERE {{date}} BETWEEN @start AND @end AND {{entity}} IS NOT NULL
+  WHERE {{date}} BETWEEN @start AND @end
   GROUP BY {{date}}, {{entity}}
 ) AS r
   ON r.d = e.d AND r.entity = e.entity

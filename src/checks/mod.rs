@@ -102,6 +102,11 @@ impl Findings {
         self.rows.iter().filter(|r| r.kind().is_some())
     }
 
+    /// Rows a ROW list shows: the defective ones and those with rows without a key.
+    pub fn shown_rows(&self) -> impl Iterator<Item = &DateRow> {
+        self.rows.iter().filter(|r| r.is_shown())
+    }
+
     pub fn rows_of(&self, id: ProcessorId) -> impl Iterator<Item = &DateRow> {
         self.rows.iter().filter(move |r| r.processor == id)
     }
@@ -372,6 +377,16 @@ pub fn run_checks(
                     content.hash_kind = warehouse.dialect().row_hash_kind();
                 }
             }
+        }
+    }
+    // Dated rows without a key belong to their (processor, date)'s ROW.
+    for n in &content.null_keys {
+        if let Some(date) = n.date
+            && let Some(r) = all_rows
+                .iter_mut()
+                .find(|r| r.processor == n.processor && r.date == date)
+        {
+            r.null_keys += n.rows;
         }
     }
     let stale = reconcile::stale_pairs(catalog, &all_rows);

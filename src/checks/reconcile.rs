@@ -38,6 +38,9 @@ impl DefectKind {
     }
 }
 
+/// The ROW kind of a date whose only finding is rows (or failure rows) without a key.
+pub const NULL_KEYS_KIND: &str = "null_keys";
+
 /// The reconciliation of one processor on one date (DOMAIN.md):
 /// `expected = produced + expected_skips + cascades + real_failures + unaccounted`
 /// and `records = produced + unexpected + duplicates`.
@@ -63,6 +66,9 @@ pub struct DateRow {
     /// Each upstream processor that explains some of them, with how many, in catalog
     /// order.
     pub explained_by: Vec<(ProcessorId, i64)>,
+    /// Its rows and failure rows whose entity is NULL (from the content check). Rows of
+    /// the processor's table are also among `unexpected`, so `records` counts them.
+    pub null_keys: i64,
 }
 
 impl DateRow {
@@ -85,6 +91,19 @@ impl DateRow {
         } else {
             None
         }
+    }
+
+    /// The ROW kind (DOMAIN.md): the first of [`DateRow::kind`]'s that applies, else
+    /// `null_keys` for a date whose only finding is rows without a key.
+    pub fn row_kind(&self) -> Option<&'static str> {
+        self.kind()
+            .map(DefectKind::as_str)
+            .or((self.null_keys > 0).then_some(NULL_KEYS_KIND))
+    }
+
+    /// Shown in a ROW: a defect, or rows without a key.
+    pub fn is_shown(&self) -> bool {
+        self.row_kind().is_some()
     }
 
     /// A game date of this processor (it has expected entities).
@@ -151,6 +170,7 @@ pub fn rows_from(
             last_processed_us: row.opt_int("last_processed_us")?,
             explained: row.int("explained")?,
             explained_by: explained_by(catalog, &row.text("explained_by")?)?,
+            null_keys: 0,
         });
     }
     out.sort_by_key(|r| (r.processor, r.date));
@@ -401,7 +421,19 @@ mod tests {
             last_processed_us: None,
             explained: 0,
             explained_by: Vec::new(),
+            null_keys: 0,
         }
+    }
+
+    #[test]
+    fn null_keys_are_a_kind_only_when_no_defect_applies() {
+        let mut r = row(0, 30, 0, 0, 0);
+        r.null_keys = 2;
+        assert_eq!(r.kind(), None, "never a defect a rerun is planned for");
+        assert_eq!(r.row_kind(), Some("null_keys"));
+        let mut r = row(0, 30, 0, 0, 2);
+        r.null_keys = 2;
+        assert_eq!(r.row_kind(), Some("unexpected"));
     }
 
     #[test]

@@ -181,6 +181,7 @@ pub(crate) mod tests {
             last_processed_us: None,
             explained: explained_by.iter().map(|(_, n)| *n).max().unwrap_or(0),
             explained_by,
+            null_keys: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::table::{Drawing, heading, table};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, ProcessorId};
 use crate::checks::Findings;
 use crate::checks::content::SourceIssue;
 
@@ -47,10 +47,16 @@ pub(crate) struct FreshnessJson {
     finding: bool,
 }
 
-pub(crate) fn null_keys_json(catalog: &Catalog, f: &Findings) -> Vec<NullKeysJson> {
+/// The rows without a key, of every processor or only of `only`.
+pub(crate) fn null_keys_json(
+    catalog: &Catalog,
+    f: &Findings,
+    only: Option<ProcessorId>,
+) -> Vec<NullKeysJson> {
     f.content
         .null_keys
         .iter()
+        .filter(|n| only.is_none_or(|id| n.processor == id))
         .map(|n| NullKeysJson {
             processor: catalog.code(n.processor).into(),
             date: n.date.map(|d| d.to_string()),
@@ -121,6 +127,21 @@ pub(crate) fn freshness_json(catalog: &Catalog, f: &Findings) -> Vec<FreshnessJs
             finding: f.max_lag.is_some_and(|max| x.lag > max),
         })
         .collect()
+}
+
+/// `2 on 2021-12-04 (rows), 1 with a NULL date (rows)`: one processor's rows without a key.
+pub(crate) fn null_keys_line(f: &Findings, id: ProcessorId) -> Option<String> {
+    let parts: Vec<String> = f
+        .content
+        .null_keys
+        .iter()
+        .filter(|n| n.processor == id)
+        .map(|n| match n.date {
+            Some(d) => format!("{} on {d} ({})", n.rows, n.table.name()),
+            None => format!("{} with a NULL date ({})", n.rows, n.table.name()),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Rows without a key: {}", parts.join(", ")))
 }
 
 /// The content sections of the text report; nothing when there is nothing to say.

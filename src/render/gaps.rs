@@ -19,8 +19,10 @@ struct GapsJson {
     processor: String,
     range: RangeJson,
     dates: Vec<RowJson>,
-    // Added field:
+    // Added fields:
     stale_dates: Vec<String>,
+    /// Its rows and failure rows whose entity (or date) is NULL.
+    null_keys: Vec<super::content::NullKeysJson>,
 }
 
 /// The CSV rows of `gaps`: its dates, then its stale dates, each naming the processor.
@@ -28,6 +30,7 @@ struct GapsJson {
 struct GapsCsv<'a> {
     dates: Vec<RowJson>,
     stale_dates: Vec<StaleJson<'a>>,
+    null_keys: Vec<super::content::NullKeysJson>,
 }
 
 #[derive(Serialize)]
@@ -36,7 +39,7 @@ struct StaleJson<'a> {
     date: String,
 }
 
-const GAPS_TABLES: [CsvTable; 2] = [
+const GAPS_TABLES: [CsvTable; 3] = [
     CsvTable {
         name: "dates",
         columns: DATE_ROW_COLUMNS,
@@ -44,6 +47,10 @@ const GAPS_TABLES: [CsvTable; 2] = [
     CsvTable {
         name: "stale_dates",
         columns: &["processor", "date"],
+    },
+    CsvTable {
+        name: "null_keys",
+        columns: &["processor", "date", "table", "rows"],
     },
 ];
 
@@ -71,6 +78,7 @@ pub fn render_gaps(
                 range: f.range.into(),
                 dates: rows.iter().map(|r| row_json(catalog, f, r)).collect(),
                 stale_dates: dates(&stale),
+                null_keys: super::content::null_keys_json(catalog, f, Some(id)),
             });
         }
         TableFormat::Csv => {
@@ -85,6 +93,7 @@ pub fn render_gaps(
                             date: d.to_string(),
                         })
                         .collect(),
+                    null_keys: super::content::null_keys_json(catalog, f, Some(id)),
                 },
                 &GAPS_TABLES,
             );
@@ -126,6 +135,9 @@ pub fn render_gaps(
     }
     if !stale.is_empty() {
         let _ = writeln!(out, "\nStale dates: {}", dates(&stale).join(", "));
+    }
+    if let Some(line) = super::content::null_keys_line(f, id) {
+        let _ = writeln!(out, "\n{line}");
     }
     out
 }

@@ -45,6 +45,8 @@ pub(crate) struct RowJson {
     unaccounted: i64,
     duplicates: i64,
     unexpected: i64,
+    /// Its rows and failure rows whose entity is NULL (its table's are among `unexpected`).
+    null_keys: i64,
     /// `null` for a root, else its root causes (DOMAIN.md, "Root causes").
     cause: Option<Vec<PairJson>>,
 }
@@ -67,12 +69,23 @@ pub(crate) fn row_json_of(catalog: &Catalog, r: &DateRow, cause: Option<Vec<Pair
         unaccounted: r.unaccounted,
         duplicates: r.duplicates,
         unexpected: r.unexpected,
+        null_keys: r.null_keys,
         cause,
     }
 }
 
 fn kind_name(r: &DateRow) -> &'static str {
-    r.kind().map(|k| k.as_str()).unwrap_or("ok")
+    r.row_kind().unwrap_or("ok")
+}
+
+/// The kind for a person: `unexpected, null keys` when some of them have no key.
+fn kind_cell(r: &DateRow) -> String {
+    match r.row_kind() {
+        Some(kind) if r.null_keys > 0 && kind != crate::checks::reconcile::NULL_KEYS_KIND => {
+            format!("{kind}, null keys")
+        }
+        kind => kind.unwrap_or("ok").to_string(),
+    }
 }
 
 #[derive(Serialize)]
@@ -209,7 +222,7 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
                 anomaly: w.is_anomaly(),
             })
             .collect(),
-        null_keys: super::content::null_keys_json(catalog, f),
+        null_keys: super::content::null_keys_json(catalog, f, None),
         invariants: super::content::violations_json(catalog, f),
         source: super::content::source_json(f),
         freshness: super::content::freshness_json(catalog, f),
@@ -220,7 +233,7 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
 
 /// The defective rows, or only the roots among them.
 pub(crate) fn shown_rows(f: &Findings, roots_only: bool) -> impl Iterator<Item = &DateRow> {
-    f.defective_rows()
+    f.shown_rows()
         .filter(move |r| !roots_only || f.role(r).is_some_and(|role| role.is_root()))
 }
 
@@ -229,7 +242,7 @@ fn cells_of_row(catalog: &Catalog, f: &Findings, r: &DateRow) -> Vec<String> {
     vec![
         catalog.code(r.processor).to_string(),
         r.date.to_string(),
-        kind_name(r).to_string(),
+        kind_cell(r),
         r.expected.to_string(),
         r.produced.to_string(),
         r.expected_skips.to_string(),
@@ -253,7 +266,7 @@ pub(crate) fn grouped_row_cells(
     let days = GameDays::of(f);
     runs(rows, |a, b| {
         a.processor == b.processor
-            && a.kind() == b.kind()
+            && kind_cell(a) == kind_cell(b)
             && f.role(a) == f.role(b)
             && days.next_to(a.date, b.date)
     })
@@ -268,7 +281,7 @@ pub(crate) fn grouped_row_cells(
         vec![
             catalog.code(first.processor).to_string(),
             format!("{} ({})", short_span(first.date, last.date), run.len()),
-            kind_name(first).to_string(),
+            kind_cell(first),
             sum(|r| r.expected),
             sum(|r| r.produced),
             sum(|r| r.expected_skips),
@@ -450,6 +463,7 @@ pub(crate) const DATE_ROW_COLUMNS: &[&str] = &[
     "unaccounted",
     "duplicates",
     "unexpected",
+    "null_keys",
     "cause",
 ];
 
