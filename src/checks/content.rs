@@ -341,9 +341,7 @@ pub fn content_from(catalog: &Catalog, ids: &[ProcessorId], rows: &Rows) -> Resu
             }
         }
     }
-    content
-        .fingerprints
-        .sort_by(|a, b| (a.processor, a.date).cmp(&(b.processor, b.date)));
+    content.fingerprints.sort_by_key(|f| (f.processor, f.date));
     content.null_keys.sort_by(|a, b| {
         (a.processor, a.date.is_none(), a.date, a.table).cmp(&(
             b.processor,
