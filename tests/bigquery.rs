@@ -119,7 +119,7 @@ fn explain_json_is_identical_through_bigquery_and_duckdb() {
 fn the_repair_plan_is_identical_through_bigquery_and_duckdb() {
     let (local, remote, _) = both_paths(&["repair", "--range", "2021-22", "--format", "json"]);
     assert_eq!(local, remote);
-    assert_eq!(local["pairs"].as_array().unwrap().len(), 35);
+    assert_eq!(local["pairs"].as_array().unwrap().len(), 41);
 }
 
 #[test]

@@ -46,7 +46,14 @@ fn report_finds_exactly_the_manifest_defects() {
     assert_eq!(run.code, 1, "findings must exit 1: {}", run.stderr);
     let report = run.json();
 
-    let expected = defect_keys(&s.manifest["defects"]);
+    // A date whose only finding is a failure row without its entity is a ROW of kind
+    // null_keys: the manifest lists it among the content defects.
+    let mut expected = defect_keys(&s.manifest["defects"]);
+    expected.extend(
+        defect_keys(&s.manifest["content"])
+            .into_iter()
+            .filter(|(_, _, kind)| kind == "null_keys"),
+    );
     let found = defect_keys(&report["dates"]);
     let missed: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();
@@ -126,13 +133,17 @@ fn missing_and_partial_dates_match_the_manifest() {
         pairs(&report["processors"], "partial_dates"),
         of_kind("partial")
     );
-    // ML never ran on 10 December dates, TDZA on 2021-12-04.
+    // ML never ran on 10 December dates nor on the season's last 3 (it lags), TDZA on
+    // 2021-12-04.
     let ml_missing: Vec<_> = of_kind("missing")
         .into_iter()
         .filter(|(p, _)| p == "ML")
         .collect();
-    assert_eq!(ml_missing.len(), 10);
-    assert!(ml_missing.iter().all(|(_, d)| d.starts_with("2021-12-")));
+    assert_eq!(ml_missing.len(), 13);
+    let december = ml_missing.iter().filter(|(_, d)| d.starts_with("2021-12-"));
+    assert_eq!(december.count(), 10);
+    let april = ml_missing.iter().filter(|(_, d)| d.starts_with("2022-04-"));
+    assert_eq!(april.count(), 3);
     assert!(of_kind("missing").contains(&("TDZA".to_string(), "2021-12-04".to_string())));
 }
 
@@ -386,4 +397,261 @@ fn csv_and_markdown_formats_render_the_same_counts() {
         md.stdout
     );
     assert!(md.stdout.contains("2021-12-04"));
+}
+
+/// (kind, processor, date, item) of the manifest's content defects of `kinds`.
+fn content_keys(manifest: &Value, kinds: &[&str]) -> BTreeSet<(String, String, String)> {
+    manifest["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| kinds.contains(&c["kind"].as_str().unwrap()))
+        .map(|c| {
+            (
+                c["processor"].as_str().unwrap().to_string(),
+                c["date"].as_str().unwrap().to_string(),
+                c["item"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn report_finds_exactly_the_manifest_content_defects() {
+    let s = seeded();
+    let run = s.run(&["report", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let found = |section: &str, item: &str| -> BTreeSet<(String, String, String)> {
+        json[section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["processor"].as_str().unwrap().to_string(),
+                    n["date"].as_str().unwrap_or("NULL").to_string(),
+                    n[item].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Both directions: every injected one is found, nothing else is.
+    assert_eq!(
+        found("null_keys", "table"),
+        content_keys(&s.manifest, &["null_keys"])
+    );
+    assert_eq!(
+        found("invariants", "column"),
+        content_keys(&s.manifest, &["invariant"])
+    );
+    // A failure row without an entity is a ROW of its own kind, and not a defect.
+    for (processor, date, _) in content_keys(&s.manifest, &["null_keys"]) {
+        let row = json["dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["processor"] == processor.as_str() && r["date"] == date.as_str())
+            .unwrap_or_else(|| panic!("no ROW for {processor} {date}"));
+        assert_eq!(row["kind"], "null_keys");
+        assert_eq!(row["null_keys"], 1);
+        let gaps = s
+            .run(&["gaps", "--processor", &processor, "--format", "json"])
+            .json();
+        assert!(
+            gaps["dates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["date"] == date.as_str() && r["kind"] == "null_keys"),
+            "{gaps}"
+        );
+        assert_eq!(gaps["null_keys"].as_array().unwrap().len(), 1, "{gaps}");
+        let plan = s.run(&["repair", "--format", "json"]).json();
+        assert!(
+            !plan["pairs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["processor"] == processor.as_str() && p["date"] == date.as_str()),
+            "a failure row without an entity is not rerun: {plan}"
+        );
+    }
+}
+
+#[test]
+fn the_gate_finds_exactly_the_manifest_content_changes_against_the_healthy_seed() {
+    // The healthy seed's snapshot, compared with the defective seed: content changed
+    // on exactly the dates the manifest lists (elsewhere counts differ, or nothing).
+    let h = healthy();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("healthy.json");
+    let snapshot = snapshot.to_str().unwrap();
+    let update = h.run(&["gate", "--snapshot", snapshot, "--update"]);
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let s = seeded();
+    let run = s.run(&["gate", "--snapshot", snapshot, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    let changed: BTreeSet<(String, String, String)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["count"] == "content")
+        .map(|c| {
+            (
+                c["processor"].as_str().unwrap().to_string(),
+                c["date"].as_str().unwrap().to_string(),
+                String::new(),
+            )
+        })
+        .collect();
+    assert_eq!(changed, content_keys(&s.manifest, &["content_change"]));
+}
+
+#[test]
+fn the_healthy_seed_has_no_content_findings() {
+    let h = healthy();
+    assert_eq!(h.manifest["content"].as_array().unwrap().len(), 0);
+    let json = h.run(&["report", "--format", "json"]).json();
+    for section in ["null_keys", "invariants", "source"] {
+        assert_eq!(json[section].as_array().unwrap().len(), 0, "{section}");
+    }
+    for f in json["freshness"].as_array().unwrap() {
+        assert_eq!(f["lag"], 0, "{f}");
+    }
+    // Even with --max-lag 0, a healthy season has no finding.
+    let strict = h.run(&["report", "--max-lag", "0"]);
+    assert_eq!(strict.code, 0, "{}", strict.stdout);
+}
+
+#[test]
+fn report_finds_exactly_the_manifest_source_defects_and_lag() {
+    let s = seeded();
+    let json = s.run(&["report", "--format", "json"]).json();
+    let key = |kind: &Value, date: &Value, game: &Value| {
+        (
+            kind.as_str().unwrap().to_string(),
+            date.as_str().unwrap().to_string(),
+            game.as_str().map(String::from),
+        )
+    };
+    let found: BTreeSet<_> = json["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| key(&i["kind"], &i["date"], &i["subject"]))
+        .collect();
+    let expected: BTreeSet<_> = s.manifest["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| key(&i["kind"], &i["date"], &i["game"]))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(expected.len(), 2, "a one-team game and a short day");
+    let one_team = json["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "one_team_game")
+        .unwrap();
+    assert_eq!(one_team["teams"], 1);
+
+    // Phase 4 was re-run on the broken days: on the short day its counts reconcile
+    // against the source, so no ROW names it and only the source section can tell. The
+    // day a team was lost, PCF's failures are a root that names the source's issue.
+    let on = |date: &str| -> Vec<String> {
+        json["dates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["date"] == date)
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["processor"].as_str().unwrap(),
+                    r["kind"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    for (kind, date, _) in &expected {
+        match kind.as_str() {
+            "short_day" => assert!(on(date).is_empty(), "{date}: {:?}", on(date)),
+            _ => {
+                assert_eq!(on(date), ["PCF failures", "PDC failures", "ML failures"]);
+                let root = json["roots"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["date"] == date.as_str())
+                    .unwrap();
+                assert_eq!(root["processor"], "PCF");
+                assert_eq!(root["source_issues"], serde_json::json!(["one_team_game"]));
+            }
+        }
+    }
+    // No other root is on a day the source is broken.
+    let suspect = json["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["source_issues"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(suspect, 1);
+
+    // Freshness: every processor's lag is the manifest's (0 when not listed).
+    let lag_of = |code: &str| {
+        s.manifest["lagging"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["processor"] == code)
+            .map_or(0, |l| l["lag"].as_u64().unwrap())
+    };
+    for f in json["freshness"].as_array().unwrap() {
+        let code = f["processor"].as_str().unwrap();
+        assert_eq!(f["lag"].as_u64().unwrap(), lag_of(code), "{f}");
+        assert_eq!(f["finding"], false, "no --max-lag, no finding");
+    }
+    let lag = lag_of("ML");
+    assert!(lag > 0);
+    // --max-lag: at the lag, no finding; one below it, ML is one.
+    let at = s
+        .run(&["report", "--max-lag", &lag.to_string(), "--format", "json"])
+        .json();
+    assert!(
+        at["freshness"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["finding"] == false)
+    );
+    let below = s
+        .run(&[
+            "report",
+            "--max-lag",
+            &(lag - 1).to_string(),
+            "--format",
+            "json",
+        ])
+        .json();
+    let lagging: Vec<&str> = below["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["finding"] == true)
+        .map(|f| f["processor"].as_str().unwrap())
+        .collect();
+    assert_eq!(lagging, ["ML"]);
+    let text = s.run(&["report", "--max-lag", &(lag - 1).to_string()]);
+    assert!(
+        text.stdout.contains(&format!(
+            "{lag} game dates behind (more than --max-lag {})",
+            lag - 1
+        )),
+        "{}",
+        text.stdout
+    );
 }

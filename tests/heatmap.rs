@@ -216,13 +216,18 @@ fn the_demo_shows_the_grid_before_and_after_and_closes_with_the_story() {
     assert_eq!(grids.len(), 2, "a grid before and after the repair");
     let rows = |grid: &str| grid_rows(grid);
     assert!(rows(grids[0])["ML"].contains('M'), "{}", grids[0]);
-    assert!(
-        rows(grids[1])
-            .values()
-            .all(|cells| cells.chars().all(|c| "#+".contains(c))),
-        "{}",
-        grids[1]
-    );
+    // After: whole, but the week of the day the source lost a team (PCF's real
+    // failures, their consequences downstream), which no rerun fixes.
+    let after = rows(grids[1]);
+    for (code, cells) in &after {
+        let broken: String = cells.chars().filter(|c| !"#+".contains(*c)).collect();
+        let expected = match code.as_str() {
+            "PCF" => "F",
+            "PDC" | "ML" => "f",
+            _ => "",
+        };
+        assert_eq!(broken, expected, "{code}: {}", grids[1]);
+    }
     let story = &run.stdout[run.stdout.find("== the story ==").expect("the story")..];
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"in \d+ s\.", "in [N] s.");

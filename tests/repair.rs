@@ -8,6 +8,7 @@ use common::bench::{
 };
 use common::seeded;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -132,30 +133,91 @@ fn apply_repairs_the_seeded_season_and_runs_downstream_after_upstream() {
         "--format",
         "json",
     ]);
-    assert_eq!(run.code, 0, "stdout {}\nstderr {}", run.stdout, run.stderr);
+    // Every pair is done but on the day the seed's source lost a team: PCF's rerun still
+    // has its real failures (unverified), so PDC and ML wait (blocked), and the run
+    // exits 1.
+    assert_eq!(run.code, 1, "stdout {}\nstderr {}", run.stdout, run.stderr);
     let json = run.json();
-    assert!(
-        json["pairs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["status"] == "done")
+    let one_team_day = seeded().manifest["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "one_team_game")
+        .unwrap()["date"]
+        .clone();
+    let not_done: Vec<(&str, &str)> = json["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] != "done")
+        .inspect(|p| assert_eq!(p["date"], one_team_day, "{p}"))
+        .map(|p| {
+            (
+                p["processor"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        not_done,
+        [("PCF", "unverified"), ("PDC", "blocked"), ("ML", "blocked")]
     );
     assert!(
         json["breakers_reset"].as_u64().unwrap() >= 3,
         "the tripped breakers were reset"
     );
 
+    // Every count is whole again but on that day. The seed's content defects (a failure
+    // row without its entity, an ML row breaking an invariant) stay too: DOMAIN's plan
+    // reruns defective, stale and downstream pairs only.
     let report = b.run(&["report", "--range", "2021-22", "--format", "json"]);
-    assert_eq!(
-        report.code, 0,
-        "after repair the season is healthy: {}",
-        report.stdout
-    );
+    assert_eq!(report.code, 1, "{}", report.stderr);
     let report = report.json();
+    let left: Vec<(&str, &str)> = report["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["date"] != one_team_day)
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["processor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [("null_keys", "PCF")],
+        "after repair: {}",
+        report["dates"]
+    );
+    // On that day the blocked pairs are stale (PCF reran), and nothing else is.
+    let stale: Vec<(&str, &Value)> = report["processors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["stale_dates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| (p["processor"].as_str().unwrap(), d))
+        })
+        .collect();
+    assert_eq!(stale, [("PDC", &one_team_day), ("ML", &one_team_day)]);
+    let null_keys: Vec<i64> = report["processors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["null_keys"].as_i64().unwrap() + p["invariant_violations"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        null_keys,
+        [0, 0, 1, 0, 1],
+        "content findings left after repair"
+    );
     for p in report["processors"].as_array().unwrap() {
         for k in [
-            "real_failures",
             "unaccounted",
             "duplicates",
             "unexpected",
@@ -163,6 +225,13 @@ fn apply_repairs_the_seeded_season_and_runs_downstream_after_upstream() {
         ] {
             assert_eq!(p[k], 0, "{k}: {p}");
         }
+        // Only that day's real failures are left.
+        let expected = if ["PCF", "PDC", "ML"].contains(&p["processor"].as_str().unwrap()) {
+            8
+        } else {
+            0
+        };
+        assert_eq!(p["real_failures"], expected, "{p}");
     }
     let psza = &report["processors"][1];
     assert!(
@@ -197,19 +266,76 @@ fn apply_repairs_the_seeded_season_and_runs_downstream_after_upstream() {
         sorted.sort();
         assert_eq!(dates, sorted, "{code}");
     }
-    // Count for count, the repaired season is the healthy seed's (the committed snapshot).
+    // Count for count, the repaired season is the healthy seed's (the committed snapshot)
+    // but for the content defects repair leaves: the changed values and the failure row
+    // without its entity.
     let healthy = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/healthy-2021-22.json");
-    let gate = b.run(&["gate", "--snapshot", healthy.to_str().unwrap()]);
-    assert_eq!(gate.code, 0, "{}{}", gate.stdout, gate.stderr);
-    assert!(gate.stdout.starts_with("Gate passed"), "{}", gate.stdout);
+    let gate = b.run(&[
+        "gate",
+        "--snapshot",
+        healthy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(gate.code, 1, "{}{}", gate.stdout, gate.stderr);
+    // On the days the seed broke the source, Phase 4 follows the broken source.
+    let source_dates: BTreeSet<&str> = seeded().manifest["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(source_dates.len(), 2);
+    let changes: BTreeSet<(String, String, String)> = gate.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !source_dates.contains(c["date"].as_str().unwrap()))
+        .map(|c| {
+            (
+                c["processor"].as_str().unwrap().into(),
+                c["date"].as_str().unwrap().into(),
+                c["count"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = seeded().manifest["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !source_dates.contains(c["date"].as_str().unwrap()))
+        .filter_map(|c| {
+            let count = match c["kind"].as_str().unwrap() {
+                "content_change" => "content".to_string(),
+                "null_keys" => "failures PROCESSING_ERROR".to_string(),
+                _ => return None,
+            };
+            Some((
+                c["processor"].as_str().unwrap().into(),
+                c["date"].as_str().unwrap().into(),
+                count,
+            ))
+        })
+        .collect();
+    assert_eq!(changes, expected);
 
-    // A second apply has nothing left to do.
-    let again = b.run(&["repair", "--range", "2021-22", "--apply"]);
-    assert_eq!(again.code, 0);
-    assert!(
-        again.stdout.contains("Nothing to repair"),
-        "{}",
-        again.stdout
+    // What is left to plan is that day alone, until Phase 3 is fixed.
+    let again = b
+        .run(&["repair", "--range", "2021-22", "--format", "json"])
+        .json();
+    let planned: Vec<(&str, &Value)> = again["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["processor"].as_str().unwrap(), &p["date"]))
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("PCF", &one_team_day),
+            ("PDC", &one_team_day),
+            ("ML", &one_team_day)
+        ]
     );
 }
 

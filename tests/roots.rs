@@ -51,8 +51,8 @@ fn every_injected_defect_is_a_root_and_every_derived_one_names_exactly_its_root(
         }
     }
     assert_eq!(
-        derived, 6,
-        "the seed derives PCF, PDC, ML from PSZA and TDZA"
+        derived, 8,
+        "the seed derives PCF, PDC, ML from PSZA and TDZA, PDC and ML from PCF"
     );
 
     // `roots`: exactly the injected defects, each counting its consequences.
@@ -126,8 +126,13 @@ fn roots_only_lists_just_the_roots_in_report_and_gaps() {
         .iter()
         .map(|r| r["date"].as_str().unwrap())
         .collect();
-    // PCF's consequences (Nov 17 of PSZA, Dec 4 of TDZA) are left out.
-    assert_eq!(dates, ["2021-11-10", "2021-11-13"]);
+    // PCF's consequences (Nov 17 of PSZA, Dec 4 of TDZA) are left out; its failure row
+    // without an entity (Jan 19) has no cause upstream, so it is a root of its own, as
+    // are the failures of the day the source lost a team (Feb 2).
+    assert_eq!(
+        dates,
+        ["2021-11-10", "2021-11-13", "2022-01-19", "2022-02-02"]
+    );
     let table = s.run(&["gaps", "--processor", "pcf", "--range", "2021-22"]);
     for (date, cause) in [
         ("2021-12-04", "caused by TDZA"),
@@ -150,7 +155,7 @@ fn the_report_leads_with_its_roots_and_marks_every_defective_row() {
     let run = s.run(&["report", "--range", "2021-22"]);
     let out = &run.stdout;
     let summary = out
-        .find("17 root causes explain 23 defective dates")
+        .find("21 root causes explain 29 defective dates")
         .unwrap_or_else(|| panic!("{out}"));
     assert!(summary < out.find("Defective dates").unwrap());
     assert!(
@@ -161,10 +166,16 @@ fn the_report_leads_with_its_roots_and_marks_every_defective_row() {
         out.contains("  PSZA 2021-11-17 failures -> PCF, PDC, ML\n"),
         "{out}"
     );
-    // 17 root dates: the ten missing ML dates in a row are one line.
+    // 21 root dates: the ten missing December ML dates in a row are one line, the
+    // three of April another.
     let rows = out.lines().filter(|l| l.contains("│ root ")).count();
     let caused = out.lines().filter(|l| l.contains("│ caused by ")).count();
-    assert_eq!((rows, caused), (8, 6), "{out}");
+    assert_eq!((rows, caused), (10, 8), "{out}");
+    // The root on the day the source lost a team says so.
+    assert!(
+        out.contains("  PCF 2022-02-02 failures -> PDC, ML (source: one_team_game that day)\n"),
+        "{out}"
+    );
     assert!(out.contains("2021-12-08..12-17 (10) │ missing"), "{out}");
 }
 

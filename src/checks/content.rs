@@ -105,7 +105,11 @@ impl SourceIssue {
     pub fn subject(&self) -> String {
         match self {
             SourceIssue::OneTeamGame { game, teams, .. } => {
-                format!("game {game}: rows for {teams} team(s)")
+                if *teams == 1 {
+                    format!("game {game}: rows for one team only")
+                } else {
+                    format!("game {game}: rows for {teams} teams")
+                }
             }
             SourceIssue::DuplicatePlayer { player, rows, .. } => {
                 format!("player {player}: {rows} rows")

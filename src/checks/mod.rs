@@ -136,6 +136,21 @@ impl Findings {
             .filter(|f| self.max_lag.is_some_and(|max| f.lag > max))
     }
 
+    /// Whether the source (Phase 3) has an issue on `date`: a rerun of Phase 4 cannot
+    /// fix what it finds there until Phase 3 is fixed.
+    pub fn source_broken_on(&self, date: NaiveDate) -> bool {
+        self.content.source.iter().any(|i| i.date() == date)
+    }
+
+    /// Defective or stale pairs on days whose source is fine: what a rerun can fix.
+    pub fn repairable_left(&self) -> usize {
+        self.defective_rows()
+            .map(|r| r.date)
+            .chain(self.stale.iter().map(|s| s.date))
+            .filter(|&d| !self.source_broken_on(d))
+            .count()
+    }
+
     /// Everything that makes exit 1: count defects, content findings (NULL keys,
     /// invariant violations, the source's sanity) and a lag beyond `--max-lag`.
     pub fn has_findings(&self) -> bool {

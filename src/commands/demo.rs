@@ -46,7 +46,7 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
     print(&render_step(DemoStep::Repair, settings.range))?;
     // A fresh warehouse: the state of a run on an earlier one means nothing.
     let _ = crate::runner::repair::clear(&settings.repair.state_dir);
-    let (repaired, run) = super::repair::run_apply(global, &settings.repair, None)?;
+    let (_, run) = super::repair::run_apply(global, &settings.repair, None)?;
     print(&render_step(DemoStep::ReportAgain, settings.range))?;
     let after = report()?;
     print(&render_closing(
@@ -55,7 +55,8 @@ pub fn run(args: &DemoArgs, global: &GlobalSettings) -> Result<ExitCode, Error> 
         &after,
         run.as_ref(),
     ))?;
-    Ok(ExitCode::findings_if(
-        repaired != ExitCode::Healthy || after.has_defects(),
-    ))
+    // The demo worked when the repair left nothing a rerun could fix. What remains on
+    // days the source is broken waits for Phase 3 (the runner reports those pairs
+    // unverified and blocks their downstream; the story says why).
+    Ok(ExitCode::findings_if(after.repairable_left() > 0))
 }

@@ -49,6 +49,41 @@ pub struct ManifestBreaker {
     pub entity: String,
 }
 
+/// One injected content defect: counts cannot see it, the content check must.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestContent {
+    /// `content_change` (a value changed, counts equal: `gate` against the healthy
+    /// seed's snapshot says `content changed`), `null_keys` (a failure row without its
+    /// entity) or `invariant` (a row breaking a catalog invariant on `column`).
+    pub kind: String,
+    pub processor: String,
+    pub date: NaiveDate,
+    /// The column of an invariant, the table (`rows`, `failures`) of NULL keys.
+    pub item: Option<String>,
+    pub what: String,
+}
+
+/// One injected defect of the source (Phase 3), which the `source` section must find;
+/// every Phase 4 processor was re-run on its date, so their counts reconcile against it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestSource {
+    /// `one_team_game` or `short_day`, as the report's `source` section names them.
+    pub kind: String,
+    pub date: NaiveDate,
+    /// The game of a `one_team_game`.
+    pub game: Option<String>,
+    pub what: String,
+}
+
+/// A processor that stopped before the source's last game dates.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestLag {
+    pub processor: String,
+    /// The game dates of the season after its latest date with rows.
+    pub lag: usize,
+    pub what: String,
+}
+
 /// What `seed` made: the answers the checks must find.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -65,6 +100,15 @@ pub struct Manifest {
     pub breakers: Vec<ManifestBreaker>,
     /// Failure categories the catalog does not know.
     pub unknown_categories: Vec<String>,
+    /// Content defects (fingerprints, NULL keys, invariants), by kind, processor, date.
+    #[serde(default)]
+    pub content: Vec<ManifestContent>,
+    /// The source's own defects (a game with one team, a short day).
+    #[serde(default)]
+    pub source: Vec<ManifestSource>,
+    /// Processors behind the source (their last game dates are also `missing` defects).
+    #[serde(default)]
+    pub lagging: Vec<ManifestLag>,
 }
 
 /// Builds the warehouse at `settings.path` (replacing one made by `seed` before; never
@@ -163,6 +207,9 @@ fn build(path: &Path, settings: &SeedSettings) -> Result<Manifest, Error> {
         stale: Vec::new(),
         breakers: Vec::new(),
         unknown_categories: Vec::new(),
+        content: Vec::new(),
+        source: Vec::new(),
+        lagging: Vec::new(),
     };
     if !settings.healthy
         && let Some(first) = league.seasons.first()
@@ -174,6 +221,8 @@ fn build(path: &Path, settings: &SeedSettings) -> Result<Manifest, Error> {
         inject_defects(&mut seeding, &first.game_dates, &mut manifest)?;
     }
     manifest.defects.sort();
+    manifest.content.sort();
+    manifest.source.sort();
     manifest.stale.sort();
     manifest.breakers.sort();
 
@@ -268,6 +317,15 @@ impl DatePicker<'_> {
             })?;
         self.used.push(date);
         Ok(date)
+    }
+
+    /// Takes `date` itself, which no other defect may have.
+    fn take(&mut self, date: NaiveDate) -> Result<(), Error> {
+        if self.used.contains(&date) {
+            return Err(Error::internal(format!("{date} has a defect already")));
+        }
+        self.used.push(date);
+        Ok(())
     }
 }
 
@@ -373,6 +431,166 @@ fn rerun(s: &mut Seeding<'_>, processors: &[Builtin], date: NaiveDate) -> Result
     for &p in processors {
         run_builtin(s.wh, s.catalog, p, day, None)?;
     }
+    Ok(())
+}
+
+/// Defects only the content check sees: no count moves (a failure row without an
+/// entity adds one failure row, nothing else).
+fn inject_content_defects(
+    wh: &mut Seeding<'_>,
+    pick: &mut DatePicker<'_>,
+    manifest: &mut Manifest,
+) -> Result<(), Error> {
+    use Builtin::*;
+    let mut content = |kind: &str, p: Builtin, date, item: Option<&str>, what: &str| {
+        manifest.content.push(ManifestContent {
+            kind: kind.into(),
+            processor: p.code().into(),
+            date,
+            item: item.map(Into::into),
+            what: what.into(),
+        })
+    };
+    let date = pick.on_or_after(1, 5)?;
+    let changed = wh.on(
+        Psza,
+        Query::new(
+            "silent_value_change",
+            include_str!("../../sql/seed/silent_value_change.sql"),
+        ),
+    )?;
+    wh.execute(&changed.param("date", Param::Date(date)))?;
+    content(
+        "content_change",
+        Psza,
+        date,
+        None,
+        "one PSZA paint_rate halved, counts unchanged",
+    );
+
+    let date = pick.on_or_after(1, 12)?;
+    let wrong = wh.on(
+        Ml,
+        Query::new(
+            "wrong_feature_count",
+            include_str!("../../sql/seed/wrong_feature_count.sql"),
+        ),
+    )?;
+    wh.execute(&wrong.param("date", Param::Date(date)))?;
+    content(
+        "invariant",
+        Ml,
+        date,
+        Some("features"),
+        "an ML row whose feature_count is one more than its features",
+    );
+    // A changed value too: its fingerprint moves with equal counts.
+    content(
+        "content_change",
+        Ml,
+        date,
+        None,
+        "an ML row's feature_count changed, counts unchanged",
+    );
+
+    let date = pick.on_or_after(1, 19)?;
+    wh.execute(
+        &Query::new(
+            "null_key_failure",
+            include_str!("../../sql/seed/null_key_failure.sql"),
+        )
+        .param("code", Param::Text(Pcf.code().into()))
+        .param("date", Param::Date(date))
+        .param(
+            "created_at",
+            Param::Timestamp(date.and_hms_opt(12, 0, 0).unwrap_or_default()),
+        ),
+    )?;
+    content(
+        "null_keys",
+        Pcf,
+        date,
+        Some("failures"),
+        "a PCF failure row without its entity",
+    );
+    Ok(())
+}
+
+/// Defects of the source itself, each followed by a re-run of every processor on its
+/// date: Phase 4 then reconciles exactly against a broken source, which only the source
+/// checks can see.
+fn inject_source_defects(
+    wh: &mut Seeding<'_>,
+    pick: &mut DatePicker<'_>,
+    manifest: &mut Manifest,
+) -> Result<(), Error> {
+    let date = pick.on_or_after(2, 2)?;
+    let game = wh
+        .wh
+        .query(
+            &Query::new("first_game", include_str!("../../sql/seed/first_game.sql"))
+                .param("date", Param::Date(date)),
+        )?
+        .iter()
+        .next()
+        .map(|r| r.text("game_id"))
+        .transpose()?
+        .ok_or_else(|| Error::internal(format!("no game on {date} to break")))?;
+    wh.execute(
+        &Query::new(
+            "one_team_game",
+            include_str!("../../sql/seed/one_team_game.sql"),
+        )
+        .param("date", Param::Date(date)),
+    )?;
+    rerun(wh, &Builtin::ALL, date)?;
+    manifest.source.push(ManifestSource {
+        kind: "one_team_game".into(),
+        date,
+        game: Some(game),
+        what: "one team's rows of a game never loaded".into(),
+    });
+    // The other team's players have no TDZA row for their opponent: real failures that
+    // a rerun cannot fix (the root names the source's issue that day).
+    defect(
+        manifest,
+        Builtin::Pcf,
+        date,
+        "failures",
+        "MISSING_DEPENDENCY for the players facing the team the source lost",
+    );
+    for p in [Builtin::Pdc, Builtin::Ml] {
+        consequence(
+            manifest,
+            p,
+            date,
+            "MISSING_DEPENDENCY on PCF's failures that day",
+            Builtin::Pcf,
+        );
+    }
+
+    let date = pick.on_or_after(2, 9)?;
+    wh.execute(
+        &Query::new("short_day", include_str!("../../sql/seed/short_day.sql"))
+            .param("date", Param::Date(date))
+            .param("keep", Param::Int(3)),
+    )?;
+    rerun(wh, &Builtin::ALL, date)?;
+    manifest.source.push(ManifestSource {
+        kind: "short_day".into(),
+        date,
+        game: None,
+        what: "every team of the day kept 3 players".into(),
+    });
+    // TDZA still has a row per team that day, computed from 3 players each: its counts
+    // are the healthy seed's, its values are not.
+    manifest.content.push(ManifestContent {
+        kind: "content_change".into(),
+        processor: Builtin::Tdza.code().into(),
+        date,
+        item: None,
+        what: "TDZA's team rows of the short day, from 3 players each".into(),
+    });
     Ok(())
 }
 
@@ -543,6 +761,29 @@ fn inject_defects(
         never_ran(wh, Ml, date)?;
         defect(manifest, Ml, date, "missing", "ML never ran (timed out)");
     }
+
+    inject_content_defects(wh, &mut pick, manifest)?;
+    inject_source_defects(wh, &mut pick, manifest)?;
+
+    // ML stopped three game dates before the season's end: it lags the source by 3, and
+    // each of those dates is missing.
+    const LAG: usize = 3;
+    for &date in game_dates.iter().rev().take(LAG) {
+        pick.take(date)?;
+        never_ran(wh, Ml, date)?;
+        defect(
+            manifest,
+            Ml,
+            date,
+            "missing",
+            "ML stopped before the season's end",
+        );
+    }
+    manifest.lagging.push(ManifestLag {
+        processor: Ml.code().into(),
+        lag: LAG,
+        what: "ML has not run on the season's last 3 game dates".into(),
+    });
 
     // Last, so nothing downstream is re-run after it.
     rerun(wh, &[Psza], stale_date)?;

@@ -32,6 +32,9 @@ pub(crate) struct SourceJson {
     date: String,
     /// The game or the player, where the issue is about one.
     subject: Option<String>,
+    /// The teams of a one-team game (fewer than two).
+    teams: Option<i64>,
+    /// The rows of a player with several on one date.
     rows: Option<i64>,
     players_per_game: Option<f64>,
     season_median: Option<f64>,
@@ -89,6 +92,7 @@ pub(crate) fn source_json(f: &Findings) -> Vec<SourceJson> {
                 kind: s.kind(),
                 date: s.date().to_string(),
                 subject: None,
+                teams: None,
                 rows: None,
                 players_per_game: None,
                 season_median: None,
@@ -96,7 +100,7 @@ pub(crate) fn source_json(f: &Findings) -> Vec<SourceJson> {
             match s {
                 SourceIssue::OneTeamGame { game, teams, .. } => {
                     json.subject = Some(game.clone());
-                    json.rows = Some(*teams);
+                    json.teams = Some(*teams);
                 }
                 SourceIssue::DuplicatePlayer { player, rows, .. } => {
                     json.subject = Some(player.clone());

@@ -41,9 +41,28 @@ pub fn render_closing(
     after: &Findings,
     run: Option<&RunSummary>,
 ) -> String {
-    let defective = |f: &Findings| f.defective_rows().count();
-    let (was, is) = (defective(before), defective(after));
-    let (was_stale, is_stale) = (before.stale.len(), after.stale.len());
+    // Fixed: the pairs defective (stale) before and not after; a pair can turn stale
+    // during the repair (its upstream reran, it was blocked), so no subtraction.
+    let is = after.defective_rows().count();
+    let is_stale = after.stale.len();
+    let fixed = before
+        .defective_rows()
+        .filter(|b| {
+            !after
+                .defective_rows()
+                .any(|a| (a.processor, a.date) == (b.processor, b.date))
+        })
+        .count();
+    let fixed_stale = before
+        .stale
+        .iter()
+        .filter(|b| {
+            !after
+                .stale
+                .iter()
+                .any(|a| (a.processor, a.date) == (b.processor, b.date))
+        })
+        .count();
     let mut out = String::from("\n== the story ==\n");
     let runs = run.map_or(String::new(), |r| {
         format!(
@@ -55,13 +74,20 @@ pub fn render_closing(
     let _ = writeln!(
         out,
         "Fixed {} defective and {} stale dates{runs}.",
-        thousands(was.saturating_sub(is) as i64),
-        thousands(was_stale.saturating_sub(is_stale) as i64)
+        thousands(fixed as i64),
+        thousands(fixed_stale as i64)
     );
     if is > 0 || is_stale > 0 {
+        // A rerun cannot fix a date whose source is broken: say so rather than let it
+        // look like a failed repair.
+        let why = if after.repairable_left() == 0 {
+            ", all on days the source is broken (fix Phase 3, then repair again)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "{} defective and {} stale dates remain: see the report above.",
+            "{} defective and {} stale dates remain{why}: see the report above.",
             thousands(is as i64),
             thousands(is_stale as i64)
         );
@@ -90,6 +116,16 @@ pub fn render_closing(
             out,
             "{} remain by design: expected skips (too little history yet) are not failures.",
             kept.join(", ")
+        );
+    }
+    // Repair reruns defective, stale and downstream pairs; what only the content checks
+    // see is for a person to look at.
+    let content = super::report::content_findings(after);
+    if !content.is_empty() {
+        let _ = writeln!(
+            out,
+            "Left for a person (repair reruns processors; these are content findings): {}.",
+            content.join(", ")
         );
     }
     out

@@ -272,7 +272,7 @@ fn what_is_wrong(r: &DateRow, kind: DefectKind) -> Vec<String> {
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    super::counted(n.unsigned_abs(), one, many)
 }
 
 fn samples(out: &mut String, catalog: &Catalog, e: &Explanation) {

@@ -204,7 +204,7 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
         dates: shown_rows(f, roots_only)
             .map(|r| row_json(catalog, f, r))
             .collect(),
-        roots: roots_json(catalog, &f.roots()),
+        roots: roots_json(catalog, f),
         breakers: breakers_json(catalog, &f.breakers),
         skip_share: f
             .skip_weeks
@@ -234,7 +234,9 @@ fn report_json(catalog: &Catalog, f: &Findings, roots_only: bool) -> ReportJson 
 /// The defective rows, or only the roots among them.
 pub(crate) fn shown_rows(f: &Findings, roots_only: bool) -> impl Iterator<Item = &DateRow> {
     f.shown_rows()
-        .filter(move |r| !roots_only || f.role(r).is_some_and(|role| role.is_root()))
+        // A row without a role (rows without a key, nothing else) has no cause upstream:
+        // it is a root of its own.
+        .filter(move |r| !roots_only || f.role(r).is_none_or(|role| role.is_root()))
 }
 
 /// The cells of a ROW, in [`ROW_HEADER`] order, for a person.
@@ -395,6 +397,7 @@ const REPORT_TABLES: [CsvTable; 9] = [
             "defective_entities",
             "consequences",
             "explains",
+            "source_issues",
         ],
     },
     CsvTable {
@@ -430,6 +433,7 @@ const REPORT_TABLES: [CsvTable; 9] = [
             "kind",
             "date",
             "subject",
+            "teams",
             "rows",
             "players_per_game",
             "season_median",
@@ -808,23 +812,39 @@ pub(crate) fn verdict_sentence(f: &Findings) -> String {
 
 /// The content findings in a few words each: NULL keys, invariant violations, the
 /// source's issues, processors beyond `--max-lag`.
-fn content_findings(f: &Findings) -> Vec<String> {
+pub(crate) fn content_findings(f: &Findings) -> Vec<String> {
     let c = &f.content;
     let mut out = Vec::new();
     let null_keys: i64 = c.null_keys.iter().map(|n| n.rows).sum();
     if null_keys > 0 {
-        out.push(format!("{null_keys} rows without a key"));
+        out.push(super::counted(
+            null_keys.unsigned_abs(),
+            "row without a key",
+            "rows without a key",
+        ));
     }
     let violations: i64 = c.violations.iter().map(|v| v.rows).sum();
     if violations > 0 {
-        out.push(format!("{violations} rows breaking an invariant"));
+        out.push(super::counted(
+            violations.unsigned_abs(),
+            "row breaking an invariant",
+            "rows breaking an invariant",
+        ));
     }
     if !c.source.is_empty() {
-        out.push(format!("{} source issues", c.source.len()));
+        out.push(super::counted(
+            c.source.len() as u64,
+            "source issue",
+            "source issues",
+        ));
     }
     let lagging = f.lagging().count();
     if lagging > 0 {
-        out.push(format!("{lagging} processors lagging"));
+        out.push(super::counted(
+            lagging as u64,
+            "processor lagging",
+            "processors lagging",
+        ));
     }
     out
 }

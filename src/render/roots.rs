@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::runs::{GameDays, runs, span};
 use super::table::Drawing;
 use crate::catalog::{Catalog, ProcessorId};
-use crate::checks::{DateRow, Findings, Role, RootCause};
+use crate::checks::{DateRow, Findings, Role};
 
 /// A (processor, date) in JSON.
 #[derive(Serialize)]
@@ -59,10 +59,13 @@ pub(crate) struct RootJson {
     consequences: usize,
     /// Those consequences, same date, in catalog order.
     explains: Vec<PairJson>,
+    /// The kinds of the source's issues on its date (`one_team_game`...): rerunning
+    /// the processor will not help until Phase 3 is fixed.
+    source_issues: Vec<&'static str>,
 }
 
-pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson> {
-    roots
+pub(crate) fn roots_json(catalog: &Catalog, f: &Findings) -> Vec<RootJson> {
+    f.roots()
         .iter()
         .map(|r| RootJson {
             processor: catalog.code(r.processor).into(),
@@ -71,8 +74,20 @@ pub(crate) fn roots_json(catalog: &Catalog, roots: &[RootCause]) -> Vec<RootJson
             defective_entities: r.defective_entities,
             consequences: r.consequences.len(),
             explains: pairs_json(catalog, &r.consequences, r.date),
+            source_issues: source_issues_on(f, r.date),
         })
         .collect()
+}
+
+/// The kinds of the source's issues on `date`, each once, in the order found.
+fn source_issues_on(f: &Findings, date: NaiveDate) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for issue in f.content.source.iter().filter(|i| i.date() == date) {
+        if !kinds.contains(&issue.kind()) {
+            kinds.push(issue.kind());
+        }
+    }
+    kinds
 }
 
 /// The cause cell of a defective row for a person: `root`, or `caused by TDZA` (its
@@ -152,6 +167,13 @@ pub(crate) fn root_lines(catalog: &Catalog, f: &Findings) -> RootLines {
                     .map(|&p| catalog.code(p))
                     .collect();
                 let _ = write!(line, " -> {}", names.join(", "));
+            }
+            let suspect: Vec<&str> = run
+                .iter()
+                .flat_map(|r| source_issues_on(f, r.date))
+                .collect();
+            if !suspect.is_empty() {
+                let _ = write!(line, " (source: {} that day)", suspect.join(", "));
             }
             line
         })

@@ -15,7 +15,7 @@ pub fn render_seed(
     match format {
         SummaryFormat::Json => to_json(manifest),
         SummaryFormat::Text => format!(
-            "Seeded {} with {} ({} player-game rows, {} game dates, seed {}) in {:.1}s: {} defective pairs, {} stale, {} tripped breakers{}.\n",
+            "Seeded {} with {} ({} player-game rows, {} game dates, seed {}) in {:.1}s: {} defective pairs, {} stale, {} tripped breakers, {} content and {} source defects, {} lagging{}.\n",
             path.display(),
             manifest.seasons.join(", "),
             manifest.player_game_rows,
@@ -25,6 +25,9 @@ pub fn render_seed(
             manifest.defects.len(),
             manifest.stale.len(),
             manifest.breakers.len(),
+            manifest.content.len(),
+            manifest.source.len(),
+            manifest.lagging.len(),
             if manifest.healthy { " (healthy)" } else { "" },
         ),
     }
