@@ -198,7 +198,8 @@ impl PlanOptions {
 pub struct RepairPlan {
     /// In run order: dependency order across processors, oldest first within one.
     pub pairs: Vec<PlannedPair>,
-    /// Defective upstream pairs left out by --processor / --start-from.
+    /// Defective upstream pairs left out by --processor / --start-from, and planned
+    /// dates whose source (Phase 3) is broken.
     pub warnings: Vec<String>,
     /// Tripped breakers of planned pairs (reset before the pair runs).
     pub breakers: Vec<TrippedBreaker>,
@@ -370,6 +371,23 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
                 "{} {date} is defective upstream of {} and not in this plan: fix it first, or drop --processor/--start-from",
                 catalog.code(p),
                 below.join(", ")
+            ));
+        }
+    }
+
+    // A rerun computes from the source: on a day it is broken, it cannot fix the pair.
+    for &date in &plan_dates {
+        let issues: BTreeSet<&str> = findings
+            .content
+            .source
+            .iter()
+            .filter(|i| i.date() == date)
+            .map(|i| i.kind())
+            .collect();
+        if !issues.is_empty() {
+            warnings.push(format!(
+                "the source has {} on {date}: its pairs rerun against it and stay defective until Phase 3 is fixed",
+                issues.into_iter().collect::<Vec<_>>().join(", ")
             ));
         }
     }

@@ -967,3 +967,44 @@ fn a_resumed_run_counts_the_pairs_an_earlier_run_finished() {
         second.stderr
     );
 }
+
+#[test]
+fn the_plan_warns_once_for_a_planned_day_whose_source_is_broken() {
+    let s = seeded();
+    let day = s.manifest["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "one_team_game")
+        .unwrap()["date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plan = s.run(&["repair", "--format", "json"]).json();
+    let warned: Vec<&str> = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .filter(|w| w.starts_with("the source has"))
+        .collect();
+    // The short day has nothing to plan: only the day that lost a team is warned of.
+    assert_eq!(
+        warned,
+        [format!(
+            "the source has one_team_game on {day}: its pairs rerun against it and stay defective until Phase 3 is fixed"
+        )]
+    );
+    // A plan that does not reach that day says nothing of it.
+    let december = s
+        .run(&["repair", "--range", "2021-12", "--format", "json"])
+        .json();
+    assert!(
+        december["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.as_str().unwrap().starts_with("the source has")),
+        "{december}"
+    );
+}
