@@ -50,8 +50,9 @@ pub trait Dialect: Send + Sync {
     fn table(&self, table: &TableName) -> String;
     /// A column, quoted.
     fn column(&self, name: &str) -> String;
-    /// The view that lists the columns of every table (the layout check).
-    fn columns_view(&self) -> String;
+    /// The view that lists the columns of every table of `datasets` (logical names; the
+    /// layout check). An engine may list more; the check picks the tables it wants.
+    fn columns_view(&self, datasets: &[String]) -> String;
     /// The text of a parameter: `name` is the `index`th distinct parameter (from 1).
     fn placeholder(&self, name: &str, index: usize) -> String;
     /// The engine's name of a function the templates write in its neutral spelling.
@@ -104,8 +105,8 @@ pub enum Param {
 enum Ident {
     Table(TableName),
     Column(String),
-    /// The view listing every table's columns.
-    Columns,
+    /// The view listing every table's columns, in these (logical) datasets.
+    Columns(Vec<String>),
     /// The engine's hash of a row's columns ([`Dialect::row_hash`]).
     RowHash(Vec<String>),
 }
@@ -184,9 +185,9 @@ impl Query {
         self
     }
 
-    /// Fills `slot` with the engine's view of every table's columns.
-    pub fn columns_view(mut self, slot: &str) -> Self {
-        self.text = self.fill(&self.text.clone(), slot, Ident::Columns);
+    /// Fills `slot` with the engine's view of the columns of every table of `datasets`.
+    pub fn columns_view(mut self, slot: &str, datasets: &[String]) -> Self {
+        self.text = self.fill(&self.text.clone(), slot, Ident::Columns(datasets.to_vec()));
         self
     }
 
@@ -299,7 +300,7 @@ impl Query {
                     sql.push_str(&match ident {
                         Ident::Table(t) => dialect.table(t),
                         Ident::Column(c) => dialect.column(c),
-                        Ident::Columns => dialect.columns_view(),
+                        Ident::Columns(datasets) => dialect.columns_view(datasets),
                         Ident::RowHash(columns) => {
                             let quoted: Vec<String> =
                                 columns.iter().map(|c| dialect.column(c)).collect();
@@ -422,8 +423,8 @@ mod tests {
         fn column(&self, name: &str) -> String {
             format!("<{name}>")
         }
-        fn columns_view(&self) -> String {
-            "<columns>".into()
+        fn columns_view(&self, datasets: &[String]) -> String {
+            format!("<columns|{}>", datasets.join(","))
         }
         fn placeholder(&self, name: &str, index: usize) -> String {
             format!(":{name}{index}")
@@ -462,10 +463,11 @@ mod tests {
         );
         let names: Vec<&str> = r.params.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["start", "end"]);
-        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        let columns = Query::new("c", "SELECT * FROM {{columns}}")
+            .columns_view("columns", &["a".into(), "b".into()]);
         assert_eq!(
             columns.render(&Angle).unwrap().sql,
-            "SELECT * FROM <columns>"
+            "SELECT * FROM <columns|a,b>"
         );
     }
 

@@ -455,16 +455,22 @@ fn datasets_are_renamed_from_phase4_toml() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    // Without the prefix, the datasets are not found: the layout check names them.
+    // Without the prefix, the datasets are not found: BigQuery's 404 names the first,
+    // and it is bad input (exit 2), asked once (never retried), nothing else run.
+    let before = fake.received().len();
     let missing = run_bq_in(&fake, dir.path(), &["report", "--range", "2021-12"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(
         missing
             .stderr
-            .contains("table nba_analytics.player_game_summary is missing"),
+            .contains("Not found: Dataset fake-project:nba_analytics"),
         "{}",
         missing.stderr
     );
+    assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
+    // The checks are in flight together: each asked once, none retried.
+    let asked = posts(&fake.received()[before..]).len();
+    assert!(asked <= 6, "{asked} queries for 6 checks");
     std::fs::write(
         dir.path().join("phase4.toml"),
         "[warehouse]\ndataset_prefix = \"dev_\"\nlocation = \"EU\"\n",

@@ -198,7 +198,7 @@ impl Check {
     /// The check's query over `scope`.
     pub fn query(self, catalog: &Catalog, scope: &Scope) -> Query {
         match self {
-            Check::Layout => crate::warehouse::layout_query(),
+            Check::Layout => crate::warehouse::layout_query(&required_layout(catalog)),
             Check::Seasons => completeness::seasons_query(catalog, scope.bounds),
             Check::Reconcile => reconcile::reconcile_query(catalog, &scope.queried, scope.range),
             Check::Failures => per_processor_query(

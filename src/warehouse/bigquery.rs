@@ -243,12 +243,21 @@ impl Dialect for BigQueryDialect {
         format!("`{name}`")
     }
 
-    fn columns_view(&self) -> String {
-        format!(
-            "`{}`.`region-{}`.INFORMATION_SCHEMA.COLUMNS",
-            self.project,
-            self.location.to_ascii_lowercase()
-        )
+    fn columns_view(&self, datasets: &[String]) -> String {
+        // Each dataset's own INFORMATION_SCHEMA: valid wherever the dataset lives, without
+        // --location (the region's view needs it, and emulators do not answer it).
+        let views: Vec<String> = datasets
+            .iter()
+            .map(|d| {
+                format!(
+                    "SELECT table_schema, table_name, column_name, data_type \
+                     FROM `{}`.`{}`.INFORMATION_SCHEMA.COLUMNS",
+                    self.project,
+                    self.datasets.physical(d)
+                )
+            })
+            .collect();
+        format!("({})", views.join(" UNION ALL "))
     }
 
     fn placeholder(&self, name: &str, _index: usize) -> String {
@@ -514,6 +523,8 @@ struct Answer {
 struct Failure {
     message: String,
     retryable: bool,
+    /// The request named something that does not exist (a dataset): bad input, exit 2.
+    not_found: bool,
 }
 
 fn classify(error: &BQError) -> Failure {
@@ -540,19 +551,23 @@ fn classify(error: &BQError) -> Failure {
             Failure {
                 message: format!("BigQuery replied {what}: {}", e.message),
                 retryable,
+                not_found: e.code == 404 && e.message.starts_with("Not found: Dataset"),
             }
         }
         BQError::RequestError(e) => Failure {
             message: format!("BigQuery request failed: {}", with_causes(e)),
             retryable: e.is_timeout() || e.is_connect() || e.is_decode() || e.is_request(),
+            not_found: false,
         },
         auth @ (BQError::YupAuthError(_) | BQError::AuthError(_)) => Failure {
             message: format!("Google credentials were refused ({auth}): {CREDENTIALS_HINT}"),
             retryable: false,
+            not_found: false,
         },
         other => Failure {
             message: format!("BigQuery: {other}"),
             retryable: false,
+            not_found: false,
         },
     }
 }
@@ -597,8 +612,15 @@ where
                     humantime::format_duration(settings.query_timeout)
                 ),
                 retryable: false,
+                not_found: false,
             },
         };
+        if failure.not_found {
+            return Err(Error::usage(format!(
+                "{what}: {} (the catalog's datasets, renamed by [bigquery] datasets in phase4.toml, must exist in the project)",
+                failure.message
+            )));
+        }
         let out_of_time = Instant::now() + delay >= deadline;
         if !failure.retryable || attempt >= settings.max_attempts || out_of_time {
             let tries = if attempt > 1 {
@@ -858,10 +880,16 @@ mod tests {
         assert_eq!(datasets.physical("nba_analytics"), "dev_nba_analytics");
         assert_eq!(datasets.logical("dev_nba_analytics"), "nba_analytics");
         assert_eq!(datasets.logical("precompute_v2"), "nba_precompute");
-        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view(
+            "columns",
+            &["nba_analytics".into(), "nba_precompute".into()],
+        );
         assert_eq!(
             columns.render(&mapped).unwrap().sql,
-            "SELECT * FROM `proj`.`region-eu`.INFORMATION_SCHEMA.COLUMNS"
+            "SELECT * FROM (SELECT table_schema, table_name, column_name, data_type \
+             FROM `proj`.`dev_nba_analytics`.INFORMATION_SCHEMA.COLUMNS UNION ALL \
+             SELECT table_schema, table_name, column_name, data_type \
+             FROM `proj`.`precompute_v2`.INFORMATION_SCHEMA.COLUMNS)"
         );
     }
 }

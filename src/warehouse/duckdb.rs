@@ -71,7 +71,7 @@ impl Dialect for DuckDbDialect {
         format!("\"{name}\"")
     }
 
-    fn columns_view(&self) -> String {
+    fn columns_view(&self, _datasets: &[String]) -> String {
         // duckdb_columns() under information_schema's names: the same rows, planned in a
         // tenth of the time (information_schema.columns is a view over several catalogs).
         "(SELECT schema_name AS table_schema, table_name, column_name, data_type \
@@ -524,7 +524,8 @@ mod tests {
         );
         assert_eq!(r.params.len(), 2);
         assert_eq!(r.params[0].0, "start");
-        let columns = Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns");
+        let columns =
+            Query::new("c", "SELECT * FROM {{columns}}").columns_view("columns", &["x".into()]);
         assert_eq!(
             columns.render(&DuckDbDialect).unwrap().sql,
             "SELECT * FROM (SELECT schema_name AS table_schema, table_name, column_name, \

@@ -455,9 +455,16 @@ pub fn create_embedded(path: &Path) -> Result<Box<dyn Warehouse>, Error> {
     Ok(Box::new(duckdb::DuckDbWarehouse::create(path)?))
 }
 
-/// `layout_columns.sql`: the columns of every table the engine lists.
-pub fn layout_query() -> Query {
-    Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS).columns_view("columns")
+/// `layout_columns.sql`: the columns of the tables of the datasets `required` names.
+pub fn layout_query(required: &RequiredLayout) -> Query {
+    let mut datasets: Vec<String> = required
+        .iter()
+        .map(|(t, _)| t.dataset().to_string())
+        .collect();
+    datasets.sort();
+    datasets.dedup();
+    Query::new("layout_columns", crate::sql::text::LAYOUT_COLUMNS)
+        .columns_view("columns", &datasets)
 }
 
 /// The layout from the rows of [`layout_query`], for the wanted tables.
@@ -489,7 +496,7 @@ pub fn verify_layout(
     warehouse: &mut dyn Warehouse,
     required: &RequiredLayout,
 ) -> Result<(), Error> {
-    let rows = warehouse.query(&layout_query())?;
+    let rows = warehouse.query(&layout_query(required))?;
     let tables: Vec<TableName> = required.iter().map(|(t, _)| t.clone()).collect();
     let layout = layout_from_rows(&rows, &tables, warehouse.dialect())?;
     check_layout(&warehouse.describe(), &layout, required)

@@ -4,7 +4,7 @@
 //! and runs the real check SQL it receives on a DuckDB file, so the numbers are real.
 //!
 //! BigQuery SQL becomes DuckDB SQL by the small steps a reader can check here:
-//! `` `p.dataset.table` `` -> `"dataset"."table"`, the region's INFORMATION_SCHEMA.COLUMNS
+//! `` `p.dataset.table` `` -> `"dataset"."table"`, a dataset's INFORMATION_SCHEMA.COLUMNS
 //! -> information_schema.columns, `@name` -> a `?` cast to the parameter's declared
 //! type, UNIX_MICROS -> epoch_us, and the row hash of the content fingerprint (see
 //! `row_hashes`).
@@ -215,14 +215,25 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
         );
     }
     let sql = body["query"].as_str().unwrap_or_default();
-    let (duck_sql, binds) =
-        match to_duckdb(sql, &body["queryParameters"], &st.behaviour.dataset_prefix) {
-            Ok(t) => t,
-            Err(e) => return google_error(400, "invalidQuery", &e, "INVALID_ARGUMENT"),
-        };
     let conn = match open(db) {
         Ok(c) => c,
         Err(e) => return google_error(500, "backendError", &e, "INTERNAL"),
+    };
+    let schemas = match schemas_of(&conn) {
+        Ok(s) => s,
+        Err(e) => return google_error(500, "backendError", &e, "INTERNAL"),
+    };
+    let (duck_sql, binds) = match to_duckdb(
+        sql,
+        &body["queryParameters"],
+        &st.behaviour.dataset_prefix,
+        &schemas,
+    ) {
+        Ok(t) => t,
+        Err(e) if e.starts_with("Not found: Dataset") => {
+            return google_error(404, "notFound", &e, "NOT_FOUND");
+        }
+        Err(e) => return google_error(400, "invalidQuery", &e, "INVALID_ARGUMENT"),
     };
     let id = format!("job_fake_{}", st.next_job);
     st.next_job += 1;
@@ -322,8 +333,28 @@ fn scanned_bytes(conn: &duckdb::Connection, duck_sql: &str) -> i64 {
     bytes
 }
 
-/// BigQuery SQL and typed parameters to DuckDB SQL and the values to bind, in order.
-fn to_duckdb(sql: &str, parameters: &Value, prefix: &str) -> Result<(String, Vec<String>), String> {
+/// The schemas of the DuckDB file: the datasets of the fake project.
+fn schemas_of(conn: &duckdb::Connection) -> Result<Vec<String>, String> {
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT schema_name FROM duckdb_schemas() WHERE database_name = current_database()")
+        .map_err(|e| e.to_string())?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| e.to_string())?;
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+/// `.INFORMATION_SCHEMA.COLUMNS` after a dataset's backticked name.
+const COLUMNS_VIEW: &str = ".INFORMATION_SCHEMA.COLUMNS";
+
+/// BigQuery SQL and typed parameters to DuckDB SQL and the values to bind, in order;
+/// `schemas` are the datasets that exist.
+fn to_duckdb(
+    sql: &str,
+    parameters: &Value,
+    prefix: &str,
+    schemas: &[String],
+) -> Result<(String, Vec<String>), String> {
     let mut types = HashMap::new();
     let mut values = HashMap::new();
     for p in parameters.as_array().cloned().unwrap_or_default() {
@@ -380,22 +411,34 @@ fn to_duckdb(sql: &str, parameters: &Value, prefix: &str) -> Result<(String, Vec
                         let schema = dataset.strip_prefix(prefix).unwrap_or(dataset);
                         out.push_str(&format!("\"{schema}\".\"{table}\""));
                     }
-                    [one] if one.starts_with("region-") => {
-                        // `project`.`region-us`.INFORMATION_SCHEMA.COLUMNS
-                        let tail: String = chars
-                            .by_ref()
-                            .take(".INFORMATION_SCHEMA.COLUMNS".len())
-                            .collect();
-                        if !tail.eq_ignore_ascii_case(".INFORMATION_SCHEMA.COLUMNS") {
-                            return Err(format!("unexpected `{one}`{tail}"));
-                        }
+                    [dataset]
+                        if chars
+                            .clone()
+                            .take(COLUMNS_VIEW.len())
+                            .collect::<String>()
+                            .eq_ignore_ascii_case(COLUMNS_VIEW) =>
+                    {
+                        // `project`.`dataset`.INFORMATION_SCHEMA.COLUMNS: one dataset's
+                        // columns; BigQuery answers 404 for a dataset that does not exist.
+                        chars.by_ref().take(COLUMNS_VIEW.len()).for_each(drop);
+                        // With a prefix, only the prefixed datasets exist.
+                        let schema = dataset.strip_prefix(prefix).filter(|_| !prefix.is_empty());
+                        let schema = if prefix.is_empty() {
+                            Some(*dataset)
+                        } else {
+                            schema
+                        };
+                        let Some(schema) = schema.filter(|s| schemas.iter().any(|x| x == s)) else {
+                            return Err(format!("Not found: Dataset fake-project:{dataset}"));
+                        };
                         // BigQuery's names of the types (STRING, INT64...), not DuckDB's.
                         out.push_str(&format!(
                             "(SELECT '{prefix}' || table_schema AS table_schema, table_name, column_name, \
                              CASE data_type WHEN 'VARCHAR' THEN 'STRING' WHEN 'INTEGER' THEN 'INT64' \
                              WHEN 'BIGINT' THEN 'INT64' WHEN 'DOUBLE' THEN 'FLOAT64' \
                              WHEN 'BOOLEAN' THEN 'BOOL' WHEN 'DOUBLE[]' THEN 'ARRAY<FLOAT64>' \
-                             ELSE data_type END AS data_type FROM {columns_view})"
+                             ELSE data_type END AS data_type FROM {columns_view} \
+                             WHERE table_schema = '{schema}')"
                         ));
                     }
                     [_project] if chars.peek() == Some(&'.') => {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod bench;
+pub mod bqemulator;
 pub mod fake_bigquery;
 pub mod http_server;
 
