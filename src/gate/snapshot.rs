@@ -229,7 +229,9 @@ fn date_line(d: &DateCounts) -> String {
     inline_object(fields.into_iter())
 }
 
+/// `at.name`; a name from the file is escaped (`\n`), so a message stays on one line.
 fn path_of(at: &str, name: &str) -> String {
+    let name = name.escape_debug();
     if at.is_empty() {
         name.to_string()
     } else {
@@ -278,7 +280,7 @@ fn date(text: &str, at: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|_| text.len() == 10)
-        .ok_or_else(|| format!("{at}: `{text}` is not a date (YYYY-MM-DD)"))
+        .ok_or_else(|| format!("{at}: `{}` is not a date (YYYY-MM-DD)", text.escape_debug()))
 }
 
 fn parse_range(value: &Value) -> Result<DateRange, String> {

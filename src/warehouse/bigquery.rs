@@ -13,6 +13,7 @@ use gcp_bigquery_client::Client;
 use gcp_bigquery_client::auth::Authenticator;
 use gcp_bigquery_client::client_builder::ClientBuilder;
 use gcp_bigquery_client::error::BQError;
+use gcp_bigquery_client::model::data_format_options::DataFormatOptions;
 use gcp_bigquery_client::model::error_proto::ErrorProto;
 use gcp_bigquery_client::model::field_type::FieldType;
 use gcp_bigquery_client::model::get_query_results_parameters::GetQueryResultsParameters;
@@ -693,6 +694,12 @@ async fn run_query(
     request.max_results = settings.page_size;
     request.maximum_bytes_billed = settings.max_bytes_billed.map(|b| b.to_string());
     request.timeout_ms = Some(wait_ms(deadline));
+    // TIMESTAMPs as exact integer microseconds. The client sends getQueryResults'
+    // options as URL parameters, where it cannot nest this one: later pages may come
+    // as float seconds, which `timestamp_micros` reads too.
+    request.format_options = Some(DataFormatOptions {
+        use_int64_timestamp: Some(true),
+    });
     if dry_run {
         request.dry_run = Some(true);
     }
@@ -831,9 +838,7 @@ fn convert(
                         .map_err(|_| bad(&field.name, &text))?,
                 ),
                 FieldType::Timestamp => {
-                    // Seconds since the epoch as a float: kept in microseconds.
-                    let secs: f64 = text.parse().map_err(|_| bad(&field.name, &text))?;
-                    Value::Int((secs * 1_000_000.0).round() as i64)
+                    Value::Int(timestamp_micros(&text).ok_or_else(|| bad(&field.name, &text))?)
                 }
                 _ => Value::Text(text),
             };
@@ -844,9 +849,31 @@ fn convert(
     Ok(Rows { columns, rows })
 }
 
+/// A TIMESTAMP cell in microseconds since the epoch: integer microseconds
+/// (`useInt64Timestamp`), or BigQuery's default float seconds (`1.6410384005E9`, always
+/// written with a point or an exponent, so an integer is never read as seconds).
+fn timestamp_micros(text: &str) -> Option<i64> {
+    if let Ok(micros) = text.parse::<i64>() {
+        return Some(micros);
+    }
+    let secs: f64 = text.parse().ok().filter(|s: &f64| s.is_finite())?;
+    Some((secs * 1_000_000.0).round() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_read_as_integer_microseconds_or_float_seconds_alike() {
+        let micros = 1_641_038_400_500_000;
+        assert_eq!(timestamp_micros("1641038400500000"), Some(micros));
+        assert_eq!(timestamp_micros("1.6410384005E9"), Some(micros));
+        assert_eq!(timestamp_micros("1641038400.5"), Some(micros));
+        assert_eq!(timestamp_micros("-1.5E0"), Some(-1_500_000));
+        assert_eq!(timestamp_micros("NaN"), None);
+        assert_eq!(timestamp_micros("soon"), None);
+    }
 
     #[test]
     fn bigquery_keeps_named_parameters_qualifies_tables_and_renames_datasets() {

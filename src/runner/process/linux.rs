@@ -98,7 +98,10 @@ pub(super) fn group_exists(pgid: u32) -> bool {
 pub(super) fn own_children() -> Option<Vec<u32>> {
     let mut children = Vec::new();
     for task in fs::read_dir("/proc/self/task").ok()?.flatten() {
-        let text = fs::read_to_string(task.path().join("children")).ok()?;
+        // A thread that ended since the listing has no children to tell.
+        let Ok(text) = fs::read_to_string(task.path().join("children")) else {
+            continue;
+        };
         children.extend(
             text.split_whitespace()
                 .filter_map(|p| p.parse::<u32>().ok()),
