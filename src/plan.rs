@@ -377,17 +377,11 @@ pub fn build_plan(catalog: &Catalog, findings: &Findings, options: &PlanOptions)
 
     // A rerun computes from the source: on a day it is broken, it cannot fix the pair.
     for &date in &plan_dates {
-        let issues: BTreeSet<&str> = findings
-            .content
-            .source
-            .iter()
-            .filter(|i| i.date() == date)
-            .map(|i| i.kind())
-            .collect();
+        let issues = findings.source_issues_on(date);
         if !issues.is_empty() {
             warnings.push(format!(
                 "the source has {} on {date}: its pairs rerun against it and stay defective until Phase 3 is fixed",
-                issues.into_iter().collect::<Vec<_>>().join(", ")
+                issues.join(", ")
             ));
         }
     }

@@ -139,7 +139,19 @@ impl Findings {
     /// Whether the source (Phase 3) has an issue on `date`: a rerun of Phase 4 cannot
     /// fix what it finds there until Phase 3 is fixed.
     pub fn source_broken_on(&self, date: NaiveDate) -> bool {
-        self.content.source.iter().any(|i| i.date() == date)
+        !self.source_issues_on(date).is_empty()
+    }
+
+    /// The kinds of the source's issues on `date` (`one_team_game`...), each once, sorted.
+    pub fn source_issues_on(&self, date: NaiveDate) -> Vec<&'static str> {
+        let kinds: std::collections::BTreeSet<&'static str> = self
+            .content
+            .source
+            .iter()
+            .filter(|i| i.date() == date)
+            .map(|i| i.kind())
+            .collect();
+        kinds.into_iter().collect()
     }
 
     /// Defective or stale pairs on days whose source is fine: what a rerun can fix.

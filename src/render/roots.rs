@@ -74,20 +74,9 @@ pub(crate) fn roots_json(catalog: &Catalog, f: &Findings) -> Vec<RootJson> {
             defective_entities: r.defective_entities,
             consequences: r.consequences.len(),
             explains: pairs_json(catalog, &r.consequences, r.date),
-            source_issues: source_issues_on(f, r.date),
+            source_issues: f.source_issues_on(r.date),
         })
         .collect()
-}
-
-/// The kinds of the source's issues on `date`, each once, in the order found.
-fn source_issues_on(f: &Findings, date: NaiveDate) -> Vec<&'static str> {
-    let mut kinds: Vec<&'static str> = Vec::new();
-    for issue in f.content.source.iter().filter(|i| i.date() == date) {
-        if !kinds.contains(&issue.kind()) {
-            kinds.push(issue.kind());
-        }
-    }
-    kinds
 }
 
 /// The cause cell of a defective row for a person: `root`, or `caused by TDZA` (its
@@ -170,7 +159,7 @@ pub(crate) fn root_lines(catalog: &Catalog, f: &Findings) -> RootLines {
             }
             let suspect: Vec<&str> = run
                 .iter()
-                .flat_map(|r| source_issues_on(f, r.date))
+                .flat_map(|r| f.source_issues_on(r.date))
                 .collect();
             if !suspect.is_empty() {
                 let _ = write!(line, " (source: {} that day)", suspect.join(", "));
