@@ -23,6 +23,19 @@ use crate::error::Error;
 pub struct Config {
     #[serde(default)]
     pub warehouse: WarehouseConfig,
+    #[serde(default)]
+    pub repair: RepairConfig,
+}
+
+/// `[repair]`: what `repair --apply` shares with other operators of the warehouse.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepairConfig {
+    /// `dataset.table` of the lease row two operators' runs take turns on (created on
+    /// first use); without it only the local state directory's lock protects a run.
+    pub lease_table: Option<String>,
+    /// How old a lease's heartbeat must be before another run takes it over.
+    pub lease_stale_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -85,6 +85,10 @@ pub struct PlannedPair {
 pub struct RunPair {
     pub pair: PlannedPair,
     pub batch: usize,
+    /// Did the checks that made the plan find tripped breakers on this pair? A unit
+    /// with none runs no reset (on BigQuery each would be a DML job of its own).
+    /// `None` for a plan stored before this was recorded: its units reset.
+    pub tripped: Option<bool>,
 }
 
 /// A [`RunPair`] as the checkpoint stores it: the processor by its catalog code. A
@@ -98,6 +102,9 @@ pub struct StoredPair {
     /// Absent in plans stored before roles existed: then taken from the reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<PlanRole>,
+    /// [`RunPair::tripped`]; absent in plans stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tripped: Option<bool>,
 }
 
 impl StoredPair {
@@ -108,6 +115,7 @@ impl StoredPair {
             reasons: pair.pair.reasons.clone(),
             batch: pair.batch,
             role: Some(pair.pair.role),
+            tripped: pair.tripped,
         }
     }
 
@@ -129,6 +137,7 @@ impl StoredPair {
                     .unwrap_or_else(|| PlanRole::from_reasons(&self.reasons)),
             },
             batch: self.batch,
+            tripped: self.tripped,
         })
     }
 }

@@ -41,6 +41,12 @@ pub mod text {
     pub const PART_SOURCE_SANITY: &str = include_str!("../sql/part/source_sanity.sql");
     pub const PART_NO_CONTENT: &str = include_str!("../sql/part/no_content.sql");
     pub const RESET_BREAKERS: &str = include_str!("../sql/reset_breakers.sql");
+    pub const LEASE_CREATE: &str = include_str!("../sql/lease/create.sql");
+    pub const LEASE_ROW: &str = include_str!("../sql/lease/row.sql");
+    pub const LEASE_TAKE: &str = include_str!("../sql/lease/take.sql");
+    pub const LEASE_RENEW: &str = include_str!("../sql/lease/renew.sql");
+    pub const LEASE_RELEASE: &str = include_str!("../sql/lease/release.sql");
+    pub const LEASE_HOLDER: &str = include_str!("../sql/lease/holder.sql");
 }
 
 /// What differs between engines in the text of a query. Each engine implements it in its

@@ -19,6 +19,14 @@ fn run_bq(fake: &FakeBigQuery, args: &[&str]) -> Run {
 }
 
 fn run_bq_in(fake: &FakeBigQuery, dir: &Path, args: &[&str]) -> Run {
+    bq_command(fake, dir, args)
+        .output()
+        .expect("run phase4-check")
+        .into()
+}
+
+/// The binary against `fake`, from `dir` (its phase4.toml, HOME without credentials).
+fn bq_command(fake: &FakeBigQuery, dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--warehouse")
         .arg(format!("bigquery:{PROJECT}"))
@@ -30,7 +38,7 @@ fn run_bq_in(fake: &FakeBigQuery, dir: &Path, args: &[&str]) -> Run {
     for (k, v) in env_for(fake, dir) {
         c.env(k, v);
     }
-    c.output().expect("run phase4-check").into()
+    c
 }
 
 /// A fake BigQuery over the shared seeded warehouse.
@@ -607,7 +615,8 @@ fn without_credentials_bigquery_is_exit_3_saying_what_to_set() {
 #[test]
 fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_the_wire() {
     // The user's processors write the warehouse themselves (here: the built-in processor
-    // on the DuckDB file behind the fake); phase4-check only reads BigQuery.
+    // on the DuckDB file behind the fake); phase4-check reads BigQuery, and writes only
+    // its own statements (none here: no breaker is tripped in this range).
     let (dir, path) = seeded().copy();
     let fake = FakeBigQuery::start(&path, Behaviour::default());
     let catalog = phase4_check::catalog::DEFAULT_CATALOG.replace(
@@ -617,6 +626,7 @@ fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_
     assert_ne!(catalog, phase4_check::catalog::DEFAULT_CATALOG);
     std::fs::write(dir.path().join("catalog.toml"), catalog).unwrap();
     let args = [
+        "-v",
         "--catalog",
         "catalog.toml",
         "repair",
@@ -638,8 +648,18 @@ fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_
             .all(|p| p["processor"] == "ML" && p["status"] == "done"),
         "{pairs:?}"
     );
-    // Plan (5 checks) plus one verification query per pair, all over the wire.
+    // Plan (the checks) plus one verification query per pair, all over the wire, and
+    // every one of them through the run's one client on its one runtime.
+    let queries = run.stderr.matches("bigquery query").count();
+    assert!(queries >= 5 + 3, "{queries} queries:\n{}", run.stderr);
     assert!(posts(&fake.received()).len() >= 5 + 3);
+    assert_eq!(
+        run.stderr.matches("bigquery client built").count(),
+        1,
+        "one client for the run:\n{}",
+        run.stderr
+    );
+    assert!(dml(&fake.received()).is_empty());
     let report = run_bq_in(
         &fake,
         dir.path(),
@@ -652,9 +672,92 @@ fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_
         ],
     );
     assert_eq!(report.code, 0, "{}", report.stdout);
+}
 
-    // Breakers cannot be reset on BigQuery: pre-flight says so.
-    let breakers = run_bq_in(
+/// The statements (DML, DDL) among the requests: what phase4-check wrote.
+fn dml(received: &[Received]) -> Vec<String> {
+    posts(received)
+        .into_iter()
+        .filter(|r| r.body["dryRun"] != true)
+        .filter_map(|r| r.body["query"].as_str())
+        .filter(|q| {
+            let first = q
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            matches!(
+                first.as_str(),
+                "UPDATE" | "INSERT" | "DELETE" | "MERGE" | "CREATE"
+            )
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The seeded breakers: PCF entities tripped on one date, by the manifest.
+fn seeded_breakers() -> (String, Vec<String>) {
+    let breakers = seeded().manifest["breakers"].as_array().unwrap().clone();
+    let date = breakers[0]["date"].as_str().unwrap().to_string();
+    let entities = breakers
+        .iter()
+        .inspect(|b| {
+            assert_eq!(
+                (b["processor"].as_str(), b["date"].as_str()),
+                (Some("PCF"), Some(date.as_str()))
+            )
+        })
+        .map(|b| b["entity"].as_str().unwrap().to_string())
+        .collect();
+    (date, entities)
+}
+
+#[test]
+fn repair_apply_on_bigquery_resets_the_tripped_breakers_and_writes_nothing_else() {
+    let (dir, path) = seeded().copy();
+    let fake = FakeBigQuery::start(&path, Behaviour::default());
+    // Processors that write nothing: every change to the warehouse is phase4-check's.
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["true"]),
+    )
+    .unwrap();
+    let (date, entities) = seeded_breakers();
+    let before = common::dump_tables(&path);
+
+    // --estimate prices the reset with the plan's checks, and runs nothing.
+    let estimate = run_bq_in(
+        &fake,
+        dir.path(),
+        &[
+            "--catalog",
+            "catalog.toml",
+            "--estimate",
+            "repair",
+            "--range",
+            &date,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(estimate.code, 0, "{}", estimate.stderr);
+    let priced = estimate.json();
+    let reset = priced["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["query"] == "reset_breakers")
+        .unwrap_or_else(|| panic!("the reset is priced: {priced}"));
+    assert!(reset["bytes"].as_i64().unwrap() > 0, "{priced}");
+    assert!(
+        priced["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("one such statement per unit")
+    );
+    assert!(fake.received().iter().all(|r| r.body["dryRun"] == true));
+
+    let run = run_bq_in(
         &fake,
         dir.path(),
         &[
@@ -662,17 +765,178 @@ fn repair_apply_on_bigquery_runs_the_users_commands_and_verifies_each_pair_over_
             "catalog.toml",
             "repair",
             "--range",
-            "2021-11-13",
+            &date,
             "--apply",
+            "--verify",
+            "off",
+            "--progress",
+            "none",
+            "--format",
+            "json",
         ],
     );
-    assert_eq!(breakers.code, 2, "{}", breakers.stderr);
-    assert!(
-        breakers.stderr.contains("tripped circuit breakers"),
-        "{}",
-        breakers.stderr
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["breakers_reset"], 3, "{json}");
+    assert!(json["pairs"].as_array().unwrap().len() > 1, "{json}");
+    // One parameterised reset, by the one unit whose breakers the plan found tripped
+    // (the others run none), and no other statement.
+    let statements = dml(&fake.received());
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    for s in &statements {
+        assert!(
+            s.starts_with("UPDATE `fake-project.nba_processing.reprocess_attempts`")
+                && s.contains("@processor")
+                && !s.contains(&date),
+            "{s}"
+        );
+    }
+
+    // Every table as it was, but the three tripped rows, now reset.
+    let after = common::dump_tables(&path);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
     );
-    assert!(breakers.stderr.contains("--keep-breakers"));
+    for (table, rows) in &before {
+        if table != "nba_processing.reprocess_attempts" {
+            assert_eq!(rows, &after[table], "{table} was written");
+        }
+    }
+    let of_entities = |r: &String| {
+        r.contains("Text(\"PCF\")") && entities.iter().any(|e| r.contains(&format!("Text({e:?})")))
+    };
+    let split = |rows: &[String]| -> (Vec<String>, Vec<String>) {
+        rows.iter().cloned().partition(|r| of_entities(r))
+    };
+    let attempts = "nba_processing.reprocess_attempts";
+    let ((was, others_before), (now, others_after)) =
+        (split(&before[attempts]), split(&after[attempts]));
+    assert_eq!((was.len(), now.len()), (3, 3), "{was:#?}");
+    assert!(
+        was.iter().all(|r| r.ends_with("Boolean(true)]")),
+        "{was:#?}"
+    );
+    assert!(
+        now.iter()
+            .all(|r| r.ends_with("Boolean(false)]") && r.contains("Int(0)")),
+        "{now:#?}"
+    );
+    assert_eq!(others_before, others_after, "other attempts were written");
+
+    // And the report no longer lists them.
+    let report = run_bq_in(
+        &fake,
+        dir.path(),
+        &[
+            "--catalog",
+            "catalog.toml",
+            "report",
+            "--range",
+            &date,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        report.json()["breakers"],
+        serde_json::json!([]),
+        "{}",
+        report.stdout
+    );
+}
+
+/// The lease row in the file behind the fake: (holder, pid); `None` before first use.
+fn lease_in(path: &Path) -> Option<(Option<String>, Option<i64>)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let conn = loop {
+        let config = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap();
+        match duckdb::Connection::open_with_flags(path, config) {
+            Ok(c) => break c,
+            Err(e) => assert!(std::time::Instant::now() < deadline, "{e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    conn.query_row(
+        "SELECT holder, pid FROM nba_processing.phase4_repair_lease",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .ok()
+}
+
+#[test]
+fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
+    let (dir, path) = seeded().copy();
+    let fake = FakeBigQuery::start(&path, Behaviour::default());
+    // Each pair takes 2 s and writes nothing: the first run outlasts the 2 s bound.
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["sleep", "2"]),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("phase4.toml"), common::lease_config("2s")).unwrap();
+    let first = bq_command(
+        &fake,
+        dir.path(),
+        &common::lease_run("2021-12-04", "state-a"),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lease_in(&path).is_none_or(|(holder, _)| holder.is_none()) {
+        assert!(std::time::Instant::now() < deadline, "the lease is taken");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(lease_in(&path).unwrap().1, Some(i64::from(first.id())));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+
+    let second = run_bq_in(
+        &fake,
+        dir.path(),
+        &common::lease_run("2021-11-17", "state-b"),
+    );
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!("(pid {}", first.id()))
+            && second.stderr.contains("is held by"),
+        "{}",
+        second.stderr
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lease_in(&path).unwrap().0, None, "freed at the end");
+    // The lease's statements, and nothing else, were written (no breaker reset asked).
+    let statements = dml(&fake.received());
+    assert!(
+        statements
+            .iter()
+            .all(|s| s.contains("`fake-project.nba_processing.phase4_repair_lease`")),
+        "{statements:#?}"
+    );
+    // create + row + take + release for the first, create + row + take for the second,
+    // and at least one heartbeat in between.
+    let renewals = statements
+        .iter()
+        .filter(|s| s.starts_with("UPDATE") && s.contains("SET heartbeat_us"))
+        .count();
+    assert!(renewals >= 2, "{statements:#?}");
+
+    let again = run_bq_in(
+        &fake,
+        dir.path(),
+        &common::lease_run("2021-11-17", "state-b"),
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
 }
 
 #[test]

@@ -14,6 +14,13 @@ use std::process::Command;
 
 /// Runs the binary on the emulator from `dir` (its phase4.toml, HOME without credentials).
 fn run_on(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    command_on(emulator, dir, args)
+        .output()
+        .expect("run phase4-check")
+        .into()
+}
+
+fn command_on(emulator: &Emulator, dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--warehouse")
         .arg(format!("bigquery:{PROJECT}"))
@@ -26,7 +33,7 @@ fn run_on(emulator: &Emulator, dir: &Path, args: &[&str]) -> Run {
     for (k, v) in emulator.env() {
         c.env(k, v);
     }
-    c.output().expect("run phase4-check").into()
+    c
 }
 
 /// A directory whose phase4.toml asks for `page_size` rows per page.
@@ -185,4 +192,197 @@ fn a_dataset_missing_on_bqemulator_is_exit_2_naming_its_tables() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// The seeded breakers' date: PCF entities tripped there, by the manifest.
+fn breakers_date() -> String {
+    let breakers = seeded().manifest["breakers"].as_array().unwrap().clone();
+    assert_eq!(breakers.len(), 3);
+    breakers[0]["date"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn repair_resets_the_breakers_on_bqemulator_and_writes_nothing_else() {
+    let s = seeded();
+    let Some(emulator) = Emulator::start(&s.path) else {
+        return;
+    };
+    let dir = workdir(500);
+    // Processors that write nothing: every change is phase4-check's own.
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["true"]),
+    )
+    .unwrap();
+    let date = breakers_date();
+    let estimate = run_on(
+        &emulator,
+        dir.path(),
+        &[
+            "--catalog",
+            "catalog.toml",
+            "--estimate",
+            "repair",
+            "--range",
+            &date,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(estimate.code, 0, "{}", estimate.stderr);
+    assert!(
+        estimate.json()["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["query"] == "reset_breakers"),
+        "{}",
+        estimate.stdout
+    );
+
+    let before = emulator.dump();
+    let run = run_on(
+        &emulator,
+        dir.path(),
+        &[
+            "--catalog",
+            "catalog.toml",
+            "repair",
+            "--range",
+            &date,
+            "--apply",
+            "--verify",
+            "off",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["breakers_reset"], 3, "{}", run.stdout);
+    let after = emulator.dump();
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let attempts = "nba_processing.reprocess_attempts";
+    for (table, rows) in &before {
+        if table != attempts {
+            assert_eq!(rows, &after[table], "{table} was written");
+        }
+    }
+    // Exactly three rows changed: tripped before, reset after.
+    let rows = |dump: &serde_json::Map<String, Value>| -> Vec<String> {
+        dump[attempts]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    let (was, now) = (rows(&before), rows(&after));
+    let gone: Vec<&String> = was.iter().filter(|r| !now.contains(r)).collect();
+    let new: Vec<&String> = now.iter().filter(|r| !was.contains(r)).collect();
+    assert_eq!((gone.len(), new.len()), (3, 3), "{gone:#?}\n{new:#?}");
+    assert!(gone.iter().all(|r| r.contains("\"true\"")), "{gone:#?}");
+    assert!(
+        new.iter()
+            .all(|r| r.contains("\"false\"") && !r.contains("\"true\"")),
+        "{new:#?}"
+    );
+    let report = run_on(
+        &emulator,
+        dir.path(),
+        &["report", "--range", &date, "--format", "json"],
+    );
+    assert_eq!(report.json()["breakers"], serde_json::json!([]));
+}
+
+#[test]
+fn two_runners_on_bqemulator_take_turns_on_the_lease() {
+    let s = seeded();
+    let Some(emulator) = Emulator::start(&s.path) else {
+        return;
+    };
+    let dir = workdir(500);
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["sleep", "5"]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("phase4.toml"),
+        format!(
+            "[warehouse]\npage_size = 500\n{}",
+            common::lease_config("3s")
+        ),
+    )
+    .unwrap();
+    let lease = || -> Option<Vec<Value>> {
+        let dump = emulator.dump_tables(&["nba_processing.phase4_repair_lease"]);
+        let rows = dump.get("nba_processing.phase4_repair_lease")?.as_array()?;
+        assert!(rows.len() <= 1, "{rows:?}");
+        let row: Value = serde_json::from_str(rows.first()?.as_str()?).unwrap();
+        Some(
+            row["f"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["v"].clone())
+                .collect(),
+        )
+    };
+    let mut first = command_on(
+        &emulator,
+        dir.path(),
+        &common::lease_run("2021-12-04", "state-a"),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    // Columns: lease_name, holder, operator, host, pid, ...
+    while lease().is_none_or(|row| row[1].is_null()) {
+        if first.try_wait().unwrap().is_some() {
+            let out = first.wait_with_output().unwrap();
+            panic!(
+                "the first run ended before its lease was seen: {:?}\n{}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(std::time::Instant::now() < deadline, "the lease is taken");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(lease().unwrap()[4], first.id().to_string());
+    std::thread::sleep(std::time::Duration::from_secs(4));
+
+    let second = run_on(
+        &emulator,
+        dir.path(),
+        &common::lease_run("2021-11-17", "state-b"),
+    );
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!("(pid {}", first.id())),
+        "{}",
+        second.stderr
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(lease().unwrap()[1].is_null(), "freed at the end");
+    let again = run_on(
+        &emulator,
+        dir.path(),
+        &common::lease_run("2021-11-17", "state-b"),
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
 }

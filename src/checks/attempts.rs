@@ -40,12 +40,21 @@ pub fn reset_breakers(
     processor: ProcessorId,
     range: DateRange,
 ) -> Result<u64, Error> {
-    let query = Query::new("reset_breakers", text::RESET_BREAKERS)
+    warehouse.execute(&reset_breakers_statement(catalog, processor, range))
+}
+
+/// The reset as one parameterised statement (`sql/reset_breakers.sql`): it changes only
+/// the tripped rows of `processor` on the dates of `range`.
+pub fn reset_breakers_statement(
+    catalog: &Catalog,
+    processor: ProcessorId,
+    range: DateRange,
+) -> Query {
+    Query::new("reset_breakers", text::RESET_BREAKERS)
         .table("attempts", &catalog.processing.attempts)
         .param("processor", Param::Text(catalog.code(processor).into()))
         .param("start", Param::Date(range.start()))
-        .param("end", Param::Date(range.end()));
-    warehouse.execute(&query)
+        .param("end", Param::Date(range.end()))
 }
 
 /// `breakers.sql` with its table; the processors and range are filled by the caller.

@@ -34,10 +34,17 @@ struct EstimateJson<'a> {
     warehouse: &'a str,
     queries: Vec<QueryEstimateJson<'a>>,
     total_bytes: i64,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
-/// The estimates (query name, bytes) and their total.
-pub fn render_estimate(warehouse: &str, estimates: &[(&str, i64)], format: TableFormat) -> String {
+/// The estimates (query name, bytes), their total, and notes on how to read them.
+pub fn render_estimate(
+    warehouse: &str,
+    estimates: &[(&str, i64)],
+    notes: &[String],
+    format: TableFormat,
+) -> String {
     let total: i64 = estimates.iter().map(|(_, b)| b).sum();
     let drawing = match format {
         TableFormat::Json => {
@@ -48,6 +55,7 @@ pub fn render_estimate(warehouse: &str, estimates: &[(&str, i64)], format: Table
                     .map(|&(query, bytes)| QueryEstimateJson { query, bytes })
                     .collect(),
                 total_bytes: total,
+                notes,
             });
         }
         TableFormat::Csv => {
@@ -68,10 +76,14 @@ pub fn render_estimate(warehouse: &str, estimates: &[(&str, i64)], format: Table
         .map(|(q, b)| vec![q.to_string(), b.to_string(), bytes_text(*b)])
         .collect();
     rows.push(vec!["total".into(), total.to_string(), bytes_text(total)]);
-    format!(
+    let mut out = format!(
         "Dry run on {warehouse}: {} queries would process {} ({total} bytes); nothing was run.\n\n{}",
         estimates.len(),
         bytes_text(total),
         table(&["query", "bytes", ""], rows, drawing, 1)
-    )
+    );
+    for note in notes {
+        out.push_str(&format!("\n{note}\n"));
+    }
+    out
 }

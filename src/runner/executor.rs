@@ -63,9 +63,14 @@ pub(super) async fn run_unit(
 }
 
 /// Resets the tripped breakers of the unit's processor on its dates (unless
-/// --keep-breakers, or the engine takes no writes); returns how many.
+/// --keep-breakers, the engine takes no writes, or the plan's checks found none on
+/// them); returns how many.
 async fn reset_unit_breakers(ctx: &Context, unit: &Unit) -> u64 {
-    if ctx.settings.keep_breakers || !ctx.engine.capabilities().can_write {
+    let none_tripped = unit
+        .pairs
+        .iter()
+        .all(|&i| ctx.plan[i].tripped == Some(false));
+    if ctx.settings.keep_breakers || !ctx.engine.capabilities().can_write || none_tripped {
         return 0;
     }
     let engine = ctx.engine.clone();

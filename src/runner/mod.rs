@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod events;
 pub mod executor;
+pub mod lease;
 pub mod logs;
 pub mod process;
 pub mod progress;

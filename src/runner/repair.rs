@@ -13,9 +13,10 @@ use super::checkpoint::{
     self, Checkpoint, CheckpointError, CheckpointWriter, PairStatus, RunLock, StateDir,
 };
 use super::events::EventLog;
+use super::lease::Lease;
 use super::process::{GroupRegistry, Shutdown, become_subreaper};
 use super::progress::Progress;
-use super::schedule::{Context, RunSummary, assign_batches, execute};
+use super::schedule::{Context, RunSummary, assign_batches, execute, mark_tripped};
 use crate::catalog::{Catalog, Invocation};
 use crate::checks::{CheckRequest, Findings, required_layout, run_checks};
 use crate::error::Error;
@@ -142,7 +143,27 @@ pub fn apply(
             warnings: prepared.warnings,
         });
     }
-    run_prepared(engine, catalog, settings, &state, prepared)
+    // The warehouse's lease, last: every local check has passed, nothing has run yet.
+    let lease = settings
+        .lease
+        .as_ref()
+        .map(|l| Lease::take(engine.as_ref(), l, &prepared.checkpoint.fingerprint))
+        .transpose()?;
+    if let Some(note) = lease.as_ref().and_then(Lease::takeover_note) {
+        crate::output::note(&note);
+    }
+    let outcome = run_prepared(engine.clone(), catalog, settings, &state, prepared, &lease);
+    if let Some(lease) = &lease
+        && let Err(e) = lease.release(engine.as_ref())
+    {
+        crate::output::warn(&format!(
+            "the repair lease in {} could not be freed ({}): the next run takes it over once its heartbeat is {} old",
+            lease.settings().table,
+            e.one_line(),
+            humantime::format_duration(lease.settings().stale_after)
+        ));
+    }
+    outcome
 }
 
 /// What the pre-flight found good: the lock, the checkpoint to write and its plan, and
@@ -384,7 +405,8 @@ fn new_plan(
         .filter(|r| r.is_game_date())
         .map(|r| r.date)
         .collect();
-    let pairs = assign_batches(catalog, &plan.pairs, &game_dates);
+    let mut pairs = assign_batches(catalog, &plan.pairs, &game_dates);
+    mark_tripped(&mut pairs, &plan.breakers);
     let stored = pairs
         .iter()
         .map(|p| StoredPair::from_run(catalog, p))
@@ -502,6 +524,7 @@ fn run_prepared(
     settings: &RepairSettings,
     state: &StateDir,
     prepared: Prepared,
+    lease: &Option<Lease>,
 ) -> Result<ApplyOutcome, Error> {
     let Prepared {
         lock,
@@ -547,7 +570,7 @@ fn run_prepared(
         escaped: Default::default(),
     };
     super::process::shrink_before_run();
-    let summary = run_with_signals(ctx, &mut writer)?;
+    let summary = run_with_signals(ctx, &mut writer, lease.clone())?;
     drop(engine);
     writer.finish().map_err(checkpoint_error)?;
     Ok(ApplyOutcome {
@@ -587,27 +610,67 @@ fn create_run_dir(state: &StateDir) -> Result<PathBuf, Error> {
 }
 
 /// Runs the schedule on its own runtime; Ctrl-C, SIGTERM or SIGHUP ends it gracefully,
-/// a second one at once.
+/// a second one at once, and so does losing the warehouse's lease to another run.
 fn run_with_signals(
     ctx: Context,
     writer: &mut CheckpointWriter<StoredPair>,
+    lease: Option<Lease>,
 ) -> Result<RunSummary, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("cannot start the runner's runtime: {e}")))?;
+    let engine = ctx.engine.clone();
     runtime.block_on(async {
         let (tx, rx) = watch::channel(Shutdown::Running);
-        let signals = tokio::spawn(watch_signals(tx));
+        let tx = Arc::new(tx);
+        let signals = tokio::spawn(watch_signals(tx.clone()));
+        let heartbeat = lease.map(|lease| tokio::spawn(keep_lease(lease, engine, tx)));
         let result = execute(ctx, writer, rx).await;
         signals.abort();
+        if let Some(heartbeat) = heartbeat {
+            heartbeat.abort();
+        }
         result
     })
 }
 
+/// Renews the lease's heartbeat while the run goes on; when another run has taken it
+/// over, this one stops as after a Ctrl-C (its checkpoint resumes it later).
+async fn keep_lease(lease: Lease, engine: Arc<dyn Engine>, tx: Arc<watch::Sender<Shutdown>>) {
+    let lease = Arc::new(lease);
+    let mut every = tokio::time::interval(lease.settings().heartbeat_every());
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let (l, e) = (lease.clone(), engine.clone());
+        let renewed = tokio::task::spawn_blocking(move || l.renew(e.as_ref()))
+            .await
+            .unwrap_or_else(|e| Err(Error::internal(format!("the lease renewal panicked: {e}"))));
+        match renewed {
+            Ok(true) => {}
+            Ok(false) => {
+                crate::output::warn(&format!(
+                    "another run took the repair lease in {} over: stopping this one (resume it with the same command)",
+                    lease.settings().table
+                ));
+                let _ = tx.send(Shutdown::Graceful);
+                return;
+            }
+            // Said, and tried again: the bound allows a few missed heartbeats.
+            Err(e) => crate::output::warn(&format!(
+                "the repair lease in {} was not renewed: {}",
+                lease.settings().table,
+                e.one_line()
+            )),
+        }
+    }
+}
+
 /// Raises the shutdown level on each SIGINT, SIGTERM or SIGHUP.
-async fn watch_signals(tx: watch::Sender<Shutdown>) {
+async fn watch_signals(tx: Arc<watch::Sender<Shutdown>>) {
     use tokio::signal::unix::{SignalKind, signal};
     // A dropped terminal (SIGHUP) ends the run as Ctrl-C does: nothing is left running.
     let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (

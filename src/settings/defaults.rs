@@ -24,6 +24,9 @@ pub const BATCH_DAYS: u32 = 1;
 /// A day with fewer players per game than this share of its season's median is short
 /// (the catalog's `[source] short_day_share`).
 pub const SHORT_DAY_SHARE: f64 = 0.5;
+/// A repair lease whose heartbeat is older than this is a dead run's: it is taken over
+/// (`[repair] lease_stale_after`).
+pub const LEASE_STALE_AFTER: Duration = Duration::from_secs(600);
 /// Between SIGTERM and SIGKILL when a processor is ended.
 pub const GRACE: Duration = Duration::from_secs(10);
 /// The generator's seed (the first game date of the 2021-22 season).

@@ -131,6 +131,32 @@ pub fn effective(
             Source::Default
         },
     );
+    let repair = &config.repair;
+    push(
+        "lease_table",
+        repair
+            .lease_table
+            .clone()
+            .unwrap_or_else(|| "none (a run is guarded by its state directory's lock only)".into()),
+        if repair.lease_table.is_some() {
+            Source::ConfigFile
+        } else {
+            Source::Default
+        },
+    );
+    if repair.lease_table.is_some() {
+        push(
+            "lease_stale_after",
+            repair.lease_stale_after.clone().unwrap_or_else(|| {
+                humantime::format_duration(defaults::LEASE_STALE_AFTER).to_string()
+            }),
+            if repair.lease_stale_after.is_some() {
+                Source::ConfigFile
+            } else {
+                Source::Default
+            },
+        );
+    }
     match &global.warehouse {
         WarehouseSpec::DuckDb(s) => push(
             "busy_wait",

@@ -9,11 +9,14 @@ use super::values::{
     parse_duration, parse_positive_duration, parse_processors, parse_range, summary_format,
     table_format,
 };
+use crate::catalog::TableName;
 use crate::cli::{CheckpointAction, CheckpointArgs, RepairArgs};
+use crate::config::RepairConfig;
 use crate::error::Error;
 use crate::plan::PlanOptions;
 use crate::range::DateRange;
 use crate::render::{SummaryFormat, TableFormat};
+use crate::runner::lease::LeaseSettings;
 use crate::runner::process::ContainmentMode;
 use crate::runner::progress::ProgressMode;
 
@@ -41,6 +44,27 @@ pub struct RepairSettings {
     pub format: TableFormat,
     /// How processors are contained (a cgroup each, or process groups).
     pub containment: ContainmentMode,
+    /// The warehouse's lease two operators' runs take turns on (`[repair] lease_table`).
+    pub lease: Option<LeaseSettings>,
+}
+
+/// `[repair] lease_table` and `lease_stale_after` of the settings file.
+pub fn lease_settings(config: &RepairConfig) -> Result<Option<LeaseSettings>, Error> {
+    let stale_after = match &config.lease_stale_after {
+        Some(t) => parse_positive_duration("config: repair.lease_stale_after", t)?,
+        None => defaults::LEASE_STALE_AFTER,
+    };
+    let Some(table) = &config.lease_table else {
+        if config.lease_stale_after.is_some() {
+            return Err(Error::config(
+                "config: repair.lease_stale_after is set without repair.lease_table, the table it is for",
+            ));
+        }
+        return Ok(None);
+    };
+    let table = TableName::parse(table)
+        .map_err(|e| Error::config(format!("config: repair.lease_table {e}")))?;
+    Ok(Some(LeaseSettings { table, stale_after }))
 }
 
 impl RepairSettings {
@@ -93,6 +117,7 @@ impl RepairSettings {
             },
             format: table_format(global.format, global.fit(), "repair")?,
             containment: global.containment,
+            lease: lease_settings(&global.config.repair)?,
         })
     }
 
@@ -114,6 +139,8 @@ impl RepairSettings {
             progress: ProgressMode::Auto,
             format: TableFormat::Table(global.fit()),
             containment: global.containment,
+            // The demo's warehouse is its own new file: nobody else repairs it.
+            lease: None,
         }
     }
 }
@@ -223,6 +250,40 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(bad.to_string(), "--jobs must be at least 1");
+    }
+
+    #[test]
+    fn the_lease_comes_from_the_settings_file_and_bad_values_name_their_key() {
+        let config = |table: Option<&str>, stale: Option<&str>| RepairConfig {
+            lease_table: table.map(str::to_string),
+            lease_stale_after: stale.map(str::to_string),
+        };
+        assert_eq!(lease_settings(&config(None, None)).unwrap(), None);
+        let lease = lease_settings(&config(Some("nba_processing.lease"), None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(lease.table.to_string(), "nba_processing.lease");
+        assert_eq!(lease.stale_after, defaults::LEASE_STALE_AFTER);
+        let quick = lease_settings(&config(Some("a.b"), Some("30s")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(quick.stale_after, Duration::from_secs(30));
+        for (table, stale, needle) in [
+            (
+                Some("lease"),
+                None,
+                "repair.lease_table `lease` is not a dataset.table name",
+            ),
+            (Some("a.b"), Some("soon"), "repair.lease_stale_after"),
+            (Some("a.b"), Some("0s"), "repair.lease_stale_after"),
+            (None, Some("5m"), "without repair.lease_table"),
+        ] {
+            let e = lease_settings(&config(table, stale))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

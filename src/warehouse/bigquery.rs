@@ -292,8 +292,10 @@ impl Dialect for BigQueryDialect {
 /// of useful waiting; the deadline is ours).
 const POLL_WAIT: Duration = Duration::from_secs(10);
 
+// Writes are the runner's own statements (the breaker reset, the lease), DML in `sql/`;
+// the built-in processors are the embedded warehouse's only.
 const CAPABILITIES: Capabilities = Capabilities {
-    can_write: false,
+    can_write: true,
     can_dry_run: true,
 };
 
@@ -332,6 +334,8 @@ impl BigQueryEngine {
                 Error::WarehouseUnavailable(format!("cannot start the HTTP runtime: {e}"))
             })?;
         let client = runtime.block_on(build_client(settings))?;
+        // Once per command: every query and statement of the run shares this client.
+        tracing::info!(project = %settings.project, "bigquery client built");
         Ok(BigQueryEngine {
             dialect: settings.dialect(),
             settings: settings.clone(),
@@ -441,6 +445,21 @@ impl Warehouse for BigQuerySession<'_> {
         self.queries += 1;
         self.engine.send(query, true).map(|answer| answer.bytes)
     }
+
+    /// A DML or DDL statement as a query job; BigQuery runs a retried one once (its
+    /// request id), and answers the rows it changed.
+    fn execute(&mut self, query: &Query) -> Result<u64, Error> {
+        self.queries += 1;
+        let started = std::time::Instant::now();
+        let affected = self.engine.send(query, false)?.affected;
+        tracing::info!(
+            statement = query.name,
+            rows = affected,
+            ms = %format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            "bigquery statement"
+        );
+        Ok(affected)
+    }
 }
 
 async fn build_client(settings: &BigQuerySettings) -> Result<Client, Error> {
@@ -518,6 +537,8 @@ fn parameter(name: &str, value: &Param) -> QueryParameter {
 struct Answer {
     rows: Rows,
     bytes: i64,
+    /// The rows a DML statement changed (0 for a query or DDL).
+    affected: u64,
 }
 
 /// Why a request failed, and whether another attempt may succeed.
@@ -725,6 +746,7 @@ async fn run_query(
         return Ok(Answer {
             rows: Rows::default(),
             bytes,
+            affected: 0,
         });
     }
     let location = first
@@ -734,6 +756,7 @@ async fn run_query(
         .or_else(|| Some(settings.location.clone()));
 
     let mut complete = first.job_complete == Some(true);
+    let mut affected = first.num_dml_affected_rows;
     let mut schema = first.schema;
     let mut raw = first.rows.unwrap_or_default();
     let mut token = first.page_token;
@@ -779,6 +802,7 @@ async fn run_query(
         if !complete {
             // The first complete reply: its schema, its rows, its next page.
             complete = true;
+            affected = page.num_dml_affected_rows;
             schema = page.schema;
             raw = page.rows.unwrap_or_default();
         } else {
@@ -787,7 +811,15 @@ async fn run_query(
         token = page.page_token;
     }
     let rows = convert(&what, schema.as_ref(), raw)?;
-    Ok(Answer { rows, bytes })
+    let affected = affected
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(Answer {
+        rows,
+        bytes,
+        affected,
+    })
 }
 
 /// BigQuery's REST rows (every value a string or null) as typed values, by the schema.

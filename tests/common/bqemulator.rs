@@ -18,6 +18,8 @@ pub const PROJECT: &str = "emu-project";
 /// A running emulator holding a copy of a warehouse; stopped when dropped.
 pub struct Emulator {
     child: Child,
+    python: PathBuf,
+    port: u16,
     /// The API root, as `PHASE4_BIGQUERY_API_URL` takes it.
     pub url: String,
     pub log: PathBuf,
@@ -89,6 +91,8 @@ impl Emulator {
             .expect("start bqemulator");
         let emulator = Emulator {
             child,
+            python: python.clone(),
+            port,
             url: format!("http://127.0.0.1:{port}/bigquery/v2"),
             log,
             _dir: dir,
@@ -123,6 +127,29 @@ impl Emulator {
         let err =
             std::fs::read_to_string(self._dir.path().join("bqemulator.err")).unwrap_or_default();
         panic!("bqemulator did not answer on port {port} within 90 s:\n{err}");
+    }
+
+    /// Every table's rows, read through the emulator's REST API (`dump.py`): what a run
+    /// wrote is the difference of two dumps.
+    pub fn dump(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.dump_tables(&[])
+    }
+
+    /// [`Emulator::dump`] of the tables named (`dataset.table`) only.
+    pub fn dump_tables(&self, tables: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+        let out = Command::new(&self.python)
+            .arg(scripts().join("dump.py"))
+            .arg(format!("http://127.0.0.1:{}", self.port))
+            .arg(PROJECT)
+            .args(tables)
+            .output()
+            .expect("run dump.py");
+        assert!(
+            out.status.success(),
+            "dump.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("dump.py prints JSON")
     }
 
     /// The environment that points phase4-check at this emulator.

@@ -1,7 +1,9 @@
 //! A fake BigQuery on 127.0.0.1 for the tests: it speaks the REST calls the client makes
 //! (POST .../projects/P/queries, GET .../projects/P/queries/JOB with pageToken), answers
 //! with Google's JSON shapes (rows of strings, a schema, errors in Google's error body),
-//! and runs the real check SQL it receives on a DuckDB file, so the numbers are real.
+//! and runs the real check SQL it receives on a DuckDB file, so the numbers are real;
+//! DML and DDL (the breaker reset, the lease) change that file and answer
+//! `numDmlAffectedRows`.
 //!
 //! BigQuery SQL becomes DuckDB SQL by the small steps a reader can check here:
 //! `` `p.dataset.table` `` -> `"dataset"."table"`, a dataset's INFORMATION_SCHEMA.COLUMNS
@@ -263,6 +265,25 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
             );
         }
     }
+    if let Some(kind) = statement_type(sql) {
+        // DML and DDL change the file: run on a connection that writes, and answer as
+        // BigQuery does, with the rows changed and no result rows.
+        drop(conn);
+        let changed = open_for_writing(db).and_then(|c| {
+            c.execute(&duck_sql, duckdb::params_from_iter(binds.iter()))
+                .map_err(|e| e.to_string())
+        });
+        return match changed {
+            Ok(n) => (
+                200,
+                json!({"kind": "bigquery#queryResponse", "jobComplete": true,
+                "jobReference": {"projectId": "fake", "jobId": id, "location": "US"},
+                "statementType": kind, "numDmlAffectedRows": n.to_string(),
+                "totalBytesProcessed": bytes.to_string()}),
+            ),
+            Err(e) => google_error(400, "invalidQuery", &e, "INVALID_ARGUMENT"),
+        };
+    }
     let job = match run(&conn, &duck_sql, &binds) {
         Ok(j) => j,
         Err(e) => return google_error(400, "invalidQuery", &e, "INVALID_ARGUMENT"),
@@ -306,6 +327,39 @@ fn open(db: &Path) -> Result<duckdb::Connection, String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     Err(format!("cannot open {}: {last}", db.display()))
+}
+
+/// BigQuery's statement type of a DML or DDL statement (`UPDATE`, `CREATE_TABLE`...),
+/// `None` for a query: the first word after the comments.
+fn statement_type(sql: &str) -> Option<&'static str> {
+    let first = sql
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("--"))
+        .flat_map(str::split_whitespace)
+        .next()?
+        .to_ascii_uppercase();
+    match first.as_str() {
+        "UPDATE" => Some("UPDATE"),
+        "INSERT" => Some("INSERT"),
+        "DELETE" => Some("DELETE"),
+        "MERGE" => Some("MERGE"),
+        "CREATE" => Some("CREATE_TABLE"),
+        _ => None,
+    }
+}
+
+/// A connection that writes, waiting while another process (a processor) holds the file.
+fn open_for_writing(db: &Path) -> Result<duckdb::Connection, String> {
+    let mut last = String::new();
+    for _ in 0..200 {
+        match duckdb::Connection::open(db) {
+            Ok(c) => return Ok(c),
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("cannot open {} for writing: {last}", db.display()))
 }
 
 /// The bytes a query scans, as the fake bills them: the estimated size of every table it

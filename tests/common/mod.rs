@@ -130,3 +130,93 @@ pub fn healthy() -> &'static Seeded {
     static HEALTHY: OnceLock<Seeded> = OnceLock::new();
     HEALTHY.get_or_init(|| seed(&["--healthy"]))
 }
+
+/// The built-in catalog with every processor's command replaced by `argv` (TOML strings,
+/// e.g. `"true"`): runs that write nothing of their own.
+pub fn catalog_running(argv: &[&str]) -> String {
+    let command = format!(
+        "command = [{}]",
+        argv.iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let catalog: Vec<String> = phase4_check::catalog::DEFAULT_CATALOG
+        .lines()
+        .map(|l| {
+            if l.starts_with("command = [") {
+                command.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert_eq!(
+        catalog.iter().filter(|l| **l == command).count(),
+        5,
+        "every processor's command replaced"
+    );
+    catalog.join("\n")
+}
+
+/// Every table of an embedded warehouse file, `schema.table` -> its rows (each as text,
+/// sorted): two dumps compare what a run wrote.
+pub fn dump_tables(path: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let config = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .unwrap();
+    let conn = duckdb::Connection::open_with_flags(path, config).unwrap();
+    let tables: Vec<(String, String)> = conn
+        .prepare("SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for (schema, table) in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{schema}\".\"{table}\""))
+            .unwrap();
+        let mut result = stmt.query([]).unwrap();
+        let mut rows = Vec::new();
+        while let Some(row) = result.next().unwrap() {
+            let width = row.as_ref().column_count();
+            let values: Vec<duckdb::types::Value> =
+                (0..width).map(|i| row.get(i).unwrap()).collect();
+            rows.push(format!("{values:?}"));
+        }
+        rows.sort();
+        out.insert(format!("{schema}.{table}"), rows);
+    }
+    out
+}
+
+/// The lease table the lease tests name in `[repair] lease_table`.
+pub const LEASE_TABLE: &str = "nba_processing.phase4_repair_lease";
+
+/// phase4.toml's `[repair]` section: the lease, taken over after `stale_after`.
+pub fn lease_config(stale_after: &str) -> String {
+    format!("[repair]\nlease_table = \"{LEASE_TABLE}\"\nlease_stale_after = \"{stale_after}\"\n")
+}
+
+/// `repair --apply` of `range` from a state directory of its own (another operator),
+/// with `catalog.toml`'s processors, no re-count and no breaker reset: the runs of the
+/// lease tests, whose only writes are the lease's.
+pub fn lease_run<'a>(range: &'a str, state_dir: &'a str) -> [&'a str; 13] {
+    [
+        "--catalog",
+        "catalog.toml",
+        "repair",
+        "--range",
+        range,
+        "--apply",
+        "--verify",
+        "off",
+        "--keep-breakers",
+        "--progress",
+        "none",
+        "--state-dir",
+        state_dir,
+    ]
+}
