@@ -91,6 +91,15 @@ pub struct RunPair {
     pub tripped: Option<bool>,
 }
 
+/// Marks each pair with whether the plan's checks found tripped breakers on it.
+pub fn mark_tripped(pairs: &mut [RunPair], breakers: &[TrippedBreaker]) {
+    let tripped: BTreeSet<(ProcessorId, NaiveDate)> =
+        breakers.iter().map(|b| (b.processor, b.date)).collect();
+    for p in pairs {
+        p.tripped = Some(tripped.contains(&(p.pair.processor, p.pair.date)));
+    }
+}
+
 /// A [`RunPair`] as the checkpoint stores it: the processor by its catalog code. A
 /// resumed run reruns exactly the stored plan, never a recomputed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -454,4 +463,46 @@ fn own_reasons(row: &crate::checks::DateRow) -> BTreeSet<Reason> {
         own.insert(Reason::Unexpected);
     }
     own
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_are_marked_tripped_by_the_plans_breakers_and_old_plans_read_as_unknown() {
+        let catalog = Catalog::builtin().unwrap();
+        let pcf = catalog.find("PCF").unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2021, 11, d).unwrap();
+        let pair = |date| RunPair {
+            pair: PlannedPair {
+                processor: pcf,
+                date,
+                reasons: vec![Reason::Failures],
+                role: PlanRole::Root,
+            },
+            batch: 0,
+            tripped: None,
+        };
+        let mut pairs = vec![pair(day(13)), pair(day(14))];
+        let breakers = [TrippedBreaker {
+            processor: pcf,
+            date: day(13),
+            entity: "p1".into(),
+            attempts: 3,
+        }];
+        mark_tripped(&mut pairs, &breakers);
+        assert_eq!(
+            pairs.iter().map(|p| p.tripped).collect::<Vec<_>>(),
+            [Some(true), Some(false)]
+        );
+        let stored = StoredPair::from_run(&catalog, &pairs[1]);
+        assert_eq!(stored.to_run(&catalog).unwrap().tripped, Some(false));
+        // A plan stored before pairs were marked: unknown, so its units reset.
+        let old: StoredPair = serde_json::from_str(
+            r#"{"processor":"PCF","date":"2021-11-13","reasons":["failures"],"batch":0}"#,
+        )
+        .unwrap();
+        assert_eq!(old.to_run(&catalog).unwrap().tripped, None);
+    }
 }

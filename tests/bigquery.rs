@@ -848,17 +848,7 @@ fn repair_apply_on_bigquery_resets_the_tripped_breakers_and_writes_nothing_else(
 
 /// The lease row in the file behind the fake: (holder, pid); `None` before first use.
 fn lease_in(path: &Path) -> Option<(Option<String>, Option<i64>)> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let conn = loop {
-        let config = duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .unwrap();
-        match duckdb::Connection::open_with_flags(path, config) {
-            Ok(c) => break c,
-            Err(e) => assert!(std::time::Instant::now() < deadline, "{e}"),
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let conn = common::open_when_free(path, false);
     conn.query_row(
         "SELECT holder, pid FROM nba_processing.phase4_repair_lease",
         [],
@@ -871,18 +861,24 @@ fn lease_in(path: &Path) -> Option<(Option<String>, Option<i64>)> {
 fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
     let (dir, path) = seeded().copy();
     let fake = FakeBigQuery::start(&path, Behaviour::default());
-    // Each pair takes 2 s and writes nothing: the first run outlasts the 2 s bound.
-    std::fs::write(
-        dir.path().join("catalog.toml"),
-        common::catalog_running(&["sleep", "2"]),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("phase4.toml"), common::lease_config("2s")).unwrap();
+    // Processors that write nothing and wait for the gate file: the first run lasts
+    // until the test opens it.
+    std::fs::write(dir.path().join("catalog.toml"), common::gated_catalog()).unwrap();
+    std::fs::write(dir.path().join("phase4.toml"), common::lease_config("3s")).unwrap();
+    let gate = dir.path().join("gate");
+    let run = |range, state| -> Run {
+        bq_command(&fake, dir.path(), &common::lease_run(range, state))
+            .env("PHASE4_TEST_GATE", &gate)
+            .output()
+            .unwrap()
+            .into()
+    };
     let first = bq_command(
         &fake,
         dir.path(),
         &common::lease_run("2021-12-04", "state-a"),
     )
+    .env("PHASE4_TEST_GATE", &gate)
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped())
     .spawn()
@@ -893,13 +889,10 @@ fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(lease_in(&path).unwrap().1, Some(i64::from(first.id())));
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Longer than the bound: only its heartbeats keep the lease its own.
+    std::thread::sleep(std::time::Duration::from_secs(4));
 
-    let second = run_bq_in(
-        &fake,
-        dir.path(),
-        &common::lease_run("2021-11-17", "state-b"),
-    );
+    let second = run("2021-11-17", "state-b");
     assert_eq!(second.code, 2, "{}", second.stderr);
     assert!(
         second.stderr.contains(&format!("(pid {}", first.id()))
@@ -907,6 +900,8 @@ fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
         "{}",
         second.stderr
     );
+    assert_eq!(lease_in(&path).unwrap().1, Some(i64::from(first.id())));
+    std::fs::write(&gate, "").unwrap();
     let out = first.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -923,20 +918,15 @@ fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
             .all(|s| s.contains("`fake-project.nba_processing.phase4_repair_lease`")),
         "{statements:#?}"
     );
-    // create + row + take + release for the first, create + row + take for the second,
-    // and at least one heartbeat in between.
     let renewals = statements
         .iter()
         .filter(|s| s.starts_with("UPDATE") && s.contains("SET heartbeat_us"))
         .count();
-    assert!(renewals >= 2, "{statements:#?}");
+    assert!(renewals >= 4, "{statements:#?}");
 
-    let again = run_bq_in(
-        &fake,
-        dir.path(),
-        &common::lease_run("2021-11-17", "state-b"),
-    );
+    let again = run("2021-11-17", "state-b");
     assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stderr.contains("took over"), "{}", again.stderr);
 }
 
 #[test]

@@ -286,9 +286,17 @@ fn repair_resets_the_breakers_on_bqemulator_and_writes_nothing_else() {
     let new: Vec<&String> = now.iter().filter(|r| !was.contains(r)).collect();
     assert_eq!((gone.len(), new.len()), (3, 3), "{gone:#?}\n{new:#?}");
     assert!(gone.iter().all(|r| r.contains("\"true\"")), "{gone:#?}");
+    // processor_name, entity_id, analysis_date, attempt_count, last_attempt_at,
+    // circuit_breaker_tripped: PCF's, their attempts zeroed, no longer tripped.
     assert!(
-        new.iter()
-            .all(|r| r.contains("\"false\"") && !r.contains("\"true\"")),
+        new.iter().all(|r| {
+            let row: Value = serde_json::from_str(r).unwrap();
+            let f = &row["f"];
+            f[0]["v"] == "PCF"
+                && f[2]["v"] == date.as_str()
+                && f[3]["v"] == "0"
+                && f[5]["v"] == "false"
+        }),
         "{new:#?}"
     );
     let report = run_on(
@@ -306,19 +314,23 @@ fn two_runners_on_bqemulator_take_turns_on_the_lease() {
         return;
     };
     let dir = workdir(500);
-    std::fs::write(
-        dir.path().join("catalog.toml"),
-        common::catalog_running(&["sleep", "5"]),
-    )
-    .unwrap();
+    // Processors that write nothing and wait for the gate file.
+    std::fs::write(dir.path().join("catalog.toml"), common::gated_catalog()).unwrap();
     std::fs::write(
         dir.path().join("phase4.toml"),
         format!(
             "[warehouse]\npage_size = 500\n{}",
-            common::lease_config("3s")
+            common::lease_config("6s")
         ),
     )
     .unwrap();
+    let gate = dir.path().join("gate");
+    let command = |range, state| {
+        let mut c = command_on(&emulator, dir.path(), &common::lease_run(range, state));
+        c.env("PHASE4_TEST_GATE", &gate);
+        c
+    };
+    // Columns: lease_name, holder, operator, host, instance, pid, ...
     let lease = || -> Option<Vec<Value>> {
         let dump = emulator.dump_tables(&["nba_processing.phase4_repair_lease"]);
         let rows = dump.get("nba_processing.phase4_repair_lease")?.as_array()?;
@@ -333,44 +345,37 @@ fn two_runners_on_bqemulator_take_turns_on_the_lease() {
                 .collect(),
         )
     };
-    let mut first = command_on(
-        &emulator,
-        dir.path(),
-        &common::lease_run("2021-12-04", "state-a"),
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut first = command("2021-12-04", "state-a")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    // Columns: lease_name, holder, operator, host, pid, ...
     while lease().is_none_or(|row| row[1].is_null()) {
         if first.try_wait().unwrap().is_some() {
             let out = first.wait_with_output().unwrap();
             panic!(
-                "the first run ended before its lease was seen: {:?}\n{}\n{}",
+                "the first run ended before its lease was seen: {:?}\n{}",
                 out.status,
-                String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
         assert!(std::time::Instant::now() < deadline, "the lease is taken");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert_eq!(lease().unwrap()[4], first.id().to_string());
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_eq!(lease().unwrap()[5], first.id().to_string());
+    // Longer than the bound: only its heartbeats keep the lease its own.
+    std::thread::sleep(std::time::Duration::from_secs(7));
 
-    let second = run_on(
-        &emulator,
-        dir.path(),
-        &common::lease_run("2021-11-17", "state-b"),
-    );
+    let second: Run = command("2021-11-17", "state-b").output().unwrap().into();
     assert_eq!(second.code, 2, "{}", second.stderr);
     assert!(
         second.stderr.contains(&format!("(pid {}", first.id())),
         "{}",
         second.stderr
     );
+    assert_eq!(lease().unwrap()[5], first.id().to_string(), "still its own");
+    std::fs::write(&gate, "").unwrap();
     let out = first.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -379,10 +384,7 @@ fn two_runners_on_bqemulator_take_turns_on_the_lease() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(lease().unwrap()[1].is_null(), "freed at the end");
-    let again = run_on(
-        &emulator,
-        dir.path(),
-        &common::lease_run("2021-11-17", "state-b"),
-    );
+    let again: Run = command("2021-11-17", "state-b").output().unwrap().into();
     assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stderr.contains("took over"), "{}", again.stderr);
 }

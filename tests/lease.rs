@@ -1,15 +1,18 @@
-//! The warehouse's repair lease on the embedded engine: two runners with state
-//! directories of their own (two operators, as on two machines) against one warehouse
-//! file. The first holds the lease while it runs and renews it past its bound; the second
-//! is refused naming it; a stale lease, or one whose holder on this host is dead, is
-//! taken over; a run whose lease was taken stops. The BigQuery runs are in
-//! tests/bigquery.rs (the fake) and tests/bqemulator.rs (the emulator).
+//! The warehouse's repair lease on the embedded engine: runners with state directories
+//! of their own (two operators, as on two machines) against one warehouse file. The
+//! first holds the lease while it runs and renews it past its bound; the second is
+//! refused naming it; a stale lease is taken over, and so at once is the lease of a
+//! SIGKILLed run by the run that resumes it; Ctrl-C frees it; a run whose lease was taken
+//! stops. Processors wait for a gate file the test creates, so no run's length is
+//! guessed. The BigQuery runs are in tests/bigquery.rs (the fake) and
+//! tests/bqemulator.rs (the emulator).
 
 mod common;
 
-use common::bench::{Bench, bench_with_every_processor};
+use common::bench::{Bench, bench_with_every_processor, signal};
 use common::{LEASE_TABLE, lease_config, seeded};
 use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The lease row as the warehouse holds it: (holder, operator, host, pid).
@@ -21,27 +24,8 @@ struct Row {
     pid: Option<i64>,
 }
 
-/// Retries while a runner or a processor holds the file.
-fn open(path: &Path, write: bool) -> duckdb::Connection {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let config = duckdb::Config::default()
-            .access_mode(if write {
-                duckdb::AccessMode::ReadWrite
-            } else {
-                duckdb::AccessMode::ReadOnly
-            })
-            .unwrap();
-        match duckdb::Connection::open_with_flags(path, config) {
-            Ok(c) => return c,
-            Err(e) => assert!(Instant::now() < deadline, "cannot open {path:?}: {e}"),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn lease(b: &Bench) -> Option<Row> {
-    let conn = open(&b.dir.join("phase4.duckdb"), false);
+    let conn = common::open_when_free(&b.dir.join("phase4.duckdb"), false);
     let mut stmt = conn
         .prepare(&format!(
             "SELECT holder, operator, host, pid FROM {LEASE_TABLE}"
@@ -66,7 +50,7 @@ fn lease(b: &Bench) -> Option<Row> {
 /// Another operator's run holds the lease (as from another machine), its heartbeat
 /// `age` old by the warehouse's clock.
 fn hold(b: &Bench, holder: &str, host: &str, pid: i64, age: Duration) {
-    let conn = open(&b.dir.join("phase4.duckdb"), true);
+    let conn = common::open_when_free(&b.dir.join("phase4.duckdb"), true);
     let changed = conn
         .execute(
             &format!(
@@ -80,18 +64,17 @@ fn hold(b: &Bench, holder: &str, host: &str, pid: i64, age: Duration) {
     assert_eq!(changed, 1);
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what} within {limit:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The bench with a lease of `stale_after` in its phase4.toml.
-fn with_lease(b: Bench, stale_after: &str) -> Bench {
+/// The bench with a lease of `stale_after` in its phase4.toml, whose processors wait
+/// for its gate file (`gate`) before they run.
+fn gated_bench(stale_after: &str) -> Bench {
+    let b =
+        bench_with_every_processor(r#"while [ ! -f "$PHASE4_TEST_GATE" ]; do sleep 0.05; done"#);
     std::fs::write(b.dir.join("phase4.toml"), lease_config(stale_after)).unwrap();
     b
+}
+
+fn open_gate(b: &Bench) {
+    std::fs::write(b.dir.join("gate"), "").unwrap();
 }
 
 fn repair(range: &str, state_dir: &str) -> Vec<String> {
@@ -115,15 +98,57 @@ fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Defective dates of the seed other than `but`, whose plans are not empty.
-fn other_defective_dates(but: &[&str]) -> Vec<String> {
+/// A run of `range` from `state_dir`, its processors behind the gate.
+fn start(b: &Bench, range: &str, state_dir: &str) -> Child {
+    b.command(&args(&repair(range, state_dir)))
+        .env("PHASE4_TEST_GATE", b.dir.join("gate"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn run(b: &Bench, range: &str, state_dir: &str) -> common::Run {
+    b.command(&args(&repair(range, state_dir)))
+        .env("PHASE4_TEST_GATE", b.dir.join("gate"))
+        .output()
+        .unwrap()
+        .into()
+}
+
+/// Waits until `child`'s run holds the lease (failing with its output if it ended).
+fn wait_for_lease(b: &Bench, child: &mut Child) -> Row {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(row) = lease(b).filter(|l| l.pid == Some(i64::from(child.id()))) {
+            return row;
+        }
+        if child.try_wait().unwrap().is_some() {
+            let out = child.stderr.take().map(std::io::read_to_string);
+            panic!("the run ended before it held the lease: {out:?}");
+        }
+        assert!(Instant::now() < deadline, "the run holds the lease");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn finish(child: Child) -> (Option<i32>, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Defective dates of the seed, each with a plan of its own.
+fn defective_dates() -> Vec<String> {
     let mut dates: Vec<String> = seeded().manifest["defects"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|d| d["kind"] == "missing" || d["kind"] == "failures")
         .map(|d| d["date"].as_str().unwrap().to_string())
-        .filter(|d| !but.contains(&d.as_str()))
         .collect();
     dates.sort();
     dates.dedup();
@@ -132,24 +157,17 @@ fn other_defective_dates(but: &[&str]) -> Vec<String> {
 
 #[test]
 fn a_second_operator_is_refused_while_a_repair_holds_the_warehouse_lease() {
-    // Every pair takes 2 s: the first run lasts well past the lease's 2 s bound.
-    let b = with_lease(bench_with_every_processor("sleep 2"), "2s");
-    let mut first = b.spawn(&args(&repair("2021-12-04", "state-a")));
-    wait_until(
-        "the first run holds the lease",
-        Duration::from_secs(60),
-        || lease(&b).is_some_and(|l| l.holder.is_some()),
-    );
-    let held = lease(&b).unwrap();
-    assert_eq!(held.pid, Some(i64::from(first.id())), "{held:?}");
+    let b = gated_bench("3s");
+    let mut first = start(&b, "2021-12-04", "state-a");
+    let held = wait_for_lease(&b, &mut first);
     // Longer than the bound: only its heartbeats keep the lease its own.
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(4));
     assert!(
         first.try_wait().unwrap().is_none(),
-        "the first run still runs"
+        "the first run waits at its gate"
     );
 
-    let second = b.run(&args(&repair("2021-11-17", "state-b")));
+    let second = run(&b, "2021-11-17", "state-b");
     assert_eq!(second.code, 2, "{}", second.stderr);
     let line = second.stderr.trim();
     assert_eq!(line.lines().count(), 1, "{line}");
@@ -157,45 +175,38 @@ fn a_second_operator_is_refused_while_a_repair_holds_the_warehouse_lease() {
         "the repair lease of this warehouse (nba_processing.phase4_repair_lease) is held by",
         &format!("@{} (pid {}", held.host.clone().unwrap(), first.id()),
         "its heartbeat",
-        "older than 2s",
+        "older than 3s",
     ] {
         assert!(line.contains(needle), "{needle}: {line}");
     }
-    // It ran nothing: no checkpoint, no run of its own.
-    assert!(!b.dir.join("state-b/checkpoint.json").exists());
-    let runs = std::fs::read_dir(b.dir.join("state-b/runs"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(runs, 0, "no run of its own");
+    // Refused before it planned or touched anything: no state directory at all.
+    assert!(!b.dir.join("state-b").exists());
+    assert_eq!(lease(&b).unwrap().pid, Some(i64::from(first.id())));
 
-    let out = first.wait_with_output().unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let freed = lease(&b).unwrap();
-    assert_eq!(freed.holder, None, "freed at the end: {freed:?}");
-
+    open_gate(&b);
+    let (code, stderr) = finish(first);
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+    assert_eq!(lease(&b).unwrap().holder, None, "freed at the end");
     // Now the second operator's turn.
-    let again = b.run(&args(&repair("2021-11-17", "state-b")));
+    let again = run(&b, "2021-11-17", "state-b");
     assert!(matches!(again.code, 0 | 1), "{}", again.stderr);
     assert_eq!(lease(&b).unwrap().holder, None);
 }
 
 #[test]
-fn a_stale_lease_or_one_whose_holder_here_is_dead_is_taken_over_and_a_live_one_is_not() {
-    let b = with_lease(bench_with_every_processor(""), "2s");
-    let dates = other_defective_dates(&[]);
-    assert!(dates.len() >= 4, "{dates:?}");
+fn a_stale_lease_is_taken_over_and_a_live_one_of_another_machine_is_not() {
+    let b = gated_bench("2s");
+    open_gate(&b);
+    let dates = defective_dates();
+    assert!(dates.len() >= 3, "{dates:?}");
     // The first run creates the table and its row, and frees it.
-    let first = b.run(&args(&repair(&dates[0], "state-a")));
+    let first = run(&b, &dates[0], "state-a");
     assert!(matches!(first.code, 0 | 1), "{}", first.stderr);
     assert_eq!(lease(&b).unwrap().holder, None);
 
     // Another machine's run, its heartbeat fresh: refused.
     hold(&b, "other-run", "elsewhere", 77, Duration::ZERO);
-    let refused = b.run(&args(&repair(&dates[1], "state-b")));
+    let refused = run(&b, &dates[1], "state-b");
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
         refused
@@ -207,57 +218,91 @@ fn a_stale_lease_or_one_whose_holder_here_is_dead_is_taken_over_and_a_live_one_i
 
     // Its heartbeat older than the bound: taken over, and said.
     hold(&b, "other-run", "elsewhere", 77, Duration::from_secs(10));
-    let took = b.run(&args(&repair(&dates[1], "state-b")));
+    let took = run(&b, &dates[1], "state-b");
     assert!(matches!(took.code, 0 | 1), "{}", took.stderr);
     assert!(
-        took.stderr
-            .contains("took over the repair lease of ops@elsewhere (pid 77, plan feedfacecafe), its heartbeat 10s old"),
+        took.stderr.contains(
+            "took over the repair lease of ops@elsewhere (pid 77, plan feedfacecafe), its heartbeat 1"
+        ),
         "{}",
         took.stderr
     );
     assert_eq!(lease(&b).unwrap().holder, None);
+}
 
-    // A run of this very host whose process is gone: taken over at once, fresh or not.
-    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
-    let mut gone = std::process::Command::new("true").spawn().unwrap();
-    let dead = i64::from(gone.id());
-    gone.wait().unwrap();
-    hold(&b, "dead-run", &host, dead, Duration::ZERO);
-    let took = b.run(&args(&repair(&dates[2], "state-c")));
-    assert!(matches!(took.code, 0 | 1), "{}", took.stderr);
+#[test]
+fn the_lease_of_a_sigkilled_run_is_taken_over_at_once_by_its_resume_only() {
+    let b = gated_bench("30s");
+    let mut killed = start(&b, "2021-12-04", "state-a");
+    wait_for_lease(&b, &mut killed);
+    signal(&killed, nix::sys::signal::Signal::SIGKILL);
+    let pid = killed.id();
+    let _ = finish(killed);
+    // Another state directory: the dead run's heartbeat is fresh, so it waits.
+    let other = run(&b, "2021-11-17", "state-b");
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    // The resume of the killed run (same state directory, same machine) takes it at
+    // once, ends what the dead run left, and finishes its plan.
+    open_gate(&b);
+    let resumed = run(&b, "2021-12-04", "state-a");
+    assert!(matches!(resumed.code, 0 | 1), "{}", resumed.stderr);
     assert!(
-        took.stderr.contains(&format!(
-            "took over the repair lease of ops@{host} (pid {dead}"
-        )),
+        resumed.stderr.contains("took over the repair lease of ")
+            && resumed.stderr.contains(&format!("(pid {pid},")),
         "{}",
-        took.stderr
+        resumed.stderr
     );
+    assert_eq!(lease(&b).unwrap().holder, None);
+}
+
+/// Has a run of `state_dir` started a processor (its first log file)?
+fn processor_started(state_dir: &Path) -> bool {
+    std::fs::read_dir(state_dir.join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|run| {
+            std::fs::read_dir(run.path().join("logs")).is_ok_and(|mut logs| logs.next().is_some())
+        })
+}
+
+#[test]
+fn ctrl_c_frees_the_lease() {
+    let b = gated_bench("30s");
+    let mut run = start(&b, "2021-12-04", "state-a");
+    wait_for_lease(&b, &mut run);
+    // Once a processor runs (a Ctrl-C while the run plans ends it before its signal
+    // handling is in place: its lease waits for the resume, or for its bound).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !processor_started(&b.dir.join("state-a")) {
+        assert!(Instant::now() < deadline, "a processor starts");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal(&run, nix::sys::signal::Signal::SIGINT);
+    let (code, stderr) = finish(run);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(lease(&b).unwrap().holder, None, "{stderr}");
 }
 
 #[test]
 fn a_run_whose_lease_another_run_took_over_stops() {
-    let b = with_lease(bench_with_every_processor("sleep 2"), "2s");
-    let mut run = b.spawn(&args(&repair("2021-12-04", "state-a")));
-    wait_until("the run holds the lease", Duration::from_secs(60), || {
-        lease(&b).is_some_and(|l| l.holder.is_some())
-    });
+    let b = gated_bench("2s");
+    let mut run = start(&b, "2021-12-04", "state-a");
+    wait_for_lease(&b, &mut run);
     // Another operator's run takes it over (its heartbeat fresh, as a takeover leaves it).
     hold(&b, "thief", "elsewhere", 77, Duration::ZERO);
     let started = Instant::now();
-    let out = loop {
-        if let Some(_status) = run.try_wait().unwrap() {
-            break run.wait_with_output().unwrap();
-        }
+    while run.try_wait().unwrap().is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the run did not stop"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    }
+    let (code, stderr) = finish(run);
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
-        stderr.contains("another run took the repair lease in nba_processing.phase4_repair_lease over: stopping this one"),
+        stderr.contains("the repair lease in nba_processing.phase4_repair_lease: another run took it over; stopping this run"),
         "{stderr}"
     );
     // The lease stays the other run's: a stopped run frees only its own.

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS {{lease}} (
   holder STRING,
   operator STRING,
   host STRING,
+  instance STRING,
   pid BIGINT,
   plan_fingerprint STRING,
   acquired_us BIGINT,

@@ -3,6 +3,7 @@ SELECT
   holder,
   operator,
   host,
+  instance,
   pid,
   plan_fingerprint,
   UNIX_MICROS(CURRENT_TIMESTAMP) - heartbeat_us AS age_us

@@ -1,16 +1,16 @@
--- Takes the lease in one conditional write: when it is free, already held by this run,
--- held by a run known to be dead, or when its heartbeat is older than the bound.
+-- Takes the lease in one conditional write: when it is free, held by a dead run of the
+-- same state directory on this machine, or when its heartbeat is older than the bound.
 -- It changes no row while another run holds it.
 UPDATE {{lease}}
 SET holder = @holder,
     operator = @operator,
     host = @host,
+    instance = @instance,
     pid = @pid,
     plan_fingerprint = @plan,
     acquired_us = UNIX_MICROS(CURRENT_TIMESTAMP),
     heartbeat_us = UNIX_MICROS(CURRENT_TIMESTAMP)
 WHERE lease_name = @lease
   AND (holder IS NULL
-    OR holder = @holder
     OR holder = @dead_holder
     OR heartbeat_us < UNIX_MICROS(CURRENT_TIMESTAMP) - @stale_us)

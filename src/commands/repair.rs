@@ -1,14 +1,12 @@
 //! `repair`: the plan (a dry run), or with --apply the run.
 
 use crate::checks::CheckRequest;
-use crate::checks::attempts::reset_breakers_statement;
 use crate::cli::RepairArgs;
 use crate::error::{Error, ExitCode};
 use crate::output::{print, warn};
-use crate::range::{DateRange, MAX_DATE, MIN_DATE};
 use crate::render::plan::render_plan;
 use crate::render::run::render_run;
-use crate::runner::repair::{apply, plan_from_checks};
+use crate::runner::repair::{apply, plan_from_checks, priced_statements};
 use crate::runner::schedule::RunSummary;
 use crate::settings::{GlobalSettings, RepairSettings};
 
@@ -29,7 +27,7 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
             processors: Vec::new(),
             max_lag: None,
         };
-        let (statements, notes) = run_statements(global, settings)?;
+        let (statements, notes) = priced_statements(&global.catalog, settings)?;
         return super::estimate::run_with(global, &request, statements, &notes, settings.format);
     }
     let engine = global.warehouse.open()?;
@@ -37,39 +35,6 @@ fn run_plan(global: &GlobalSettings, settings: &RepairSettings) -> Result<ExitCo
     // Said once: every format carries the plan's warnings (CSV as its `warnings` rows).
     print(&render_plan(&global.catalog, &plan, settings.format))?;
     Ok(ExitCode::findings_if(!plan.is_empty()))
-}
-
-/// The statements a run writes with, to price with the plan's checks, and how their
-/// prices add up: the breaker reset (unless --keep-breakers) is one statement per unit
-/// the run reaches, priced once here.
-fn run_statements(
-    global: &GlobalSettings,
-    settings: &RepairSettings,
-) -> Result<(Vec<crate::sql::Query>, Vec<String>), Error> {
-    let catalog = &global.catalog;
-    let mut statements = Vec::new();
-    let mut notes = Vec::new();
-    if !settings.keep_breakers
-        && let Some(&first) = catalog.run_order().first()
-    {
-        let range = settings
-            .range
-            .map_or_else(|| DateRange::new(MIN_DATE, MAX_DATE), Ok)
-            .map_err(Error::usage)?;
-        statements.push(reset_breakers_statement(catalog, first, range));
-        notes.push(
-            "reset_breakers is priced once: a run resets with one such statement per unit it runs (a processor's date or batch of dates); --keep-breakers runs none".to_string(),
-        );
-    }
-    if let Some(lease) = &settings.lease {
-        // Not dry-run: its table may not exist before the first run creates it.
-        notes.push(format!(
-            "with the lease in {}, a run also writes its one row: once to take it, every {} to renew it, once to free it",
-            lease.table,
-            humantime::format_duration(lease.heartbeat_every())
-        ));
-    }
-    Ok((statements, notes))
 }
 
 /// `repair --apply`, also the demo's repair step: the exit code, and the run's summary

@@ -217,7 +217,7 @@ impl RunLock {
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A process with this pid runs (a zombie does not count).
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|stat| {
             let state = stat

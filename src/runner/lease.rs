@@ -1,20 +1,24 @@
 //! The warehouse's repair lease: the local lock protects one state directory, the lease
 //! one warehouse, whichever machines its operators run on. With `[repair] lease_table`
-//! set, a run takes the lease's row with one conditional write (`sql/lease/take.sql`),
-//! renews its heartbeat while it runs, and frees it at the end; a second run is refused
-//! naming the holder and its heartbeat's age, and takes over a lease whose heartbeat is
-//! older than `lease_stale_after` (or whose holder, on this host, is dead). Every time is
-//! the warehouse's clock, never a machine's.
+//! set, a run takes the lease's row with one conditional write (`sql/lease/take.sql`)
+//! before it plans, renews its heartbeat while it runs, and frees it at the end. A second
+//! run is refused naming the holder and its heartbeat's age; a lease whose heartbeat is
+//! older than `lease_stale_after` is taken over, and so at once is one left by a dead run
+//! of the same state directory on this very machine. Ages are by the warehouse's clock,
+//! never a machine's.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::catalog::TableName;
 use crate::error::Error;
 use crate::sql::{Param, Query, text};
-use crate::warehouse::{Access, Engine, Warehouse};
+use crate::warehouse::{Access, ColumnType, Engine, Warehouse, verify_layout};
 
 /// The lease's row: one per warehouse, whatever the range or processors of a run.
 const LEASE_NAME: &str = "phase4-check repair";
+
+/// The shortest `lease_stale_after`: four heartbeats must fit, each a statement.
+pub const MIN_STALE_AFTER: Duration = Duration::from_secs(1);
 
 /// `[repair] lease_table` and `lease_stale_after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +32,7 @@ impl LeaseSettings {
     /// How often the holder renews: four heartbeats within the bound, so one or two
     /// slow statements never let the lease go stale.
     pub fn heartbeat_every(&self) -> Duration {
-        (self.stale_after / 4).max(Duration::from_millis(100))
+        self.stale_after / 4
     }
 }
 
@@ -39,6 +43,8 @@ pub struct Holder {
     pub id: Option<String>,
     pub operator: String,
     pub host: String,
+    /// The machine, pid namespace and state directory of the run (see [`Claimant`]).
+    pub instance: String,
     pub pid: i64,
     pub plan: String,
     /// The heartbeat's age by the warehouse's clock.
@@ -67,18 +73,30 @@ pub struct Lease {
     pub took_over: Option<Holder>,
 }
 
-/// This process as a lease holder.
-struct Me {
+/// This process as it claims the lease.
+struct Claimant {
+    /// Unique to this run: a pid and a random number.
     id: String,
     operator: String,
     host: String,
+    /// `boot id:pid namespace:state directory`: equal only for a run of the same state
+    /// directory on this machine, in this pid namespace (a host name alone is shared by
+    /// containers whose pids are not), so its pid can be checked here.
+    instance: String,
     pid: i64,
 }
 
-impl Me {
-    fn now() -> Me {
+impl Claimant {
+    fn this_process(state_dir: &std::path::Path) -> Claimant {
         let pid = std::process::id();
-        Me {
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+        let pid_ns = std::fs::read_link("/proc/self/ns/pid")
+            .map(|l| l.display().to_string())
+            .unwrap_or_default();
+        let dir = std::fs::canonicalize(state_dir)
+            .or_else(|_| std::path::absolute(state_dir))
+            .unwrap_or_else(|_| state_dir.to_path_buf());
+        Claimant {
             id: format!("{pid}-{:016x}", rand::random::<u64>()),
             operator: nix::unistd::User::from_uid(nix::unistd::getuid())
                 .ok()
@@ -90,22 +108,24 @@ impl Me {
                 .ok()
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_else(|| "unknown".into()),
+            instance: format!("{}:{pid_ns}:{}", boot.trim(), dir.display()),
             pid: i64::from(pid),
         }
     }
 }
 
-fn statement(name: &'static str, template: &str, settings: &LeaseSettings) -> Query {
+fn lease_query(name: &'static str, template: &str, settings: &LeaseSettings) -> Query {
     Query::new(name, template)
         .table("lease", &settings.table)
         .param("lease", Param::Text(LEASE_NAME.into()))
 }
 
-fn take_statement(settings: &LeaseSettings, me: &Me, plan: &str, dead: &str) -> Query {
-    statement("lease_take", text::LEASE_TAKE, settings)
+fn take_statement(settings: &LeaseSettings, me: &Claimant, plan: &str, dead: &str) -> Query {
+    lease_query("lease_take", text::LEASE_TAKE, settings)
         .param("holder", Param::Text(me.id.clone()))
         .param("operator", Param::Text(me.operator.clone()))
         .param("host", Param::Text(me.host.clone()))
+        .param("instance", Param::Text(me.instance.clone()))
         .param("pid", Param::Int(me.pid))
         .param("plan", Param::Text(plan.into()))
         .param("dead_holder", Param::Text(dead.into()))
@@ -116,12 +136,37 @@ fn take_statement(settings: &LeaseSettings, me: &Me, plan: &str, dead: &str) -> 
 }
 
 fn renew_statement(settings: &LeaseSettings, id: &str) -> Query {
-    statement("lease_renew", text::LEASE_RENEW, settings).param("holder", Param::Text(id.into()))
+    lease_query("lease_renew", text::LEASE_RENEW, settings).param("holder", Param::Text(id.into()))
+}
+
+fn release_statement(settings: &LeaseSettings, id: &str) -> Query {
+    lease_query("lease_release", text::LEASE_RELEASE, settings)
+        .param("holder", Param::Text(id.into()))
+}
+
+/// The lease table's columns, as `sql/lease/create.sql` makes them.
+fn lease_layout(settings: &LeaseSettings) -> crate::warehouse::RequiredLayout {
+    use ColumnType::{Integer, Text};
+    let columns = [
+        ("lease_name", Text),
+        ("holder", Text),
+        ("operator", Text),
+        ("host", Text),
+        ("instance", Text),
+        ("pid", Integer),
+        ("plan_fingerprint", Text),
+        ("acquired_us", Integer),
+        ("heartbeat_us", Integer),
+    ];
+    vec![(
+        settings.table.clone(),
+        columns.iter().map(|(c, t)| (c.to_string(), *t)).collect(),
+    )]
 }
 
 /// The lease's holder, or its last one; `None` before anyone took it.
 fn holder(wh: &mut dyn Warehouse, settings: &LeaseSettings) -> Result<Option<Holder>, Error> {
-    let rows = wh.query(&statement("lease_holder", text::LEASE_HOLDER, settings))?;
+    let rows = wh.query(&lease_query("lease_holder", text::LEASE_HOLDER, settings))?;
     let Some(row) = rows.iter().next() else {
         return Ok(None);
     };
@@ -130,23 +175,11 @@ fn holder(wh: &mut dyn Warehouse, settings: &LeaseSettings) -> Result<Option<Hol
         id: (!id.is_empty()).then_some(id),
         operator: row.text("operator")?,
         host: row.text("host")?,
+        instance: row.text("instance")?,
         pid: row.int("pid")?,
         plan: row.text("plan_fingerprint")?,
         age: Duration::from_micros(u64::try_from(row.int("age_us")?).unwrap_or(0)),
     }))
-}
-
-/// Is `pid` a live process of this host?
-fn alive(pid: i64) -> bool {
-    // Never 0 or a negative number: kill(2) would address groups, or everything.
-    let Some(pid) = i32::try_from(pid).ok().filter(|&p| p > 0) else {
-        return false;
-    };
-    // EPERM: it lives, as another user's.
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
 }
 
 /// `12s`, `3m 4s`: an age as people read it.
@@ -154,24 +187,47 @@ fn age_text(age: Duration) -> String {
     humantime::format_duration(Duration::from_secs(age.as_secs())).to_string()
 }
 
+/// BigQuery runs concurrent UPDATEs of one table one after another, and may fail the
+/// loser of a race with this: the lease is then someone else's.
+fn lost_a_race(e: &Error) -> bool {
+    e.to_string().contains("concurrent update")
+}
+
 impl Lease {
-    /// Takes the lease for a run of `plan` (the checkpoint's fingerprint), creating its
-    /// table and row on first use; refused (exit 2) while another live run holds it.
-    pub fn take(engine: &dyn Engine, settings: &LeaseSettings, plan: &str) -> Result<Lease, Error> {
-        let me = Me::now();
+    /// Takes the lease for a run of `plan` (the request's fingerprint) from
+    /// `state_dir`, creating its table and row on first use; refused (exit 2) while
+    /// another live run holds it.
+    pub fn take(
+        engine: &dyn Engine,
+        settings: &LeaseSettings,
+        plan: &str,
+        state_dir: &std::path::Path,
+    ) -> Result<Lease, Error> {
+        let me = Claimant::this_process(state_dir);
         let mut wh = engine.session(Access::Write)?;
-        wh.execute(
+        let created = wh.execute(
             &Query::new("lease_create", text::LEASE_CREATE).table("lease", &settings.table),
-        )?;
-        wh.execute(&statement("lease_row", text::LEASE_ROW, settings))?;
+        );
+        // Its dataset missing, or a table of that name with other columns: the layout
+        // check names it (exit 2).
+        verify_layout(wh.as_mut(), &lease_layout(settings))?;
+        created?;
+        wh.execute(&lease_query("lease_row", text::LEASE_ROW, settings))?;
         let before = holder(wh.as_mut(), settings)?;
         let held = before.as_ref().filter(|h| h.id.is_some());
-        // A run of this host whose process is gone holds nothing: taken over at once.
+        // A dead run of this very state directory holds nothing: taken over at once (it
+        // is the one this run resumes, and the pre-flight ends what it left running).
         let dead = held
-            .filter(|h| h.host == me.host && !alive(h.pid))
+            .filter(|h| {
+                h.instance == me.instance
+                    && !u32::try_from(h.pid).is_ok_and(super::checkpoint::process_alive)
+            })
             .and_then(|h| h.id.clone())
             .unwrap_or_default();
-        let taken = wh.execute(&take_statement(settings, &me, plan, &dead))?;
+        let taken = match wh.execute(&take_statement(settings, &me, plan, &dead)) {
+            Err(e) if lost_a_race(&e) => 0,
+            other => other?,
+        };
         if taken == 0 {
             let now = holder(wh.as_mut(), settings)?.or(before);
             let who = now
@@ -197,14 +253,28 @@ impl Lease {
         Ok(wh.execute(&renew_statement(&self.settings, &self.id))? > 0)
     }
 
-    /// Frees the lease (if this run still holds it).
-    pub fn release(&self, engine: &dyn Engine) -> Result<(), Error> {
-        let mut wh = engine.session(Access::Write)?;
-        wh.execute(
-            &statement("lease_release", text::LEASE_RELEASE, &self.settings)
-                .param("holder", Param::Text(self.id.clone())),
-        )?;
-        Ok(())
+    /// Frees the lease (if this run still holds it), waiting at most `limit`: a
+    /// warehouse that does not answer leaves it to go stale, and the run ends anyway.
+    pub fn release_within(
+        &self,
+        engine: std::sync::Arc<dyn Engine>,
+        limit: Duration,
+    ) -> Result<(), Error> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let statement = release_statement(&self.settings, &self.id);
+        std::thread::spawn(move || {
+            let freed = engine
+                .session(Access::Write)
+                .and_then(|mut wh| wh.execute(&statement));
+            let _ = tx.send(freed);
+        });
+        match rx.recv_timeout(limit) {
+            Ok(freed) => freed.map(|_| ()),
+            Err(_) => Err(Error::WarehouseUnavailable(format!(
+                "no answer within {}",
+                humantime::format_duration(limit)
+            ))),
+        }
     }
 
     pub fn settings(&self) -> &LeaseSettings {
@@ -221,6 +291,54 @@ impl Lease {
                 age_text(h.age)
             )
         })
+    }
+}
+
+/// What the heartbeat task decided.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// Renewed; the run goes on.
+    Held,
+    /// Another run took the lease over.
+    Lost,
+    /// No renewal succeeded for longer than the bound: another run may have taken it.
+    Silent,
+}
+
+/// The heartbeat's bookkeeping: one renewal in flight at a time, and the start of the
+/// last one that succeeded.
+pub struct Renewals {
+    stale_after: Duration,
+    last_held: Instant,
+}
+
+impl Renewals {
+    pub fn new(stale_after: Duration) -> Renewals {
+        Renewals {
+            stale_after,
+            last_held: Instant::now(),
+        }
+    }
+
+    /// A renewal that started at `started` ended with `result`.
+    pub fn ended(&mut self, started: Instant, result: &Result<bool, Error>) -> Heartbeat {
+        match result {
+            Ok(true) => {
+                self.last_held = self.last_held.max(started);
+                Heartbeat::Held
+            }
+            Ok(false) => Heartbeat::Lost,
+            Err(_) => self.check(),
+        }
+    }
+
+    /// `Silent` once the last renewal that held is older than the bound.
+    pub fn check(&self) -> Heartbeat {
+        if self.last_held.elapsed() > self.stale_after {
+            Heartbeat::Silent
+        } else {
+            Heartbeat::Held
+        }
     }
 }
 
@@ -244,15 +362,14 @@ mod tests {
             table: TableName::parse("nba_processing.phase4_repair_lease").unwrap(),
             stale_after: Duration::from_secs(60),
         };
-        let me = Me::now();
+        let me = Claimant::this_process(std::path::Path::new(".phase4"));
         let statements = [
             Query::new("lease_create", text::LEASE_CREATE).table("lease", &settings.table),
-            statement("lease_row", text::LEASE_ROW, &settings),
-            statement("lease_holder", text::LEASE_HOLDER, &settings),
+            lease_query("lease_row", text::LEASE_ROW, &settings),
+            lease_query("lease_holder", text::LEASE_HOLDER, &settings),
             take_statement(&settings, &me, "plan", ""),
             renew_statement(&settings, &me.id),
-            statement("lease_release", text::LEASE_RELEASE, &settings)
-                .param("holder", Param::Text(me.id.clone())),
+            release_statement(&settings, &me.id),
         ];
         let bigquery = BigQueryDialect {
             project: "my-project".into(),
@@ -274,12 +391,28 @@ mod tests {
     }
 
     #[test]
-    fn this_process_is_alive_and_a_reaped_child_is_not() {
-        assert!(alive(i64::from(std::process::id())));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = i64::from(child.id());
-        child.wait().unwrap();
-        assert!(!alive(pid));
-        assert!(!alive(-1) && !alive(i64::MAX));
+    fn a_silent_heartbeat_is_noticed_after_the_bound_and_a_lost_one_at_once() {
+        let mut r = Renewals::new(Duration::from_millis(200));
+        let start = Instant::now();
+        assert_eq!(r.ended(start, &Ok(true)), Heartbeat::Held);
+        let failed: Result<bool, Error> = Err(Error::QueryFailed("no answer".into()));
+        assert_eq!(r.ended(start, &failed), Heartbeat::Held);
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(r.check(), Heartbeat::Silent);
+        assert_eq!(r.ended(start, &failed), Heartbeat::Silent);
+        // A renewal that started before the last one held does not move it back.
+        assert_eq!(r.ended(Instant::now(), &Ok(true)), Heartbeat::Held);
+        assert_eq!(r.check(), Heartbeat::Held);
+        assert_eq!(r.ended(start, &Ok(false)), Heartbeat::Lost);
+    }
+
+    #[test]
+    fn two_state_directories_are_two_instances_and_one_is_one() {
+        let a = Claimant::this_process(std::path::Path::new("/tmp/a"));
+        let b = Claimant::this_process(std::path::Path::new("/tmp/b"));
+        let a2 = Claimant::this_process(std::path::Path::new("/tmp/a"));
+        assert_ne!(a.instance, b.instance);
+        assert_eq!(a.instance, a2.instance);
+        assert_ne!(a.id, a2.id, "every run has an id of its own");
     }
 }

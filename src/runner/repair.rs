@@ -13,15 +13,18 @@ use super::checkpoint::{
     self, Checkpoint, CheckpointError, CheckpointWriter, PairStatus, RunLock, StateDir,
 };
 use super::events::EventLog;
-use super::lease::Lease;
+use super::lease::{Heartbeat, Lease, Renewals};
 use super::process::{GroupRegistry, Shutdown, become_subreaper};
 use super::progress::Progress;
-use super::schedule::{Context, RunSummary, assign_batches, execute, mark_tripped};
+use super::schedule::{Context, RunSummary, assign_batches, execute};
 use crate::catalog::{Catalog, Invocation};
+use crate::checks::attempts::reset_breakers_statement;
+use crate::checks::completeness::season_bounds;
 use crate::checks::{CheckRequest, Findings, required_layout, run_checks};
 use crate::error::Error;
 use crate::plan::{PlanOptionsRecord, RepairPlan, RunPair, StoredPair, build_plan};
 use crate::settings::RepairSettings;
+use crate::sql::Query;
 use crate::warehouse::{Access, Engine, verify_layout};
 
 /// The request a plan answers; a resumed run must be made by the same request.
@@ -134,27 +137,39 @@ pub fn apply(
     settings: &RepairSettings,
 ) -> Result<ApplyOutcome, Error> {
     let state = StateDir::new(&settings.state_dir);
-    let prepared = preflight(engine.as_ref(), catalog, settings, &state)?;
-    if prepared.plan.is_empty() {
-        return Ok(ApplyOutcome {
-            summary: None,
-            resumed: prepared.resumed,
-            plan: Vec::new(),
-            warnings: prepared.warnings,
-        });
-    }
-    // The warehouse's lease, last: every local check has passed, nothing has run yet.
-    let lease = settings
-        .lease
-        .as_ref()
-        .map(|l| Lease::take(engine.as_ref(), l, &prepared.checkpoint.fingerprint))
-        .transpose()?;
-    if let Some(note) = lease.as_ref().and_then(Lease::takeover_note) {
-        crate::output::note(&note);
-    }
-    let outcome = run_prepared(engine.clone(), catalog, settings, &state, prepared, &lease);
+    // The warehouse's lease first: the plan is made, and the state directory touched,
+    // only by the run that holds it (a refused run writes nothing).
+    let lease = match &settings.lease {
+        Some(l) => {
+            let (_, fingerprint) = request_fingerprint(catalog, engine.as_ref(), settings)?;
+            let lease = Lease::take(engine.as_ref(), l, &fingerprint, &settings.state_dir)?;
+            if let Some(note) = lease.takeover_note() {
+                crate::output::note(&note);
+            }
+            Some(lease)
+        }
+        None => None,
+    };
+    let outcome = preflight(engine.as_ref(), catalog, settings, &state).and_then(|prepared| {
+        if prepared.plan.is_empty() {
+            return Ok(ApplyOutcome {
+                summary: None,
+                resumed: prepared.resumed,
+                plan: Vec::new(),
+                warnings: prepared.warnings,
+            });
+        }
+        run_prepared(
+            engine.clone(),
+            catalog,
+            settings,
+            &state,
+            prepared,
+            lease.as_ref(),
+        )
+    });
     if let Some(lease) = &lease
-        && let Err(e) = lease.release(engine.as_ref())
+        && let Err(e) = lease.release_within(engine.clone(), LEASE_RELEASE_WAIT)
     {
         crate::output::warn(&format!(
             "the repair lease in {} could not be freed ({}): the next run takes it over once its heartbeat is {} old",
@@ -164,6 +179,49 @@ pub fn apply(
         ));
     }
     outcome
+}
+
+/// The longest a run waits at its end to free its lease.
+const LEASE_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The request of this command and its fingerprint (which names its stored plan).
+fn request_fingerprint(
+    catalog: &Catalog,
+    engine: &dyn Engine,
+    settings: &RepairSettings,
+) -> Result<(RepairRequest, String), Error> {
+    let request = RepairRequest::new(catalog, engine, settings);
+    let fingerprint = checkpoint::fingerprint(&request).map_err(Error::internal)?;
+    Ok((request, fingerprint))
+}
+
+/// The statements a run writes with, to price with the plan's checks (`--estimate`),
+/// and how their prices add up: the breaker reset (unless --keep-breakers) is one
+/// statement per unit with tripped breakers, priced once here; the lease's are not
+/// priced (its table may not exist before the first run creates it).
+pub fn priced_statements(
+    catalog: &Catalog,
+    settings: &RepairSettings,
+) -> Result<(Vec<Query>, Vec<String>), Error> {
+    let mut statements = Vec::new();
+    let mut notes = Vec::new();
+    if !settings.keep_breakers
+        && let Some(&first) = catalog.run_order().first()
+    {
+        let range = settings.range.map_or_else(|| season_bounds(None), Ok)?;
+        statements.push(reset_breakers_statement(catalog, first, range));
+        notes.push(
+            "reset_breakers is priced once: a run resets with one such statement per unit (a processor's date or batch of dates) on which the plan found tripped breakers; --keep-breakers runs none".to_string(),
+        );
+    }
+    if let Some(lease) = &settings.lease {
+        notes.push(format!(
+            "with the lease in {}, a run also writes its one row: a CREATE IF NOT EXISTS, an INSERT and an UPDATE to take it, an UPDATE every {} to renew it, one to free it (not priced)",
+            lease.table,
+            humantime::format_duration(lease.heartbeat_every())
+        ));
+    }
+    Ok((statements, notes))
 }
 
 /// What the pre-flight found good: the lock, the checkpoint to write and its plan, and
@@ -193,8 +251,7 @@ fn preflight(
     settings: &RepairSettings,
     state: &StateDir,
 ) -> Result<Prepared, Error> {
-    let request = RepairRequest::new(catalog, engine, settings);
-    let fingerprint = checkpoint::fingerprint(&request).map_err(Error::internal)?;
+    let (request, fingerprint) = request_fingerprint(catalog, engine, settings)?;
 
     let mut problems: Vec<String> = Vec::new();
     let (lock, unfinished) = take_state(state, &request, &fingerprint, &mut problems)?;
@@ -363,14 +420,17 @@ fn sort_problem(
 
 /// Resuming: the stored plan as it is, its unfinished pairs pending again.
 fn resume_plan(catalog: &Catalog, mut stored: Checkpoint<StoredPair>) -> Result<Planned, Error> {
-    let plan = stored
+    let mut plan = stored
         .plan
         .iter()
         .map(|p| p.to_run(catalog))
         .collect::<Result<Vec<_>, _>>()?;
-    for st in stored.states.iter_mut() {
+    // An unfinished pair resets its breakers whatever the plan found: its own attempts
+    // may have tripped them since.
+    for (st, pair) in stored.states.iter_mut().zip(plan.iter_mut()) {
         if st.status != PairStatus::Done {
             st.status = PairStatus::Pending;
+            pair.tripped = None;
         }
     }
     Ok(Planned {
@@ -406,7 +466,7 @@ fn new_plan(
         .map(|r| r.date)
         .collect();
     let mut pairs = assign_batches(catalog, &plan.pairs, &game_dates);
-    mark_tripped(&mut pairs, &plan.breakers);
+    crate::plan::mark_tripped(&mut pairs, &plan.breakers);
     let stored = pairs
         .iter()
         .map(|p| StoredPair::from_run(catalog, p))
@@ -524,7 +584,7 @@ fn run_prepared(
     settings: &RepairSettings,
     state: &StateDir,
     prepared: Prepared,
-    lease: &Option<Lease>,
+    lease: Option<&Lease>,
 ) -> Result<ApplyOutcome, Error> {
     let Prepared {
         lock,
@@ -570,7 +630,7 @@ fn run_prepared(
         escaped: Default::default(),
     };
     super::process::shrink_before_run();
-    let summary = run_with_signals(ctx, &mut writer, lease.clone())?;
+    let summary = run_with_signals(ctx, &mut writer, lease.cloned())?;
     drop(engine);
     writer.finish().map_err(checkpoint_error)?;
     Ok(ApplyOutcome {
@@ -622,50 +682,81 @@ fn run_with_signals(
         .build()
         .map_err(|e| Error::internal(format!("cannot start the runner's runtime: {e}")))?;
     let engine = ctx.engine.clone();
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let (tx, rx) = watch::channel(Shutdown::Running);
         let tx = Arc::new(tx);
         let signals = tokio::spawn(watch_signals(tx.clone()));
-        let heartbeat = lease.map(|lease| tokio::spawn(keep_lease(lease, engine, tx)));
+        let heartbeat = lease.map(|lease| tokio::spawn(renew_until_lost(lease, engine, tx)));
         let result = execute(ctx, writer, rx).await;
         signals.abort();
         if let Some(heartbeat) = heartbeat {
             heartbeat.abort();
         }
         result
-    })
+    });
+    // A renewal still waiting on the warehouse does not hold the run's end.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
 }
 
-/// Renews the lease's heartbeat while the run goes on; when another run has taken it
-/// over, this one stops as after a Ctrl-C (its checkpoint resumes it later).
-async fn keep_lease(lease: Lease, engine: Arc<dyn Engine>, tx: Arc<watch::Sender<Shutdown>>) {
+/// Renews the lease's heartbeat while the run goes on, one renewal at a time. When
+/// another run has taken it over, or no renewal has held it for longer than its bound
+/// (another run may take it over then), this one stops as after a Ctrl-C (its
+/// checkpoint resumes it later).
+async fn renew_until_lost(lease: Lease, engine: Arc<dyn Engine>, tx: Arc<watch::Sender<Shutdown>>) {
     let lease = Arc::new(lease);
+    let table = lease.settings().table.clone();
+    let mut renewals = Renewals::new(lease.settings().stale_after);
     let mut every = tokio::time::interval(lease.settings().heartbeat_every());
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     every.tick().await;
+    let mut in_flight: Option<(
+        std::time::Instant,
+        tokio::task::JoinHandle<Result<bool, Error>>,
+    )> = None;
     loop {
         every.tick().await;
-        let (l, e) = (lease.clone(), engine.clone());
-        let renewed = tokio::task::spawn_blocking(move || l.renew(e.as_ref()))
-            .await
-            .unwrap_or_else(|e| Err(Error::internal(format!("the lease renewal panicked: {e}"))));
-        match renewed {
-            Ok(true) => {}
-            Ok(false) => {
+        let mut beat = renewals.check();
+        if let Some((started, renewal)) = in_flight.take_if(|(_, r)| r.is_finished()) {
+            let result = renewal.await.unwrap_or_else(|e| {
+                Err(Error::internal(format!("the lease renewal panicked: {e}")))
+            });
+            if let Err(e) = &result {
                 crate::output::warn(&format!(
-                    "another run took the repair lease in {} over: stopping this one (resume it with the same command)",
-                    lease.settings().table
+                    "the repair lease in {table} was not renewed: {}",
+                    e.one_line()
                 ));
-                let _ = tx.send(Shutdown::Graceful);
-                return;
             }
-            // Said, and tried again: the bound allows a few missed heartbeats.
-            Err(e) => crate::output::warn(&format!(
-                "the repair lease in {} was not renewed: {}",
-                lease.settings().table,
-                e.one_line()
-            )),
+            beat = renewals.ended(started, &result);
         }
+        let why = match beat {
+            Heartbeat::Held => {
+                if in_flight.is_none() {
+                    let (l, e) = (lease.clone(), engine.clone());
+                    in_flight = Some((
+                        std::time::Instant::now(),
+                        tokio::task::spawn_blocking(move || l.renew(e.as_ref())),
+                    ));
+                }
+                continue;
+            }
+            Heartbeat::Lost => "another run took it over",
+            Heartbeat::Silent => {
+                "it could not be renewed within its bound, and another run may take it over"
+            }
+        };
+        crate::output::warn(&format!(
+            "the repair lease in {table}: {why}; stopping this run (resume it with the same command)"
+        ));
+        // Never lowers a second Ctrl-C's immediate stop.
+        tx.send_if_modified(|level| {
+            let raise = *level == Shutdown::Running;
+            if raise {
+                *level = Shutdown::Graceful;
+            }
+            raise
+        });
+        return;
     }
 }
 

@@ -21,7 +21,6 @@ use super::executor::{UnitOutcome, run_unit};
 use super::process::{GroupRegistry, Shutdown, end_escaped_descendants};
 use super::progress::Progress;
 use crate::catalog::{Catalog, ProcessorId};
-use crate::checks::TrippedBreaker;
 use crate::error::Error;
 use crate::plan::{PlannedPair, RunPair, StoredPair};
 use crate::settings::RepairSettings;
@@ -106,15 +105,6 @@ pub fn assign_batches(
         });
     }
     out
-}
-
-/// Marks each pair with whether the plan's checks found tripped breakers on it.
-pub fn mark_tripped(pairs: &mut [RunPair], breakers: &[TrippedBreaker]) {
-    let tripped: BTreeSet<(ProcessorId, NaiveDate)> =
-        breakers.iter().map(|b| (b.processor, b.date)).collect();
-    for p in pairs {
-        p.tripped = Some(tripped.contains(&(p.pair.processor, p.pair.date)));
-    }
 }
 
 /// The units of a plan with their dependencies.

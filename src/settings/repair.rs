@@ -9,14 +9,15 @@ use super::values::{
     parse_duration, parse_positive_duration, parse_processors, parse_range, summary_format,
     table_format,
 };
-use crate::catalog::TableName;
+use crate::catalog::{Catalog, TableName};
+use crate::checks::required_layout;
 use crate::cli::{CheckpointAction, CheckpointArgs, RepairArgs};
 use crate::config::RepairConfig;
 use crate::error::Error;
 use crate::plan::PlanOptions;
 use crate::range::DateRange;
 use crate::render::{SummaryFormat, TableFormat};
-use crate::runner::lease::LeaseSettings;
+use crate::runner::lease::{LeaseSettings, MIN_STALE_AFTER};
 use crate::runner::process::ContainmentMode;
 use crate::runner::progress::ProgressMode;
 
@@ -49,11 +50,21 @@ pub struct RepairSettings {
 }
 
 /// `[repair] lease_table` and `lease_stale_after` of the settings file.
-pub fn lease_settings(config: &RepairConfig) -> Result<Option<LeaseSettings>, Error> {
+pub fn lease_settings(
+    config: &RepairConfig,
+    catalog: &Catalog,
+) -> Result<Option<LeaseSettings>, Error> {
     let stale_after = match &config.lease_stale_after {
         Some(t) => parse_positive_duration("config: repair.lease_stale_after", t)?,
         None => defaults::LEASE_STALE_AFTER,
     };
+    if stale_after < MIN_STALE_AFTER {
+        return Err(Error::config(format!(
+            "config: repair.lease_stale_after {}: give at least {} (four heartbeats fit in it)",
+            humantime::format_duration(stale_after),
+            humantime::format_duration(MIN_STALE_AFTER)
+        )));
+    }
     let Some(table) = &config.lease_table else {
         if config.lease_stale_after.is_some() {
             return Err(Error::config(
@@ -64,6 +75,11 @@ pub fn lease_settings(config: &RepairConfig) -> Result<Option<LeaseSettings>, Er
     };
     let table = TableName::parse(table)
         .map_err(|e| Error::config(format!("config: repair.lease_table {e}")))?;
+    if required_layout(catalog).iter().any(|(t, _)| *t == table) {
+        return Err(Error::config(format!(
+            "config: repair.lease_table {table} is a table of the catalog: name a table of its own (created on first use)"
+        )));
+    }
     Ok(Some(LeaseSettings { table, stale_after }))
 }
 
@@ -117,7 +133,7 @@ impl RepairSettings {
             },
             format: table_format(global.format, global.fit(), "repair")?,
             containment: global.containment,
-            lease: lease_settings(&global.config.repair)?,
+            lease: lease_settings(&global.config.repair, catalog)?,
         })
     }
 
@@ -258,6 +274,8 @@ mod tests {
             lease_table: table.map(str::to_string),
             lease_stale_after: stale.map(str::to_string),
         };
+        let catalog = Catalog::builtin().unwrap();
+        let lease_settings = |c: &RepairConfig| lease_settings(c, &catalog);
         assert_eq!(lease_settings(&config(None, None)).unwrap(), None);
         let lease = lease_settings(&config(Some("nba_processing.lease"), None))
             .unwrap()
@@ -276,6 +294,12 @@ mod tests {
             ),
             (Some("a.b"), Some("soon"), "repair.lease_stale_after"),
             (Some("a.b"), Some("0s"), "repair.lease_stale_after"),
+            (Some("a.b"), Some("500ms"), "give at least 1s"),
+            (
+                Some("nba_processing.reprocess_attempts"),
+                None,
+                "is a table of the catalog",
+            ),
             (None, Some("5m"), "without repair.lease_table"),
         ] {
             let e = lease_settings(&config(table, stale))

@@ -166,7 +166,8 @@ pub enum Access {
 /// What an engine can do beyond reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Statements that change data: the built-in processors, the breaker reset.
+    /// Statements that change data: phase4-check's own (the breaker reset, the lease) on
+    /// every engine, and the built-in processors' on the embedded one.
     pub can_write: bool,
     /// Byte estimates from a dry run (`--estimate`).
     pub can_dry_run: bool,
@@ -446,7 +447,7 @@ pub trait Warehouse {
 
 fn read_only(warehouse: &str) -> Error {
     Error::usage(format!(
-        "phase4-check does not write to {warehouse}: only the embedded warehouse (duckdb:PATH) takes writes"
+        "phase4-check does not write to {warehouse} this way: only the embedded warehouse (duckdb:PATH) takes scripts, appends and transactions"
     ))
 }
 

@@ -220,3 +220,35 @@ pub fn lease_run<'a>(range: &'a str, state_dir: &'a str) -> [&'a str; 13] {
         state_dir,
     ]
 }
+
+/// [`catalog_running`] processors that write nothing and wait until the file named by
+/// `PHASE4_TEST_GATE` exists: a run lasts until its test opens the gate.
+pub fn gated_catalog() -> String {
+    catalog_running(&[
+        "sh",
+        "-c",
+        r#"while [ ! -f "$PHASE4_TEST_GATE" ]; do sleep 0.05; done"#,
+    ])
+}
+
+/// Opens an embedded warehouse file, retrying while a runner or a processor holds it.
+pub fn open_when_free(path: &Path, write: bool) -> duckdb::Connection {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mode = if write {
+            duckdb::AccessMode::ReadWrite
+        } else {
+            duckdb::AccessMode::ReadOnly
+        };
+        let config = duckdb::Config::default().access_mode(mode).unwrap();
+        match duckdb::Connection::open_with_flags(path, config) {
+            Ok(c) => return c,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "cannot open {}: {e}",
+                path.display()
+            ),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
