@@ -930,6 +930,41 @@ fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
 }
 
 #[test]
+fn a_lease_table_in_a_dataset_that_does_not_exist_is_exit_2_naming_it() {
+    let (dir, path) = seeded().copy();
+    let fake = FakeBigQuery::start(&path, Behaviour::default());
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["true"]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("phase4.toml"),
+        "[repair]\nlease_table = \"nowhere.phase4_repair_lease\"\n",
+    )
+    .unwrap();
+    let run = run_bq_in(&fake, dir.path(), &common::lease_run("2021-12-04", "state"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Not found: Dataset fake-project:nowhere"),
+        "{}",
+        run.stderr
+    );
+    // One line, beside --verify off's warning.
+    let errors = run.stderr.lines().filter(|l| l.contains("error:")).count();
+    assert_eq!(errors, 1, "{}", run.stderr);
+    // Refused before the plan: no check ran, nothing was written, no state directory.
+    assert!(!dir.path().join("state").exists());
+    let received = fake.received();
+    let asked: Vec<&str> = posts(&received)
+        .iter()
+        .filter_map(|r| r.body["query"].as_str())
+        .collect();
+    assert!(asked.iter().all(|q| q.contains("nowhere")), "{asked:#?}");
+}
+
+#[test]
 fn every_rendered_bigquery_query_parses_as_bigquery_sql() {
     use phase4_check::catalog::Catalog;
     use phase4_check::checks::{CheckRequest, planned_queries};

@@ -659,7 +659,7 @@ where
         };
         if failure.not_found {
             return Err(Error::usage(format!(
-                "{what}: {} (the catalog's datasets, renamed by [bigquery] datasets in phase4.toml, must exist in the project)",
+                "{what}: {} (the datasets of the catalog and of [repair] lease_table, renamed by dataset_prefix or [warehouse.datasets] in phase4.toml, must exist in the project)",
                 failure.message
             )));
         }
