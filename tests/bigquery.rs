@@ -930,6 +930,59 @@ fn two_runners_on_one_bigquery_warehouse_take_turns_on_its_lease() {
 }
 
 #[test]
+fn a_breaker_reset_bigquery_refuses_is_said_and_the_run_goes_on() {
+    let (dir, path) = seeded().copy();
+    let fake = FakeBigQuery::start(
+        &path,
+        Behaviour {
+            refuse_writes: true,
+            ..Default::default()
+        },
+    );
+    std::fs::write(
+        dir.path().join("catalog.toml"),
+        common::catalog_running(&["true"]),
+    )
+    .unwrap();
+    let (date, _) = seeded_breakers();
+    let before = common::dump_tables(&path);
+    let run = run_bq_in(
+        &fake,
+        dir.path(),
+        &[
+            "--catalog",
+            "catalog.toml",
+            "repair",
+            "--range",
+            &date,
+            "--apply",
+            "--verify",
+            "off",
+            "--progress",
+            "none",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["breakers_reset"], 0);
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("its tripped breakers were not reset"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", run.stderr);
+    assert!(
+        said[0].starts_with(&format!("phase4-check: warning: PCF {date}:"))
+            && said[0].contains("bigquery.tables.updateData")
+            && said[0].contains("nba_processing.reprocess_attempts"),
+        "{}",
+        said[0]
+    );
+    assert_eq!(before, common::dump_tables(&path), "nothing was written");
+}
+
+#[test]
 fn a_lease_table_in_a_dataset_that_does_not_exist_is_exit_2_naming_it() {
     let (dir, path) = seeded().copy();
     let fake = FakeBigQuery::start(&path, Behaviour::default());

@@ -97,6 +97,15 @@ async fn reset_unit_breakers(ctx: &Context, unit: &Unit) -> u64 {
             entities
         }
         Err(e) => {
+            // Said at once, not only in events.jsonl: the processor will skip the
+            // entities whose breakers stay tripped (BigQuery credentials without the
+            // right to update the attempts table, a busy warehouse).
+            crate::output::warn(&format!(
+                "{}: its tripped breakers were not reset ({}): its processor skips those entities; reset them in {} or pass --keep-breakers",
+                unit_label(processor, start, end),
+                e.one_line(),
+                ctx.catalog.processing.attempts
+            ));
             ctx.events.write(&RunEvent::BreakersResetFailed {
                 processor,
                 start,
@@ -121,18 +130,25 @@ struct Command {
     after_gap: bool,
 }
 
+/// What progress and messages call a unit: `PCF 2021-12-04`, `PSZA 2021-12-04..2021-12-06`.
+fn unit_label(code: &str, start: chrono::NaiveDate, end: chrono::NaiveDate) -> String {
+    if start == end {
+        format!("{code} {start}")
+    } else {
+        format!("{code} {start}..{end}")
+    }
+}
+
 impl Command {
     fn of(ctx: &Context, unit: &Unit) -> Command {
         let processor = ctx.catalog.get(unit.processor);
         let code = ctx.code(unit);
-        let (span, label) = if unit.start == unit.end {
-            (unit.start.to_string(), format!("{code} {}", unit.start))
+        let span = if unit.start == unit.end {
+            unit.start.to_string()
         } else {
-            (
-                format!("{}_{}", unit.start, unit.end),
-                format!("{code} {}..{}", unit.start, unit.end),
-            )
+            format!("{}_{}", unit.start, unit.end)
         };
+        let label = unit_label(code, unit.start, unit.end);
         Command {
             argv: processor.command.fill(&Invocation {
                 start: unit.start,

@@ -34,6 +34,8 @@ pub struct Behaviour {
     pub job_error: bool,
     /// The real datasets are named with this prefix (dev_nba_precompute, ...).
     pub dataset_prefix: String,
+    /// DML and DDL are refused with 403 accessDenied (credentials that may only read).
+    pub refuse_writes: bool,
     /// Each jobs.query call is answered this long after it arrived (the server answers
     /// requests side by side, so overlapping queries overlap their delays too).
     pub query_delay: Option<Duration>,
@@ -264,6 +266,16 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
                 "INVALID_ARGUMENT",
             );
         }
+    }
+    if let Some(kind) = statement_type(sql).filter(|_| st.behaviour.refuse_writes) {
+        return google_error(
+            403,
+            "accessDenied",
+            &format!(
+                "Access Denied: {kind} refused: User does not have bigquery.tables.updateData permission"
+            ),
+            "PERMISSION_DENIED",
+        );
     }
     if let Some(kind) = statement_type(sql) {
         // DML and DDL change the file: run on a connection that writes, and answer as
