@@ -695,23 +695,6 @@ fn dml(received: &[Received]) -> Vec<String> {
         .collect()
 }
 
-/// The seeded breakers: PCF entities tripped on one date, by the manifest.
-fn seeded_breakers() -> (String, Vec<String>) {
-    let breakers = seeded().manifest["breakers"].as_array().unwrap().clone();
-    let date = breakers[0]["date"].as_str().unwrap().to_string();
-    let entities = breakers
-        .iter()
-        .inspect(|b| {
-            assert_eq!(
-                (b["processor"].as_str(), b["date"].as_str()),
-                (Some("PCF"), Some(date.as_str()))
-            )
-        })
-        .map(|b| b["entity"].as_str().unwrap().to_string())
-        .collect();
-    (date, entities)
-}
-
 #[test]
 fn repair_apply_on_bigquery_resets_the_tripped_breakers_and_writes_nothing_else() {
     let (dir, path) = seeded().copy();
@@ -722,7 +705,7 @@ fn repair_apply_on_bigquery_resets_the_tripped_breakers_and_writes_nothing_else(
         common::catalog_running(&["true"]),
     )
     .unwrap();
-    let (date, entities) = seeded_breakers();
+    let (date, entities) = common::seeded_breakers();
     let before = common::dump_tables(&path);
 
     // --estimate prices the reset with the plan's checks, and runs nothing.
@@ -757,24 +740,7 @@ fn repair_apply_on_bigquery_resets_the_tripped_breakers_and_writes_nothing_else(
     );
     assert!(fake.received().iter().all(|r| r.body["dryRun"] == true));
 
-    let run = run_bq_in(
-        &fake,
-        dir.path(),
-        &[
-            "--catalog",
-            "catalog.toml",
-            "repair",
-            "--range",
-            &date,
-            "--apply",
-            "--verify",
-            "off",
-            "--progress",
-            "none",
-            "--format",
-            "json",
-        ],
-    );
+    let run = run_bq_in(&fake, dir.path(), &common::unverified_repair(&date));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let json = run.json();
     assert_eq!(json["breakers_reset"], 3, "{json}");
@@ -944,26 +910,9 @@ fn a_breaker_reset_bigquery_refuses_is_said_and_the_run_goes_on() {
         common::catalog_running(&["true"]),
     )
     .unwrap();
-    let (date, _) = seeded_breakers();
+    let (date, _) = common::seeded_breakers();
     let before = common::dump_tables(&path);
-    let run = run_bq_in(
-        &fake,
-        dir.path(),
-        &[
-            "--catalog",
-            "catalog.toml",
-            "repair",
-            "--range",
-            &date,
-            "--apply",
-            "--verify",
-            "off",
-            "--progress",
-            "none",
-            "--format",
-            "json",
-        ],
-    );
+    let run = run_bq_in(&fake, dir.path(), &common::unverified_repair(&date));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["breakers_reset"], 0);
     let said: Vec<&str> = run

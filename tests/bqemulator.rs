@@ -194,13 +194,6 @@ fn a_dataset_missing_on_bqemulator_is_exit_2_naming_its_tables() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
 
-/// The seeded breakers' date: PCF entities tripped there, by the manifest.
-fn breakers_date() -> String {
-    let breakers = seeded().manifest["breakers"].as_array().unwrap().clone();
-    assert_eq!(breakers.len(), 3);
-    breakers[0]["date"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn repair_resets_the_breakers_on_bqemulator_and_writes_nothing_else() {
     let s = seeded();
@@ -214,7 +207,8 @@ fn repair_resets_the_breakers_on_bqemulator_and_writes_nothing_else() {
         common::catalog_running(&["true"]),
     )
     .unwrap();
-    let date = breakers_date();
+    let (date, entities) = common::seeded_breakers();
+    assert_eq!(entities.len(), 3);
     let estimate = run_on(
         &emulator,
         dir.path(),
@@ -241,24 +235,7 @@ fn repair_resets_the_breakers_on_bqemulator_and_writes_nothing_else() {
     );
 
     let before = emulator.dump();
-    let run = run_on(
-        &emulator,
-        dir.path(),
-        &[
-            "--catalog",
-            "catalog.toml",
-            "repair",
-            "--range",
-            &date,
-            "--apply",
-            "--verify",
-            "off",
-            "--progress",
-            "none",
-            "--format",
-            "json",
-        ],
-    );
+    let run = run_on(&emulator, dir.path(), &common::unverified_repair(&date));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["breakers_reset"], 3, "{}", run.stdout);
     let after = emulator.dump();

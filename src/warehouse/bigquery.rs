@@ -451,18 +451,7 @@ impl Warehouse for BigQuerySession<'_> {
     fn execute(&mut self, query: &Query) -> Result<u64, Error> {
         self.queries += 1;
         let started = std::time::Instant::now();
-        let answer = self.engine.send(query, false)?;
-        // A DML statement's count decides (a lease taken, breakers reset): never guessed.
-        let affected = match answer.affected {
-            Some(n) => n,
-            None if !is_dml(query, &self.engine.dialect)? => 0,
-            None => {
-                return Err(Error::QueryFailed(format!(
-                    "statement {}: BigQuery answered no count of the rows it changed",
-                    query.name
-                )));
-            }
-        };
+        let affected = self.engine.send(query, false)?.affected;
         tracing::info!(
             statement = query.name,
             rows = affected,
@@ -473,13 +462,12 @@ impl Warehouse for BigQuerySession<'_> {
     }
 }
 
-/// Does `query` change rows (UPDATE, INSERT, DELETE, MERGE), rather than define a table?
-fn is_dml(query: &Query, dialect: &BigQueryDialect) -> Result<bool, Error> {
-    let rendered = query.render(dialect).map_err(Error::internal)?;
-    let first = rendered.sql.split_whitespace().next().unwrap_or("");
-    Ok(["UPDATE", "INSERT", "DELETE", "MERGE"]
+/// Does `sql` change rows (UPDATE, INSERT, DELETE, MERGE), rather than read or define?
+fn is_dml(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    ["UPDATE", "INSERT", "DELETE", "MERGE"]
         .iter()
-        .any(|k| first.eq_ignore_ascii_case(k)))
+        .any(|k| first.eq_ignore_ascii_case(k))
 }
 
 async fn build_client(settings: &BigQuerySettings) -> Result<Client, Error> {
@@ -557,8 +545,8 @@ fn parameter(name: &str, value: &Param) -> QueryParameter {
 struct Answer {
     rows: Rows,
     bytes: i64,
-    /// The rows a DML statement changed, as BigQuery counts them (none for a query or DDL).
-    affected: Option<u64>,
+    /// The rows a DML statement changed, as BigQuery counts them (0 for a query or DDL).
+    affected: u64,
 }
 
 /// Why a request failed, and whether another attempt may succeed.
@@ -766,7 +754,7 @@ async fn run_query(
         return Ok(Answer {
             rows: Rows::default(),
             bytes,
-            affected: None,
+            affected: 0,
         });
     }
     let location = first
@@ -831,7 +819,16 @@ async fn run_query(
         token = page.page_token;
     }
     let rows = convert(&what, schema.as_ref(), raw)?;
-    let affected = affected.as_deref().and_then(|n| n.parse().ok());
+    // A DML statement's count decides (a lease taken, breakers reset): never guessed.
+    let affected = match affected.as_deref().and_then(|n| n.parse().ok()) {
+        Some(n) => n,
+        None if !is_dml(&rendered.sql) => 0,
+        None => {
+            return Err(Error::QueryFailed(format!(
+                "{what}: BigQuery answered no count of the rows it changed"
+            )));
+        }
+    };
     Ok(Answer {
         rows,
         bytes,

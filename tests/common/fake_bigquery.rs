@@ -219,7 +219,7 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
         );
     }
     let sql = body["query"].as_str().unwrap_or_default();
-    let conn = match open(db) {
+    let conn = match open(db, false) {
         Ok(c) => c,
         Err(e) => return google_error(500, "backendError", &e, "INTERNAL"),
     };
@@ -281,7 +281,7 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
         // DML and DDL change the file: run on a connection that writes, and answer as
         // BigQuery does, with the rows changed and no result rows.
         drop(conn);
-        let changed = open_for_writing(db).and_then(|c| {
+        let changed = open(db, true).and_then(|c| {
             c.execute(&duck_sql, duckdb::params_from_iter(binds.iter()))
                 .map_err(|e| e.to_string())
         });
@@ -326,11 +326,17 @@ fn post_query(st: &mut State, db: &Path, body: &Value) -> (u16, Value) {
     (200, reply)
 }
 
-fn open(db: &Path) -> Result<duckdb::Connection, String> {
+/// Opens the file read-only, or for writing, waiting while another process (a
+/// processor) holds it.
+fn open(db: &Path, write: bool) -> Result<duckdb::Connection, String> {
     let mut last = String::new();
     for _ in 0..200 {
         let config = duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
+            .access_mode(if write {
+                duckdb::AccessMode::ReadWrite
+            } else {
+                duckdb::AccessMode::ReadOnly
+            })
             .map_err(|e| e.to_string())?;
         match duckdb::Connection::open_with_flags(db, config) {
             Ok(c) => return Ok(c),
@@ -359,19 +365,6 @@ fn statement_type(sql: &str) -> Option<&'static str> {
         "CREATE" => Some("CREATE_TABLE"),
         _ => None,
     }
-}
-
-/// A connection that writes, waiting while another process (a processor) holds the file.
-fn open_for_writing(db: &Path) -> Result<duckdb::Connection, String> {
-    let mut last = String::new();
-    for _ in 0..200 {
-        match duckdb::Connection::open(db) {
-            Ok(c) => return Ok(c),
-            Err(e) => last = e.to_string(),
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Err(format!("cannot open {} for writing: {last}", db.display()))
 }
 
 /// The bytes a query scans, as the fake bills them: the estimated size of every table it

@@ -252,3 +252,39 @@ pub fn open_when_free(path: &Path, write: bool) -> duckdb::Connection {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// `repair --apply` of `range` with `catalog.toml`'s processors, no re-count, JSON out:
+/// the runs whose every write is phase4-check's own (the breaker tests).
+pub fn unverified_repair(range: &str) -> [&str; 12] {
+    [
+        "--catalog",
+        "catalog.toml",
+        "repair",
+        "--range",
+        range,
+        "--apply",
+        "--verify",
+        "off",
+        "--progress",
+        "none",
+        "--format",
+        "json",
+    ]
+}
+
+/// The seeded breakers: PCF entities tripped on one date, by the manifest.
+pub fn seeded_breakers() -> (String, Vec<String>) {
+    let breakers = seeded().manifest["breakers"].as_array().unwrap().clone();
+    let date = breakers[0]["date"].as_str().unwrap().to_string();
+    let entities = breakers
+        .iter()
+        .inspect(|b| {
+            assert_eq!(
+                (b["processor"].as_str(), b["date"].as_str()),
+                (Some("PCF"), Some(date.as_str()))
+            )
+        })
+        .map(|b| b["entity"].as_str().unwrap().to_string())
+        .collect();
+    (date, entities)
+}
